@@ -1,0 +1,390 @@
+"""The dashboard (แดชบอร์ด): read-only pages for administrators and auditors.
+
+Server-rendered Jinja2, no build step, GET routes only. Pages:
+
+- `/`                   circulars with their progress (forwarded / received / total, overdue, late)
+- `/circulars/{id}`     status per level and per agency, overdue first, `?province=54`, the graph
+- `/agencies/{id}`      what an agency received, forwarded, issued and stamped
+- `/letters/{number}`   one letter: source text, receipts, citations both ways, aliases, deadlines
+- `/healthz`            JSON
+
+The database is opened read-only: SQLite connections run with `PRAGMA query_only` and plain
+(deferred) transactions, so the dashboard never takes the write lock the service layer's writers
+queue on; PostgreSQL sessions are `READ ONLY`. No engine exists until `create_app` is called.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, time
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+import sqlalchemy as sa
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app import queries
+from models.db import database_url as resolve_database_url
+from models.db import get_engine
+from models.letters import Level
+from models.thai import format_thai_date, format_thai_time
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+
+# Above this many agencies the national graph is drawn with provinces collapsed (`dot` lays out a
+# few hundred nodes in about a second; a national circular has ~8,800).
+GRAPH_FULL_MAX_NODES = 120
+# The flow run name `flows.route_circular.route_circular` gives each run (flow_run_name).
+FLOW_RUN_NAME = "route-{circular_id}"
+
+STATUS_TH: dict[str, str] = {
+    "overdue": "เกินกำหนด",
+    "late": "ล่าช้า",
+    "pending": "รอดำเนินการ",
+    "received": "รับแล้ว",
+    "forwarded": "ส่งต่อแล้ว",
+    "open": "เปิดอยู่",
+    "closed": "ปิดแล้ว",
+}
+LEVEL_TH: dict[str, str] = {
+    Level.CABINET.value: "คณะรัฐมนตรี",
+    Level.CENTRAL.value: "หน่วยงานกลาง",
+    Level.MINISTRY.value: "กระทรวง",
+    Level.DEPARTMENT.value: "กรม",
+    Level.PROVINCE.value: "จังหวัด",
+    Level.DISTRICT.value: "อำเภอ",
+    Level.LOCAL.value: "องค์กรปกครองส่วนท้องถิ่น",
+    Level.UNKNOWN.value: "หน่วยงานอื่น",
+}
+CITATION_KIND_TH = {"references": "อ้างถึง", "encloses": "สิ่งที่ส่งมาด้วย"}
+DEADLINE_KIND_TH = {"due": "กำหนดส่ง", "meeting": "ประชุม", "event": "กำหนดการ"}
+
+
+# --- the read-only engine --------------------------------------------------------------------
+
+
+def read_only_engine(url: str | None = None) -> Engine:
+    """An engine that can only read the record at `url` (default: `SARABAN_DATABASE_URL`).
+
+    The service layer's engine opens every SQLite transaction with BEGIN IMMEDIATE (one writer at
+    a time); a dashboard page must not queue behind a flow that is recording 8,800 handoffs, nor
+    hold it up, so pages read in deferred transactions, which WAL lets run beside a writer.
+    """
+    resolved = resolve_database_url(url)
+    sa_url = sa.make_url(resolved)
+    if sa_url.get_backend_name() != "sqlite":
+        return sa.create_engine(sa_url, pool_pre_ping=True, execution_options={"postgresql_readonly": True})
+    if sa_url.database in (None, "", ":memory:"):
+        # A private in-memory database is only visible through the engine that made it.
+        return get_engine(resolved)
+    engine = sa.create_engine(sa_url, connect_args={"timeout": 30})
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA query_only = ON")
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        # A deferred transaction: one consistent snapshot per page, no write lock.
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def prefect_ui_from_env() -> str | None:
+    """The Prefect UI address: `PREFECT_UI_URL`, else `PREFECT_API_URL` without its `/api`."""
+    ui = os.environ.get("PREFECT_UI_URL")
+    if ui:
+        return ui.rstrip("/")
+    api = os.environ.get("PREFECT_API_URL")
+    if api:
+        api = api.rstrip("/")
+        return api.removesuffix("/api")
+    return None
+
+
+def prefect_runs_url(ui: str, circular_id: str) -> str:
+    """The Prefect UI's flow-runs page filtered to one circular's runs (`route-<id>`).
+
+    >>> prefect_runs_url("http://127.0.0.1:4200", "bcp-2020")
+    'http://127.0.0.1:4200/runs?flow-run-search=route-bcp-2020'
+    """
+    return f"{ui.rstrip('/')}/runs?{urlencode({'flow-run-search': FLOW_RUN_NAME.format(circular_id=circular_id)})}"
+
+
+# --- template helpers ------------------------------------------------------------------------
+
+
+def _thai_date(value: date | None, abbreviated: bool = False) -> str:
+    return format_thai_date(value, abbreviated=abbreviated) if value else "–"
+
+
+def _thai_time(value: time | None) -> str:
+    return format_thai_time(value) if value else ""
+
+
+def agency_url(agency_id: str) -> str:
+    """`/agencies/province:54` (the form the diagram nodes link to)."""
+    return "/agencies/" + quote(agency_id, safe=":")
+
+
+def letter_url(number: str, on: date | None = None) -> str:
+    """`/letters/<number, slash encoded>`, with `?date=` when known (numbers restart yearly)."""
+    url = "/letters/" + quote(number, safe="")
+    return f"{url}?{urlencode({'date': on.isoformat()})}" if on else url
+
+
+def circular_url(circular_id: str, **params: Any) -> str:
+    url = "/circulars/" + quote(circular_id, safe="")
+    query = {k: v for k, v in params.items() if v not in (None, "")}
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def page_url(request: Request, param: str, number: int) -> str:
+    """This page's URL with one page parameter changed, other filters kept."""
+    params = dict(request.query_params)
+    params[param] = str(number)
+    return f"{request.url.path}?{urlencode(params)}"
+
+
+def _templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES))
+    env = templates.env
+    env.filters["thai_date"] = _thai_date
+    env.filters["thai_time"] = _thai_time
+    env.filters["status_th"] = lambda s: STATUS_TH.get(s, s)
+    env.filters["level_th"] = lambda s: LEVEL_TH.get(s, s)
+    env.filters["citation_kind_th"] = lambda s: CITATION_KIND_TH.get(s, s)
+    env.filters["deadline_kind_th"] = lambda s: DEADLINE_KIND_TH.get(s, s)
+    env.globals.update(
+        agency_url=agency_url, letter_url=letter_url, circular_url=circular_url, page_url=page_url
+    )
+    return templates
+
+
+# --- the graph -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Graph:
+    svg: str | None
+    note: str
+    nodes: int
+
+
+def circular_graph(session: Session, circular_id: str, *, province: str | None) -> Graph:
+    """The forwarding graph of a circular as inline SVG: collapsed nationally, full in a province."""
+    from visualize.diagrams import DiagramError, collapse, drill_down, forwarding_diagram
+    from visualize.render import RenderError, render_svg
+
+    diagram = queries.circular_diagram(session, circular_id, province=province)
+    if diagram is None or not diagram.nodes:
+        return Graph(None, "ยังไม่มีการส่งต่อหนังสือ (no handoffs yet)", 0)
+    note = f"แสดงหน่วยงานทั้งหมด {len(diagram.nodes):,} แห่ง"
+    try:
+        if province is not None:
+            diagram = drill_down(diagram, province=province, ancestors=True)
+            note = f"เฉพาะจังหวัดที่เลือก ({len(diagram.nodes):,} หน่วยงาน)"
+            if len(diagram.nodes) > GRAPH_FULL_MAX_NODES:
+                diagram = collapse(diagram, Level.DISTRICT)
+                note += " — ย่อรวมตามอำเภอ (collapsed by district)"
+        elif len(diagram.nodes) > GRAPH_FULL_MAX_NODES:
+            total = len(diagram.nodes)
+            diagram = collapse(diagram, Level.PROVINCE)
+            note = (
+                f"ภาพรวมระดับประเทศ: ย่อ {total:,} หน่วยงานรวมตามจังหวัด "
+                "— เลือกจังหวัดเพื่อดูรายละเอียด (national view, collapsed by province)"
+            )
+        svg = render_svg(forwarding_diagram(diagram))
+    except DiagramError as exc:
+        return Graph(None, f"ไม่มีแผนภาพสำหรับตัวกรองนี้ ({exc})", 0)
+    except RenderError as exc:
+        log.warning("graph of %s not rendered: %s", circular_id, exc)
+        return Graph(None, f"วาดแผนภาพไม่สำเร็จ (graph rendering failed: {exc})", len(diagram.nodes))
+    return Graph(svg, note, len(diagram.nodes))
+
+
+# --- the app ---------------------------------------------------------------------------------
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A session on the app's read-only engine, for one request."""
+    with Session(request.app.state.engine) as session:
+        yield session
+        # Nothing is written; end the read transaction promptly.
+        session.rollback()
+
+
+# Module level: with postponed annotations FastAPI resolves these names in the module's globals.
+SessionDep = Annotated[Session, Depends(get_session)]
+PageQ = Annotated[int, Query(ge=1, le=1_000_000)]
+
+
+def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = None) -> FastAPI:
+    """The dashboard app, reading the record at `database_url` (default: `SARABAN_DATABASE_URL`).
+
+    `prefect_ui_url` (default: `PREFECT_UI_URL`, or `PREFECT_API_URL` without `/api`) adds a link
+    from each circular to its flow runs in the Prefect UI.
+    """
+    engine = read_only_engine(database_url)
+    prefect_ui = (prefect_ui_url or prefect_ui_from_env() or "").rstrip("/") or None
+    templates = _templates()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="saraban-flow",
+        lifespan=lifespan,
+        # A dashboard, not an API: no interactive docs to expose.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.engine = engine
+    app.state.prefect_ui_url = prefect_ui
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+
+    def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> HTMLResponse | JSONResponse:
+        if request.url.path.startswith(("/healthz", "/static")):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        return render(request, "error.html", status_code=exc.status_code, code=exc.status_code, detail=exc.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_request(request: Request, exc: RequestValidationError) -> HTMLResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg', '')}" for e in exc.errors()
+        )
+        return render(request, "error.html", status_code=400, code=400, detail=f"คำขอไม่ถูกต้อง ({problems})")
+
+    @app.get("/healthz")
+    def healthz() -> JSONResponse:
+        try:
+            with Session(engine) as session:
+                queries.healthcheck(session)
+                circulars = queries.count_circulars(session)
+        except sa.exc.SQLAlchemyError as exc:
+            return JSONResponse(
+                {"status": "error", "database": type(exc).__name__, "detail": str(exc).splitlines()[0]},
+                status_code=503,
+            )
+        return JSONResponse({"status": "ok", "database": engine.dialect.name, "circulars": circulars})
+
+    @app.get("/", response_class=HTMLResponse)
+    def home(request: Request, session: SessionDep, page: PageQ = 1) -> HTMLResponse:
+        circulars = queries.list_circulars(session, page=page)
+        return render(request, "index.html", circulars=circulars)
+
+    @app.get("/circulars/{circular_id}", response_class=HTMLResponse)
+    def circular_page(
+        request: Request,
+        circular_id: str,
+        session: SessionDep,
+        page: PageQ = 1,
+        # Empty values are what the filter form sends for "all".
+        province: Annotated[str | None, Query(pattern=r"^((province:)?\d{2})?$")] = None,
+        status: Annotated[str | None, Query(pattern="^(" + "|".join(queries.HANDOFF_STATUSES) + ")?$")] = None,
+        graph: Annotated[int, Query(ge=0, le=1)] = 1,
+    ) -> HTMLResponse:
+        province, status = province or None, status or None
+        circular = queries.get_circular(session, circular_id)
+        if circular is None:
+            raise HTTPException(404, f"ไม่พบหนังสือเวียน {circular_id!r} (no such circular)")
+        province_id = queries.province_agency_id(province) if province else None
+        provinces = queries.circular_provinces(session, circular_id)
+        return render(
+            request,
+            "circular.html",
+            circular=circular,
+            levels=queries.level_status(session, circular_id, province=province_id),
+            handoffs=queries.circular_handoffs(
+                session, circular_id, province=province_id, status=status, page=page
+            ),
+            deadlines=queries.root_deadlines(session, circular_id),
+            provinces=provinces,
+            province=province_id,
+            province_code=province_id.split(":", 1)[1] if province_id else None,
+            status=status,
+            statuses=queries.HANDOFF_STATUSES,
+            graph=circular_graph(session, circular_id, province=province_id) if graph else None,
+            prefect_url=prefect_runs_url(prefect_ui, circular_id) if prefect_ui else None,
+        )
+
+    @app.get("/agencies/{agency_id:path}", response_class=HTMLResponse)
+    def agency_page(
+        request: Request,
+        agency_id: str,
+        session: SessionDep,
+        hpage: PageQ = 1,
+        dpage: PageQ = 1,
+        lpage: PageQ = 1,
+        rpage: PageQ = 1,
+    ) -> HTMLResponse:
+        agency = queries.get_agency(session, agency_id)
+        if agency is None:
+            raise HTTPException(404, f"ไม่พบหน่วยงาน {agency_id!r} (no such agency)")
+        return render(
+            request,
+            "agency.html",
+            agency=agency,
+            counts=queries.agency_counts(session, agency_id),
+            handoffs=queries.agency_handoffs(session, agency_id, page=hpage),
+            dispatches=queries.agency_dispatches(session, agency_id, page=dpage),
+            letters=queries.agency_letters(session, agency_id, page=lpage),
+            receipts=queries.agency_receipts(session, agency_id, page=rpage),
+        )
+
+    @app.get("/letters/{number:path}", response_class=HTMLResponse)
+    def letter_page(
+        request: Request,
+        number: str,
+        session: SessionDep,
+        on: Annotated[date | None, Query(alias="date")] = None,
+        n: Annotated[str | None, Query(max_length=200)] = None,
+    ) -> Response:
+        if not number.strip() and n and n.strip():
+            # The search box in the header: a plain GET form, no JavaScript.
+            return RedirectResponse(letter_url(n.strip()), status_code=303)
+        found = queries.find_letters(session, number, on=on)
+        if not found:
+            raise HTTPException(404, f"ไม่พบหนังสือเลขที่ {number!r} (no such letter)")
+        if len(found) > 1:
+            # Running numbers restart every year: let the reader pick the letter by its date.
+            return render(request, "letter_choice.html", number=number, letters=found)
+        detail = queries.letter_detail(session, found[0].id)
+        assert detail is not None
+        return render(
+            request,
+            "letter.html",
+            d=detail,
+            asked=number,
+            asked_canonical=queries.canonical_number(number),
+        )
+
+    return app

@@ -1,0 +1,57 @@
+"""`flag_overdue`: the scheduled sweep that flags overdue handoffs without anyone asking.
+
+It reads open handoffs whose forwarding deadline has passed from an index (status, due_forward),
+marks them overdue, writes a table artifact and a markdown summary, and emits one
+`saraban.handoff.overdue` event per newly overdue handoff so Prefect automations can notify.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from prefect import flow, task
+
+from flows import prefect_io
+from models.db import get_engine, session_scope
+from models.thai import BANGKOK, now_bangkok
+from records import progress
+
+
+@task(name="sweep-overdue", retries=2, retry_delay_seconds=1)
+def sweep(at: datetime, database_url: str | None) -> progress.SweepResult:
+    """Find and mark overdue handoffs as of `at` (one transaction)."""
+    with session_scope(get_engine(database_url)) as session:
+        return progress.sweep_overdue(session, at)
+
+
+@flow(name="flag-overdue", flow_run_name="flag-overdue-{at}", log_prints=True)
+def flag_overdue(at: datetime | None = None, database_url: str | None = None, force: bool = False) -> dict[str, Any]:
+    """Flag every overdue handoff across all open circulars.
+
+    Args:
+        at: the moment to judge against (default: now, Asia/Bangkok).
+        database_url: SQLAlchemy URL of the record (default: SARABAN_DATABASE_URL or .saraban/).
+        force: run even on a Thai public holiday (scheduled runs skip holidays).
+    """
+    at = (at or now_bangkok()).astimezone(BANGKOK)
+    if not force and not progress.is_working_day(at.date()):
+        print(f"{at.date()} is not a working day; nothing to flag.")
+        return {"at": at.isoformat(), "skipped": True, "overdue": 0, "newly_overdue": 0}
+    result = sweep(at, database_url)
+    rows = [item.table_row() for item in result.overdue]
+    prefect_io.publish_table(
+        "saraban-overdue", rows, description=f"Overdue handoffs as of {at:%Y-%m-%d %H:%M} (Asia/Bangkok)"
+    )
+    prefect_io.publish_markdown(
+        "saraban-overdue-summary", progress.overdue_markdown(result), description="Overdue sweep summary"
+    )
+    emitted = prefect_io.emit_overdue_events(item.event_payload() for item in result.newly_overdue)
+    print(f"{len(result.overdue)} overdue handoffs, {len(result.newly_overdue)} newly flagged, {emitted} events")
+    return {
+        "at": at.isoformat(),
+        "skipped": False,
+        "overdue": len(result.overdue),
+        "newly_overdue": len(result.newly_overdue),
+        "events": emitted,
+    }

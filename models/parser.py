@@ -1,0 +1,1159 @@
+"""Read OCR'd Thai official letters (หนังสือราชการภายนอก) into `Letter` objects.
+
+A file may hold several letters (a cover letter and the letter it encloses). A letter starts at
+its `ที่ <number>` line; receipt stamps and letterhead printed above it belong to it, and the
+closing block of the previous letter (ขอแสดงความนับถือ, signature, position, owning unit,
+contact lines, สำเนาส่ง) ends where they begin.
+
+The public API:
+
+- `parse_letters(text, file=...)` -> every letter in the text, in file order;
+- `read_letters(text, file=...)` -> the same as a `ParseResult` with non-fatal `ParseWarning`s
+  (a body date that cannot be, an unreadable stamp);
+- `parse_file(path)` / `read_file(path)` for files (bytes checked: binary, empty, not UTF-8).
+
+Anything that makes a letter unusable raises `ParseError` naming file, line and field:
+no letter at all, a number that does not parse, a header date that cannot be.
+
+Examples:
+    >>> text = '''ที่ มท ๐๒๑๘/ว ๓๑๘๒
+    ... กระทรวงมหาดไทย
+    ... ถนนอัษฎางค์ กทม. ๑๐๒๐๐
+    ... ๑ มิถุนายน ๒๕๖๓
+    ... เรื่อง ทดสอบ
+    ... เรียน ผู้ว่าราชการจังหวัดทุกจังหวัด
+    ... ขอให้ส่งรายงานภายในวันที่ ๑๐ มิถุนายน ๒๕๖๓'''
+    >>> [letter] = parse_letters(text, file="x.txt")
+    >>> letter.number.canonical, letter.date.isoformat(), letter.issuer
+    ('มท 0218/ว 3182', '2020-06-01', 'กระทรวงมหาดไทย')
+    >>> [(d.date.isoformat(), d.kind) for d in letter.deadlines]
+    [('2020-06-10', 'due')]
+"""
+
+from __future__ import annotations
+
+import bisect
+import calendar
+import itertools
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+from pathlib import Path
+
+from models.letters import Citation, Deadline, Letter, ReceiptStamp, SourceRef, Urgency
+from models.numbering import (
+    NUMBER_RE,
+    LetterNumber,
+    LetterNumberError,
+    find_letter_numbers,
+    parse_letter_number,
+)
+from models.thai import (
+    DIGIT,
+    MONTHS_ABBR,
+    MONTHS_FULL,
+    THAI_DATE_PATTERN,
+    ThaiDateError,
+    date_from_match,
+    month_number,
+    parse_thai_date,
+    parse_thai_time,
+    to_arabic_digits,
+)
+
+__all__ = [
+    "ParseError",
+    "ParseResult",
+    "ParseWarning",
+    "parse_file",
+    "parse_letters",
+    "read_file",
+    "read_letters",
+]
+
+
+# --------------------------------------------------------------------------- errors and results
+
+
+class ParseError(ValueError):
+    """Input that cannot be read as letters; `str(err)` is `file:line: field: message`."""
+
+    def __init__(self, message: str, *, file: str, line: int, field: str) -> None:
+        super().__init__(f"{file}:{line}: {field}: {message}")
+        self.file = file
+        self.line = line
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ParseWarning:
+    """Something skipped while reading a letter that did not make the letter unusable."""
+
+    file: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.field}: {self.message}"
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    """The letters of one text, in file order, and the warnings raised while reading them."""
+
+    letters: tuple[Letter, ...]
+    warnings: tuple[ParseWarning, ...] = ()
+
+
+# --------------------------------------------------------------------------- patterns
+
+# OCR debris around a standalone word: `# ด่วนที่สุด`, `- ๒ มิ.ย.`; anything but Thai, Latin, digits.
+_JUNK = r"[^ก-๙A-Za-z0-9]*"
+_URGENCY_WORDS = r"ด่วนที่สุด|ด่วนมาก|ด่วน"
+
+# `ที่` as a word at the start of a line (not ที่ปรึกษา...), optionally after an urgency word.
+NUMBER_LINE_RE = re.compile(rf"^{_JUNK}(?:(?P<urgency>{_URGENCY_WORDS})\s+)?ที่(?:\s+(?P<rest>.*?))?\s*$")
+# Text that is trying to be a number: code letters then digits, or digits with a slash (no code).
+NUMBER_ATTEMPT_RE = re.compile(rf"^(?:[ก-ฮ]{{1,3}}\s*\.?\s*[0-9๐-๙oO]|{DIGIT}[^/]*/)")
+# `ที่` as a separate word inside a citation (not ลงวันที่, not ด่วนที่สุด).
+CITED_NUMBER_RE = re.compile(r"(?<![ก-๙])ที่\s*")
+
+SUBJECT_RE = re.compile(rf"^{_JUNK}เรื่อง\s*(?P<text>.*?)\s*$")
+SALUTATION_RE = re.compile(rf"^{_JUNK}เรียน\s+(?P<text>.+?)\s*$")
+REFERENCE_RE = re.compile(rf"^{_JUNK}อ้างถึง\s*[:：]?\s*(?P<text>.*?)\s*$")
+ENCLOSURE_RE = re.compile(rf"^{_JUNK}สิ่งที่ส่งมาด้วย\s*[:：]?\s*(?P<text>.*?)\s*$")
+CLOSING_RE = re.compile(rf"^{_JUNK}ขอแสดงความนับถือ")
+SIGNER_RE = re.compile(r"^\s*\(\s*(?P<name>[^()]+?)\s*\)\s*$")
+ACTING_RE = re.compile(r"แทน\s*$")  # ปฏิบัติราชการแทน / รักษาราชการแทน: the title continues
+CONTACT_RE = re.compile(
+    r"^\s*(?:โทร|ไปรษณีย์อิเล็กทรอนิกส์|อีเมล|e-?mail|tel\b|fax\b|line\b|www\.|https?://)|@", re.IGNORECASE
+)
+COPIES_RE = re.compile(rf"^{_JUNK}สำเนา(?:ส่ง|เรียน)\s*[:：]?\s*(?P<text>.*?)\s*$")
+URGENCY_RE = re.compile(rf"^{_JUNK}(?P<urgency>{_URGENCY_WORDS}){_JUNK}$")
+URGENT_BY_RE = re.compile(rf"^{_JUNK}ด่วน\s*ภายใน\s*(?P<rest>.+?)\s*$")
+ITEM_RE = re.compile(rf"^{_JUNK}(?P<n>{DIGIT}{{1,2}})\s*[.)]\s*(?P<text>.*?)\s*$")
+# Lines that carry on a citation item: its date, its count, its number, a bracketed note.
+CONTINUATION_RE = re.compile(rf"^{_JUNK}(?:ลงวันที่|ลว\.|จำนวน|ที่\s|{_URGENCY_WORDS}|\(|ฉบับ|ชุด)")
+
+# Receipt stamp (ตรารับ) labels; longer variants first so เลขที่รับ is not read as เลขที่.
+_LABEL_NUMBER = r"เลขที่รับ|เลขรับที่|เลขรับ|รับที่|เลขที่"
+_LABEL_DATE = r"รับวันที่|วันที่รับ|วันที่"
+_LABEL_TIME = r"รับเวลา|เวลา"
+STAMP_NUMBER_RE = re.compile(rf"^{_JUNK}(?:{_LABEL_NUMBER})\s*[.:：]*\s*(?P<value>.*?)\s*$")
+STAMP_DATE_RE = re.compile(rf"^{_JUNK}(?:{_LABEL_DATE})\s*[.:：]*\s*(?P<value>.*?)\s*$")
+STAMP_TIME_RE = re.compile(rf"^{_JUNK}(?:{_LABEL_TIME})\s*[.:：]*\s*(?P<value>.*?)\s*$")
+MACHINE_STAMP_RE = re.compile(r"^\W*(?:RECEIVED|RECEIVE|REC'D|RCVD)\b\W*(?P<value>.*?)\s*$", re.IGNORECASE)
+BARE_LABEL_RE = re.compile(rf"{_JUNK}(?:{_LABEL_NUMBER}|{_LABEL_DATE}|{_LABEL_TIME})\s*[.:：]*")
+DIGITS_RE = re.compile(r"[0-9๐-๙]+")
+BARE_NUMBER_RE = re.compile(rf"{_JUNK}(?P<n>[0-9๐-๙]+){_JUNK}")
+TIME_VALUE_RE = re.compile(rf"{DIGIT}{{1,2}}\s*[.:]\s*{DIGIT}{{2}}(?!{DIGIT})")
+
+# An address line of the letterhead: a road, lane or sub-district, or a postcode.
+ADDRESS_RE = re.compile(
+    rf"^\s*(?:ถนน|ถ\.|ซอย|ซ\.|หมู่|ตำบล|ต\.|แขวง|อาคาร)|(?<!{DIGIT}){DIGIT}{{5}}(?!{DIGIT})"
+)
+# A date line in the header: the date alone, with OCR punctuation around it.
+DATE_LINE_RE = re.compile(rf"^{_JUNK}(?:{THAI_DATE_PATTERN}){_JUNK}$")
+# A lone page number (`๒`, `- ๒ -`) left by a page break.
+PAGE_NUMBER_RE = re.compile(rf"^\s*[-–(]*\s*{DIGIT}{{1,3}}\s*[-–)]*\s*$")
+ELLIPSIS_RE = re.compile(r"(?:\.{3,}|…)\s*$")
+
+_MONTHS = "|".join(
+    [re.escape(m) for m in MONTHS_FULL]
+    + [r"\.?\s*".join(re.escape(c) for c in re.sub(r"[.\s]", "", a)) + r"\.?" for a in MONTHS_ABBR]
+)
+_DAY = rf"(?<!{DIGIT}){DIGIT}{{1,2}}(?!{DIGIT})"
+# A date mentioned in the body; several days may share a month (`๑๐ และ ๑๒ มิถุนายน`), the year
+# may be left out, and a two-digit year must not be the hour of a following time.
+DATE_MENTION_RE = re.compile(
+    rf"(?P<days>{_DAY}(?:\s*(?:,|และ|หรือ|ถึง|-|–)\s*{_DAY})*)\s*[/\-.,]?\s*(?P<month>{_MONTHS})"
+    rf"(?:\s*(?:พ\.\s*ศ\.\s*)?(?P<year>{DIGIT}{{4}}(?!{DIGIT})|{DIGIT}{{2}}(?![0-9๐-๙.:])))?"
+)
+MONTH_DUE_RE = re.compile(
+    rf"ภายใน\s*เดือน\s*(?P<month>{'|'.join(MONTHS_FULL)})(?:\s*(?:พ\.\s*ศ\.\s*)?(?P<year>{DIGIT}{{4}}))?"
+)
+DAY_SPLIT_RE = re.compile(r"\s*(?:,|และ|หรือ|ถึง|-|–)\s*")
+CITATION_DATE_BEFORE_RE = re.compile(r"(?:ลงวันที่|ลว\.)\s*$")
+PAST_BEFORE_RE = re.compile(r"เมื่อ\s*(?:วันที่|วัน)?\s*$")
+DUE_BEFORE_RE = re.compile(r"(?:ภายใน|ก่อน|ไม่เกิน|ไม่ช้ากว่า)\s*(?:วันที่|วัน)?\s*$")
+MEETING_RE = re.compile(r"ประชุม")
+TIME_AFTER_RE = re.compile(rf"\s*(?:เวลา\s*)?(?P<time>{DIGIT}{{1,2}}\s*[.:]\s*{DIGIT}{{2}})(?!{DIGIT})")
+# Where the sentence around a date may start: a blank line, an indented line, a numbered point,
+# or a line opening with a connective that starts a new sentence.
+SENTENCE_BREAK_RE = re.compile(
+    r"\n\s*\n|\n(?=[ \t]{2,}|\s*[0-9๐-๙]{1,2}\s*\.|\s*(?:ทั้งนี้|อนึ่ง|จึง|ด้วย|ตามที่|ตามหนังสือ|เพื่อ))"
+)
+
+# Agencies whose names open a letterhead line; an OCR'd line may carry garbage after the name.
+KNOWN_AGENCIES = (
+    "สำนักงาน ก.พ.ร.",
+    "กรมส่งเสริมการปกครองท้องถิ่น",
+    "สำนักงานปลัดกระทรวงมหาดไทย",
+    "กระทรวงมหาดไทย",
+    "กรมการปกครอง",
+    "สำนักเลขาธิการคณะรัฐมนตรี",
+    "สำนักงานปลัดสำนักนายกรัฐมนตรี",
+    "สำนักนายกรัฐมนตรี",
+)
+# Letterhead forms that name a place's office rather than the agency: ศาลากลางจังหวัดแพร่ = จังหวัดแพร่.
+AGENCY_FORM_RE = re.compile(
+    r"^(?:ศาลากลาง)?(?P<province>จังหวัด[ก-๙]+)|^(?:ที่ว่าการ)?(?P<district>อำเภอ[ก-๙]+)"
+    r"|^(?P<local>(?:องค์การบริหารส่วน(?:จังหวัด|ตำบล)|เทศบาล(?:นคร|เมือง|ตำบล)?)[ก-๙]+)"
+)
+# Fallback when no letterhead survived the OCR: who issues from a code and owner-number prefix.
+ISSUER_BY_CODE: dict[tuple[str, str], str] = {
+    ("นร", "12"): "สำนักงาน ก.พ.ร.",
+    ("มท", "08"): "กรมส่งเสริมการปกครองท้องถิ่น",
+    ("มท", "02"): "กระทรวงมหาดไทย",
+    ("มท", "03"): "กรมการปกครอง",
+}
+# Province letter codes (รหัสพยัญชนะประจำจังหวัด) used in letter numbers.
+PROVINCE_BY_CODE: dict[str, str] = {
+    "กบ": "กระบี่", "กจ": "กาญจนบุรี", "กส": "กาฬสินธุ์", "กพ": "กำแพงเพชร", "ขก": "ขอนแก่น",
+    "จบ": "จันทบุรี", "ฉช": "ฉะเชิงเทรา", "ชบ": "ชลบุรี", "ชน": "ชัยนาท", "ชย": "ชัยภูมิ",
+    "ชพ": "ชุมพร", "ชร": "เชียงราย", "ชม": "เชียงใหม่", "ตง": "ตรัง", "ตร": "ตราด", "ตก": "ตาก",
+    "นย": "นครนายก", "นฐ": "นครปฐม", "นพ": "นครพนม", "นม": "นครราชสีมา", "นศ": "นครศรีธรรมราช",
+    "นว": "นครสวรรค์", "นบ": "นนทบุรี", "นธ": "นราธิวาส", "นน": "น่าน", "บก": "บึงกาฬ",
+    "บร": "บุรีรัมย์", "ปท": "ปทุมธานี", "ปข": "ประจวบคีรีขันธ์", "ปจ": "ปราจีนบุรี", "ปน": "ปัตตานี",
+    "อย": "พระนครศรีอยุธยา", "พย": "พะเยา", "พง": "พังงา", "พท": "พัทลุง", "พจ": "พิจิตร",
+    "พล": "พิษณุโลก", "พบ": "เพชรบุรี", "พช": "เพชรบูรณ์", "พร": "แพร่", "ภก": "ภูเก็ต",
+    "มค": "มหาสารคาม", "มห": "มุกดาหาร", "มส": "แม่ฮ่องสอน", "ยส": "ยโสธร", "ยล": "ยะลา",
+    "รอ": "ร้อยเอ็ด", "รน": "ระนอง", "รย": "ระยอง", "รบ": "ราชบุรี", "ลบ": "ลพบุรี", "ลป": "ลำปาง",
+    "ลพ": "ลำพูน", "ลย": "เลย", "ศก": "ศรีสะเกษ", "สน": "สกลนคร", "สข": "สงขลา", "สต": "สตูล",
+    "สป": "สมุทรปราการ", "สส": "สมุทรสงคราม", "สค": "สมุทรสาคร", "สก": "สระแก้ว", "สบ": "สระบุรี",
+    "สห": "สิงห์บุรี", "สท": "สุโขทัย", "สพ": "สุพรรณบุรี", "สฎ": "สุราษฎร์ธานี", "สร": "สุรินทร์",
+    "นค": "หนองคาย", "นภ": "หนองบัวลำภู", "อท": "อ่างทอง", "อจ": "อำนาจเจริญ", "อด": "อุดรธานี",
+    "อต": "อุตรดิตถ์", "อน": "อุทัยธานี", "อบ": "อุบลราชธานี",
+}  # fmt: skip
+# Words a position in a salutation starts with; a token that starts otherwise continues the last one.
+POSITION_START_RE = re.compile(
+    r"^(?:นาย|ผู้|ปลัด|อธิบดี|เลขาธิการ|ประธาน|รัฐมนตรี|หัวหน้า|ท้องถิ่น|อธิการบดี|รอง|ผอ|ผวจ|นอภ|สมาชิก|กรรมการ)"
+)
+_LOOKAHEAD_LINES = 15  # non-blank lines a ที่ line inside a body may look ahead for its own เรื่อง
+
+
+# --------------------------------------------------------------------------- reading context
+
+
+@dataclass
+class _Ctx:
+    file: str
+    lines: list[str]
+    warnings: list[ParseWarning] = field(default_factory=list)
+
+    def ref(self, i: int) -> SourceRef:
+        return SourceRef(file=self.file, line=i + 1)
+
+    def warn(self, i: int, field_name: str, message: str) -> None:
+        self.warnings.append(ParseWarning(self.file, i + 1, field_name, message))
+
+    def error(self, i: int, field_name: str, message: str) -> ParseError:
+        return ParseError(message, file=self.file, line=i + 1, field=field_name)
+
+    def blank(self, i: int) -> bool:
+        return not self.lines[i].strip()
+
+    def nonblank(self, lo: int, hi: int) -> Iterator[int]:
+        return (i for i in range(lo, min(hi, len(self.lines))) if self.lines[i].strip())
+
+    def next_nonblank(self, lo: int, hi: int) -> int | None:
+        return next(self.nonblank(lo, hi), None)
+
+
+@dataclass(frozen=True)
+class _Start:
+    line: int  # the ที่ line
+    number_line: int  # where the number is printed (the next line when ที่ stands alone)
+    number: LetterNumber
+    urgency: Urgency | None
+
+
+@dataclass(frozen=True)
+class _Closing:
+    end: int
+    signer: str | None = None
+    position: str | None = None
+    owner_unit: str | None = None
+    copies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Span:
+    start: _Start
+    header_start: int
+    end: int  # exclusive: where the next letter's header begins
+    closing: int | None
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def read_letters(text: str, *, file: str) -> ParseResult:
+    """Every letter in `text`, in file order, with the warnings raised on the way.
+
+    Raises `ParseError` when there is no letter, a `ที่` line's number does not parse, or a
+    letter's header date cannot be (31 February, a BE year in the wrong century).
+    """
+    ctx = _Ctx(file=file, lines=text.splitlines())
+    starts = _find_starts(ctx)
+    if not starts:
+        raise ctx.error(0, "number", "no letter found (no 'ที่ <agency code> <number>/<number>' line)")
+    letters = [_read_letter(ctx, span) for span in _spans(ctx, starts)]
+    return ParseResult(letters=tuple(letters), warnings=tuple(ctx.warnings))
+
+
+def parse_letters(text: str, *, file: str) -> list[Letter]:
+    """Every letter in `text`, in file order; see `read_letters` for errors."""
+    return list(read_letters(text, file=file).letters)
+
+
+def read_file(path: Path) -> ParseResult:
+    """Read a letter file: UTF-8 text (a BOM is allowed); binary, empty or unreadable files raise."""
+    name = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ParseError(
+            f"cannot read file: {exc.strerror or exc}", file=name, line=1, field="file"
+        ) from None
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise ParseError("binary file (NUL byte), not OCR text", file=name, line=line, field="file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ParseError(
+            f"not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start})",
+            file=name,
+            line=line,
+            field="file",
+        ) from None
+    if not text.strip():
+        raise ParseError("empty file", file=name, line=1, field="file")
+    return read_letters(text, file=name)
+
+
+def parse_file(path: Path) -> list[Letter]:
+    """Every letter in the file at `path`; see `read_file` and `read_letters` for errors."""
+    return list(read_file(path).letters)
+
+
+# --------------------------------------------------------------------------- segmentation
+
+
+def _number_candidate(ctx: _Ctx, i: int) -> tuple[int, str, Urgency | None] | None:
+    """(line of the number, its text, urgency on the same line) when line `i` is a `ที่` line."""
+    match = NUMBER_LINE_RE.match(ctx.lines[i])
+    if match is None:
+        return None
+    urgency = Urgency(match.group("urgency")) if match.group("urgency") else None
+    rest = (match.group("rest") or "").strip()
+    if rest:
+        return (i, rest, urgency) if NUMBER_ATTEMPT_RE.match(rest) else None
+    j = ctx.next_nonblank(i + 1, i + 4)
+    return (j, ctx.lines[j].strip(), urgency) if j is not None else (i, "", urgency)
+
+
+def _opens_letter(ctx: _Ctx, lo: int) -> bool:
+    """Whether a `ที่` line met inside a body heads a letter: its own เรื่อง follows soon."""
+    for count, i in enumerate(ctx.nonblank(lo, len(ctx.lines))):
+        line = ctx.lines[i]
+        if count >= _LOOKAHEAD_LINES or CLOSING_RE.match(line) or NUMBER_LINE_RE.match(line):
+            return False
+        if SUBJECT_RE.match(line):
+            return True
+    return False
+
+
+def _find_starts(ctx: _Ctx) -> list[_Start]:
+    starts: list[_Start] = []
+    in_body = False  # after the current letter's เรื่อง and before its closing
+    for i, line in enumerate(ctx.lines):
+        candidate = _number_candidate(ctx, i)
+        if candidate is None:
+            if starts and SUBJECT_RE.match(line):
+                in_body = True
+            elif starts and CLOSING_RE.match(line):
+                in_body = False
+            continue
+        number_line, number_text, urgency = candidate
+        # Inside a body a ที่ line is usually a citation wrapped onto its own line.
+        if in_body and not _opens_letter(ctx, number_line + 1):
+            continue
+        try:
+            number = parse_letter_number(number_text)
+        except LetterNumberError as exc:
+            raise ctx.error(number_line, "number", str(exc)) from None
+        if starts and in_body and number.canonical == starts[-1].number.canonical:
+            continue  # the number repeated on a later page, not a new letter
+        starts.append(_Start(line=i, number_line=number_line, number=number, urgency=urgency))
+        in_body = False
+    return starts
+
+
+def _spans(ctx: _Ctx, starts: list[_Start]) -> list[_Span]:
+    """Each letter's lines: from the end of the previous letter's closing block to its own."""
+    n = len(ctx.lines)
+    closings = [
+        next((i for i in range(s.number_line + 1, nxt) if CLOSING_RE.match(ctx.lines[i])), None)
+        for s, nxt in zip(starts, [s.line for s in starts[1:]] + [n], strict=True)
+    ]
+    header_starts = [0]
+    for k in range(1, len(starts)):
+        previous, closing = starts[k - 1], closings[k - 1]
+        if closing is not None:
+            lo = _closing_block(ctx, closing, starts[k].line).end + 1
+        else:
+            lo = _header_back(ctx, starts[k].line, previous.number_line + 1)
+        header_starts.append(min(lo, starts[k].line))
+    ends = [*header_starts[1:], n]
+    return [
+        _Span(start=s, header_start=h, end=e, closing=c)
+        for s, h, e, c in zip(starts, header_starts, ends, closings, strict=True)
+    ]
+
+
+def _header_like(ctx: _Ctx, i: int) -> bool:
+    line = ctx.lines[i]
+    return bool(
+        "\t" in line
+        or _stamp_label(line.strip())[0] is not None
+        or URGENCY_RE.match(line)
+        or ADDRESS_RE.search(line)
+        or _agency_name(line.strip()) is not None
+        or (i + 1 < len(ctx.lines) and _stamp_label(ctx.lines[i + 1].strip())[0] == "number")
+    )
+
+
+def _header_back(ctx: _Ctx, start: int, floor: int) -> int:
+    """Without a closing block, walk back from a ที่ line over stamps, urgency and letterhead."""
+    lo = start
+    for i in range(start - 1, floor - 1, -1):
+        if ctx.blank(i):
+            continue
+        if not _header_like(ctx, i):
+            break
+        lo = i
+    return lo
+
+
+# --------------------------------------------------------------------------- one letter
+
+
+def _read_letter(ctx: _Ctx, span: _Span) -> Letter:
+    start = span.start
+    lines = ctx.lines
+    after_number = start.number_line + 1
+    subject_i = _first(ctx, SUBJECT_RE, after_number, span.end)
+    header_end = _header_end(ctx, after_number, span.end)
+
+    stamps, used = _read_stamps(ctx, span.header_start, header_end)
+    used |= {start.line, start.number_line}
+    letter_date, date_lines = _header_date(ctx, span, header_end, used)
+    used |= date_lines
+    urgency, urgent_by = _header_urgency(ctx, span, header_end, used)
+    issuer, address = _issuer(ctx, span.header_start, header_end, used, start.number)
+
+    subject = salutation = None
+    body_start = max(after_number, max(used | {start.number_line}) + 1)
+    if subject_i is not None:
+        subject, body_start = _continued(ctx, subject_i, span.end, used)
+    near = list(ctx.nonblank(body_start, span.end))[:4]
+    salutation_i = next((j for j in near if SALUTATION_RE.match(ctx.lines[j])), None)
+    if salutation_i is not None:
+        salutation, body_start = _continued(ctx, salutation_i, span.end, used)
+    references, enclosures, body_start = _citations(ctx, body_start, span.end)
+
+    body_end = span.closing if span.closing is not None else span.end
+    closing = (
+        _closing_block(ctx, span.closing, span.end)
+        if span.closing is not None
+        else _Closing(end=body_end - 1)
+    )
+    deadlines = _deadlines(ctx, body_start, body_end, letter_date)
+    if urgent_by is not None:
+        deadlines = _dedupe([urgent_by, *deadlines])
+
+    last = span.end - 1
+    while last > start.line and ctx.blank(last):
+        last -= 1
+    first = span.header_start
+    while first < start.line and ctx.blank(first):
+        first += 1
+    return Letter(
+        number=start.number,
+        date=letter_date,
+        urgency=urgency,
+        issuer=issuer,
+        address=address,
+        subject=subject,
+        salutation=salutation,
+        addressees=_addressees(salutation),
+        references=tuple(references),
+        enclosures=tuple(enclosures),
+        receipts=tuple(stamps),
+        deadlines=tuple(deadlines),
+        signer=closing.signer,
+        signer_position=closing.position,
+        owner_unit=closing.owner_unit,
+        copies_to=closing.copies,
+        source=ctx.ref(start.line),
+        end_line=last + 1,
+        text="\n".join(lines[first : last + 1]),
+    )
+
+
+def _first(ctx: _Ctx, pattern: re.Pattern[str], lo: int, hi: int) -> int | None:
+    return next((i for i in range(lo, hi) if pattern.match(ctx.lines[i])), None)
+
+
+_HEADER_PART_RES = (SUBJECT_RE, SALUTATION_RE, REFERENCE_RE, ENCLOSURE_RE)
+
+
+def _is_header_part(line: str) -> bool:
+    return any(p.match(line) for p in _HEADER_PART_RES)
+
+
+def _header_end(ctx: _Ctx, lo: int, hi: int) -> int:
+    """Where the letterhead, stamps and date stop: the first เรื่อง / เรียน / อ้างถึง / สิ่งที่ส่งมาด้วย."""
+    found = next((i for i in range(lo, hi) if _is_header_part(ctx.lines[i])), None)
+    return found if found is not None else min(hi, lo + _LOOKAHEAD_LINES)
+
+
+def _continued(ctx: _Ctx, i: int, hi: int, used: set[int]) -> tuple[str, int]:
+    """A header part (เรื่อง, เรียน) with its wrapped lines; returns the text and the next line.
+
+    Lines before the next header part belong to this one when that part is at most two lines
+    away; otherwise the body follows and nothing is taken (its first paragraph is not a wrap).
+    """
+    line = ctx.lines[i]
+    match = next(m for m in (p.match(line) for p in _HEADER_PART_RES) if m is not None)
+    following = [j for j in ctx.nonblank(i + 1, hi) if j not in used][:3]
+    stop = next((k for k, j in enumerate(following) if _is_header_part(ctx.lines[j])), None)
+    taken = following[:stop] if stop is not None else []
+    text = " ".join([match.group("text"), *(ctx.lines[j].strip() for j in taken)]).strip()
+    return text, (taken[-1] if taken else i) + 1
+
+
+# --------------------------------------------------------------------------- header date, urgency, issuer
+
+
+def _date_shape(text: str) -> re.Match[str] | None:
+    return DATE_LINE_RE.match(text.strip())
+
+
+def _header_date(ctx: _Ctx, span: _Span, header_end: int, used: set[int]) -> tuple[date, set[int]]:
+    """The letter's date: a line that is a date on its own, possibly split over two lines."""
+    after = range(span.start.number_line + 1, header_end)
+    before = range(span.header_start, span.start.line)
+    for i in [*after, *before]:
+        if i in used or ctx.blank(i) or "\t" in ctx.lines[i]:
+            continue
+        lines_used = {i}
+        match = _date_shape(ctx.lines[i])
+        if match is None:
+            j = ctx.next_nonblank(i + 1, header_end)
+            if j is None or j in used:
+                continue
+            match = _date_shape(f"{ctx.lines[i].strip()} {ctx.lines[j].strip()}")
+            lines_used.add(j)
+        if match is None:
+            continue
+        try:
+            return date_from_match(match), lines_used
+        except ThaiDateError as exc:
+            raise ctx.error(i, "date", str(exc)) from None
+    raise ctx.error(
+        span.start.line, "date", "no date line (day, Thai month, Buddhist-era year) in the letter header"
+    )
+
+
+def _header_urgency(
+    ctx: _Ctx, span: _Span, header_end: int, used: set[int]
+) -> tuple[Urgency | None, Deadline | None]:
+    urgency = span.start.urgency
+    for i in range(span.header_start, header_end):
+        if i in used:
+            continue
+        for _, cell in _split_columns(ctx.lines[i]):
+            if urgency is None and (match := URGENCY_RE.match(cell)):
+                urgency = Urgency(match.group("urgency"))
+                used.add(i)
+            elif by := URGENT_BY_RE.match(cell):
+                used.add(i)
+                return urgency or Urgency.URGENT, _urgent_by(ctx, i, by.group("rest"), cell)
+    return urgency, None
+
+
+def _urgent_by(ctx: _Ctx, i: int, rest: str, text: str) -> Deadline | None:
+    """`ด่วนภายใน <date> [เวลา <time>]`: an urgent letter with an explicit delivery deadline."""
+    try:
+        when = parse_thai_date(rest)
+        found = TIME_VALUE_RE.findall(rest)
+        at = parse_thai_time(found[-1]) if found and not _is_date_piece(rest, found[-1]) else None
+    except ThaiDateError as exc:
+        ctx.warn(i, "urgency", f"ด่วนภายใน without a readable date: {exc}")
+        return None
+    return Deadline(date=when, time=at, kind="due", text=text.strip(), source=ctx.ref(i))
+
+
+def _is_date_piece(text: str, piece: str) -> bool:
+    """Whether a time-shaped piece (`02.06`) is really part of a numeric date (`02.06.2563`)."""
+    return bool(re.search(re.escape(piece) + rf"\s*[./]\s*{DIGIT}", text))
+
+
+def _agency_name(text: str) -> str | None:
+    """The agency a letterhead line names, if it opens with a known name or an office form."""
+    key = re.sub(r"[\s.]", "", text)
+    for name in KNOWN_AGENCIES:
+        if key.startswith(re.sub(r"[\s.]", "", name)):
+            return name
+    match = AGENCY_FORM_RE.match(key)
+    if match is not None:
+        return next(g for g in match.groups() if g)
+    if re.match(r"^(?:กระทรวง|กรม|สำนักงาน|สำนัก|องค์การ|ศาลากลาง)", key):
+        return text.strip()
+    return None
+
+
+def _issuer(
+    ctx: _Ctx, lo: int, hi: int, used: set[int], number: LetterNumber
+) -> tuple[str | None, str | None]:
+    """The issuing agency and its address from the letterhead; the number's code as a fallback."""
+    candidates = [
+        i
+        for i in ctx.nonblank(lo, hi)
+        if i not in used and "\t" not in ctx.lines[i] and not _is_debris_line(ctx, i)
+    ]
+    for k, i in enumerate(candidates):
+        text = ctx.lines[i].strip()
+        if ADDRESS_RE.search(text) or URGENCY_RE.match(text):
+            continue
+        address_lines = []
+        for j in candidates[k + 1 :]:
+            if not ADDRESS_RE.search(ctx.lines[j]) or _date_shape(ctx.lines[j]):
+                break
+            address_lines.append(ctx.lines[j].strip())
+        if address_lines:
+            return _agency_name(text) or text, " ".join(address_lines)
+    for i in candidates:
+        name = _agency_name(ctx.lines[i].strip())
+        if name is not None:
+            return name, None
+    return _issuer_from_code(number), None
+
+
+def _issuer_from_code(number: LetterNumber) -> str | None:
+    if (number.code, number.owner_prefix) in ISSUER_BY_CODE:
+        return ISSUER_BY_CODE[(number.code, number.owner_prefix)]
+    if number.code == "กท":
+        return "กรุงเทพมหานคร"
+    province = PROVINCE_BY_CODE.get(number.code)
+    return f"จังหวัด{province}" if province else None
+
+
+# --------------------------------------------------------------------------- receipt stamps
+
+
+@dataclass(frozen=True)
+class _Cell:
+    line: int
+    text: str
+
+
+@dataclass
+class _Stamp:
+    line: int
+    cells: list[_Cell] = field(default_factory=list)
+    number: str | None = None
+    date: date | None = None
+    time: time | None = None
+    kinds: set[str] = field(default_factory=set)
+    agency: str | None = None
+
+
+def _stamp_label(text: str) -> tuple[str | None, str]:
+    """('number' | 'date' | 'time' | 'machine', value) for a stamp label line, else (None, text)."""
+    for kind, pattern in (
+        ("machine", MACHINE_STAMP_RE),
+        ("number", STAMP_NUMBER_RE),
+        ("date", STAMP_DATE_RE),
+        ("time", STAMP_TIME_RE),
+    ):
+        match = pattern.match(text)
+        if match is not None:
+            return kind, match.group("value")
+    return None, text
+
+
+def _split_columns(line: str) -> list[tuple[int, str]]:
+    """Tab-separated stamps side by side: (column, text); a leading tab puts text in column 1.
+
+    A bare label followed by a value in the next column (`เลขที่รับ<TAB>๑๕๑๕`) is one cell.
+    """
+    if "\t" not in line:
+        return [(0, line.strip())] if line.strip() else []
+    column = 1 if line.startswith("\t") and line.strip() else 0
+    parts = [p.strip() for p in re.split(r"\t+", line.strip("\t\r\n "))]
+    cells: list[tuple[int, str]] = []
+    k = 0
+    while k < len(parts):
+        text = parts[k]
+        nxt = parts[k + 1] if k + 1 < len(parts) else ""
+        if BARE_LABEL_RE.fullmatch(text) and nxt and _stamp_label(nxt)[0] is None:
+            text, k = f"{text} {nxt}", k + 1
+        if text:
+            cells.append((column, text))
+        column += 1
+        k += 1
+    return cells
+
+
+def _stamp_chunks(ctx: _Ctx, lo: int, hi: int) -> list[list[_Cell]]:
+    """Each column's runs of consecutive non-blank cells."""
+    chunks: list[list[_Cell]] = []
+    open_chunks: dict[int, list[_Cell]] = {}
+    for i in range(lo, hi):
+        cells = _split_columns(ctx.lines[i])
+        present = {column for column, _ in cells}
+        for column in [c for c in open_chunks if c not in present]:
+            chunks.append(open_chunks.pop(column))
+        for column, text in cells:
+            open_chunks.setdefault(column, []).append(_Cell(i, text))
+    chunks.extend(open_chunks.values())
+    return sorted(chunks, key=lambda chunk: chunk[0].line)
+
+
+def _read_stamps(ctx: _Ctx, lo: int, hi: int) -> tuple[list[ReceiptStamp], set[int]]:
+    """Receipt stamps in the header lines [lo, hi), and the lines they occupy."""
+    stamps: list[_Stamp] = []
+    for chunk in _stamp_chunks(ctx, lo, hi):
+        stamps += _stamps_in_chunk(ctx, chunk)
+    used = {cell.line for stamp in stamps for cell in stamp.cells}
+    ordered = sorted(stamps, key=lambda s: s.line)
+    receipts = [
+        ReceiptStamp(number=s.number, date=s.date, time=s.time, agency=s.agency, source=ctx.ref(s.line))
+        for s in ordered
+    ]
+    return receipts, used
+
+
+def _is_stamp_agency(text: str) -> bool:
+    return not DIGITS_RE.search(text) and not ADDRESS_RE.search(text) and not URGENCY_RE.match(text)
+
+
+def _stamps_in_chunk(ctx: _Ctx, chunk: list[_Cell]) -> list[_Stamp]:
+    stamps: list[_Stamp] = []
+    pending: list[_Cell] = []  # non-label cells since the last stamp: the next stamp's agency lines
+    current: _Stamp | None = None
+    k = 0
+    while k < len(chunk):
+        cell = chunk[k]
+        kind, value = _stamp_label(cell.text)
+        if kind is None:
+            current = None
+            pending.append(cell)
+            k += 1
+            continue
+        if kind == "machine":
+            stamps.append(_machine_stamp(ctx, cell, value))
+            current, pending = None, []
+            k += 1
+            continue
+        if current is None or kind in current.kinds:
+            current = _Stamp(line=cell.line)
+            agency = _agency_cells(pending)
+            if agency:
+                current.agency = " ".join(c.text for c in agency)
+                current.cells += agency
+            stamps.append(current)
+            pending = []
+        current.kinds.add(kind)
+        current.cells.append(cell)
+        if not value.strip(".… ") and k + 1 < len(chunk) and _is_stamp_value(kind, chunk[k + 1].text):
+            k += 1
+            value = chunk[k].text
+            current.cells.append(chunk[k])
+        _set_stamp_field(ctx, current, kind, value, cell.line)
+        k += 1
+    return [s for s in stamps if s.number is not None or s.date is not None]
+
+
+def _agency_cells(pending: list[_Cell]) -> list[_Cell]:
+    """The cells right above a stamp's first label that name its agency (no digits, no address)."""
+    taken: list[_Cell] = []
+    for cell in reversed(pending):
+        if not _is_stamp_agency(cell.text):
+            break
+        taken.insert(0, cell)
+    return taken
+
+
+def _is_stamp_value(kind: str, text: str) -> bool:
+    if _stamp_label(text)[0] is not None:
+        return False
+    if kind == "number":
+        return BARE_NUMBER_RE.fullmatch(text) is not None
+    if kind == "date":
+        return _date_shape(text) is not None
+    return TIME_VALUE_RE.search(text) is not None and not DATE_MENTION_RE.search(text)
+
+
+def _set_stamp_field(ctx: _Ctx, stamp: _Stamp, kind: str, value: str, i: int) -> None:
+    if kind == "number":
+        digits = DIGITS_RE.search(value)
+        stamp.number = to_arabic_digits(digits.group(0)) if digits else None
+        return
+    try:
+        if kind == "date":
+            stamp.date = parse_thai_date(value) if value.strip(".… ") else None
+        else:
+            stamp.time = parse_thai_time(value)
+    except ThaiDateError as exc:
+        ctx.warn(i, f"receipt {kind}", str(exc))
+
+
+def _machine_stamp(ctx: _Ctx, cell: _Cell, value: str) -> _Stamp:
+    """`RECEIVED 02/06/2020 11:06`: a date-time stamp without a receipt number."""
+    stamp = _Stamp(line=cell.line, cells=[cell], kinds={"machine"})
+    try:
+        stamp.date = parse_thai_date(value)
+        found = [t for t in TIME_VALUE_RE.findall(value) if not _is_date_piece(value, t)]
+        stamp.time = parse_thai_time(found[0]) if found else None
+    except ThaiDateError as exc:
+        ctx.warn(cell.line, "receipt date", str(exc))
+    return stamp
+
+
+# --------------------------------------------------------------------------- references and enclosures
+
+
+def _citations(ctx: _Ctx, lo: int, hi: int) -> tuple[list[Citation], list[Citation], int]:
+    """อ้างถึง and สิ่งที่ส่งมาด้วย sections starting at `lo`; returns them and where the body starts."""
+    references: list[Citation] = []
+    enclosures: list[Citation] = []
+    i = ctx.next_nonblank(lo, hi)
+    while i is not None:
+        line = ctx.lines[i]
+        section = REFERENCE_RE.match(line) or ENCLOSURE_RE.match(line)
+        if section is None:
+            return references, enclosures, i
+        target = references if REFERENCE_RE.match(line) else enclosures
+        items, nxt = _section_items(ctx, i, section.group("text"), hi)
+        target += [_citation(ctx, first, parts) for first, parts in items]
+        i = ctx.next_nonblank(nxt, hi)
+    return references, enclosures, hi
+
+
+def _section_items(ctx: _Ctx, i: int, first_text: str, hi: int) -> tuple[list[tuple[int, list[str]]], int]:
+    """Numbered (or single) items of a section: each is (first line, its lines)."""
+    items: list[tuple[int, list[str]]] = []
+    last_number: int | None = None
+
+    def start_item(line_i: int, text: str) -> None:
+        nonlocal last_number
+        marker = ITEM_RE.match(text)
+        if marker is not None:
+            last_number = int(to_arabic_digits(marker.group("n")))
+            text = marker.group("text")
+        items.append((line_i, [text]))
+
+    if first_text:
+        start_item(i, first_text)
+    nxt = i + 1
+    for j in ctx.nonblank(i + 1, hi):
+        if _is_debris_line(ctx, j):
+            continue
+        line = ctx.lines[j].strip()
+        if _is_header_part(line) or CLOSING_RE.match(line):
+            break
+        marker = ITEM_RE.match(line)
+        number = int(to_arabic_digits(marker.group("n"))) if marker else None
+        if not items or (marker and last_number is not None and number == last_number + 1):
+            start_item(j, line)
+        elif items and _continues_item(line, " ".join(items[-1][1])):
+            items[-1][1].append(line)
+        else:
+            break
+        nxt = j + 1
+    return items, nxt
+
+
+def _continues_item(line: str, item_text: str) -> bool:
+    if CONTINUATION_RE.match(line):
+        return True
+    incomplete = not NUMBER_RE.search(item_text) or not re.search(r"ลงวันที่|ลว\.", item_text)
+    has_part = bool(NUMBER_RE.search(line) or re.search(r"ลงวันที่|ลว\.", line))
+    return incomplete and has_part and len(line) < 150
+
+
+def _citation(ctx: _Ctx, i: int, parts: list[str]) -> Citation:
+    text = " ".join(p.strip() for p in parts if p.strip())
+    number, number_at = _cited_number(text)
+    when = _cited_date(ctx, i, text)
+    issuer = None
+    if number_at is not None:
+        opening = re.search(r"หนังสือ", text[:number_at])
+        if opening is not None:
+            name = re.sub(rf"(?:{_URGENCY_WORDS})", " ", text[opening.end() : number_at])
+            issuer = " ".join(name.split()) or None
+    return Citation(number=number, date=when, text=text, issuer=issuer, source=ctx.ref(i))
+
+
+def _cited_number(text: str) -> tuple[LetterNumber | None, int | None]:
+    """The number after a standalone `ที่` (else the first number), and where that ที่ starts."""
+    for word in CITED_NUMBER_RE.finditer(text):
+        match = NUMBER_RE.match(text, word.end())
+        if match is not None:
+            return parse_letter_number(match.group(0)), word.start()
+    found = find_letter_numbers(text)
+    if found:
+        number, match = found[0]
+        return number, match.start()
+    return None, None
+
+
+def _cited_date(ctx: _Ctx, i: int, text: str) -> date | None:
+    anchor = re.search(r"(?:ลงวันที่|ลว\.)\s*", text)
+    match = DATE_MENTION_RE.search(text, anchor.end() if anchor else 0)
+    if match is None or match.group("year") is None:
+        return None
+    try:
+        return _mention_dates(match, None)[0]
+    except ThaiDateError as exc:
+        ctx.warn(i, "citation date", str(exc))
+        return None
+
+
+# --------------------------------------------------------------------------- deadlines
+
+
+def _is_debris_line(ctx: _Ctx, i: int) -> bool:
+    """A page-break leftover: a lone page number, or a line cut with `...` repeated in full next."""
+    line = ctx.lines[i]
+    if PAGE_NUMBER_RE.match(line):
+        return True
+    if ELLIPSIS_RE.search(line):
+        head = ELLIPSIS_RE.sub("", line).strip()
+        for j in itertools.islice(ctx.nonblank(i + 1, len(ctx.lines)), 3):
+            if (
+                len(head) >= 8
+                and ctx.lines[j].strip().startswith(head)
+                and len(ctx.lines[j].strip()) > len(head)
+            ):
+                return True
+    return False
+
+
+def _ce_year(raw: str) -> int:
+    """A printed year (4-digit BE, or 2-digit BE) as CE, by the strict rules of models.thai."""
+    return parse_thai_date(f"1 {MONTHS_FULL[0]} {raw}").year
+
+
+def _mention_dates(match: re.Match[str], letter_date: date | None) -> list[date]:
+    """The dates a DATE_MENTION_RE match names; a missing year comes from the letter's date."""
+    month = month_number(match.group("month"))
+    days = [int(to_arabic_digits(d)) for d in DAY_SPLIT_RE.split(match.group("days").strip()) if d]
+    raw_year = match.group("year")
+    if raw_year is not None:
+        year = _ce_year(raw_year)
+    elif letter_date is not None:
+        year = letter_date.year
+        if date(year, month, 1) < letter_date.replace(day=1) - timedelta(days=180):
+            year += 1  # a month well before the letter's own, without a year, is next year's
+    else:
+        raise ThaiDateError(f"no year in {match.group(0)!r}")
+    try:
+        return [date(year, month, day) for day in days]
+    except ValueError as exc:
+        raise ThaiDateError(f"no such date: {match.group(0)!r} ({exc})") from None
+
+
+def _deadlines(ctx: _Ctx, lo: int, hi: int, letter_date: date) -> list[Deadline]:
+    """Due dates (ภายใน...) and meetings (ประชุม...) in the body lines [lo, hi)."""
+    lines = ["" if _is_debris_line(ctx, i) else ctx.lines[i] for i in range(lo, hi)]
+    body = "\n".join(lines)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+
+    def line_of(pos: int) -> int:
+        return lo + bisect.bisect_right(starts, pos) - 1
+
+    found: list[Deadline] = []
+    for match in MONTH_DUE_RE.finditer(body):
+        found += _month_deadline(ctx, match, line_of(match.start()), letter_date)
+    for match in DATE_MENTION_RE.finditer(body):
+        kind = _deadline_kind(body, match)
+        if kind is None:
+            continue
+        i = line_of(match.start())
+        try:
+            dates = _mention_dates(match, letter_date)
+        except ThaiDateError as exc:
+            ctx.warn(i, "deadline", str(exc))
+            continue
+        at = _time_after(ctx, body, match.end(), i)
+        text = ctx.lines[i].strip()
+        found += [
+            Deadline(date=d, time=at, kind=kind, text=text, source=ctx.ref(i))
+            for d in dates
+            if d >= letter_date
+        ]
+    found.sort(key=lambda d: d.source.line if d.source else 0)
+    return _dedupe(found)
+
+
+def _month_deadline(ctx: _Ctx, match: re.Match[str], i: int, letter_date: date) -> list[Deadline]:
+    """`ภายในเดือนมิถุนายน ๒๕๖๓`: due on the last day of that month."""
+    month = month_number(match.group("month"))
+    year = letter_date.year
+    if match.group("year"):
+        try:
+            year = _ce_year(match.group("year"))
+        except ThaiDateError as exc:
+            ctx.warn(i, "deadline", str(exc))
+            return []
+    last = date(year, month, calendar.monthrange(year, month)[1])
+    if last < letter_date:
+        return []
+    return [Deadline(date=last, kind="due", text=ctx.lines[i].strip(), source=ctx.ref(i))]
+
+
+def _deadline_kind(body: str, match: re.Match[str]) -> str | None:
+    """'due', 'meeting' or None (a citation date, a past event, or a date with no stated purpose)."""
+    before = body[max(0, match.start() - 200) : match.start()]
+    if CITATION_DATE_BEFORE_RE.search(before) or PAST_BEFORE_RE.search(before):
+        return None
+    if DUE_BEFORE_RE.search(before):
+        return "due"
+    paragraph = SENTENCE_BREAK_RE.split(before)[-1]
+    after = body[match.end() : match.end() + 120].split("\n", 1)[0]
+    if MEETING_RE.search(paragraph) or MEETING_RE.search(after):
+        return "meeting"
+    return None
+
+
+def _time_after(ctx: _Ctx, body: str, pos: int, i: int) -> time | None:
+    match = TIME_AFTER_RE.match(body, pos)
+    if match is None:
+        return None
+    try:
+        return parse_thai_time(match.group("time"))
+    except ThaiDateError as exc:
+        ctx.warn(i, "deadline time", str(exc))
+        return None
+
+
+def _dedupe(deadlines: Sequence[Deadline | None]) -> list[Deadline]:
+    """One deadline per (date, kind), the first seen, taking a time from a later one if it lacks one."""
+    kept: dict[tuple[date, str], Deadline] = {}
+    for d in deadlines:
+        if d is None:
+            continue
+        key = (d.date, d.kind)
+        if key not in kept:
+            kept[key] = d
+        elif kept[key].time is None and d.time is not None:
+            kept[key] = kept[key].model_copy(update={"time": d.time})
+    return list(kept.values())
+
+
+# --------------------------------------------------------------------------- closing block
+
+
+def _block_stop(ctx: _Ctx, i: int) -> bool:
+    """A line that cannot belong to a closing block: the next letter's stamps, urgency, number."""
+    line = ctx.lines[i]
+    nxt = ctx.next_nonblank(i + 1, i + 2)
+    return bool(
+        "\t" in line
+        or _stamp_label(line.strip())[0] is not None
+        or URGENCY_RE.match(line)
+        or _number_candidate(ctx, i) is not None
+        or (nxt is not None and _stamp_label(ctx.lines[nxt].strip())[0] == "number")
+    )
+
+
+def _closing_block(ctx: _Ctx, closing: int, hi: int) -> _Closing:
+    """Signer, position (with the acting-for line), owning unit, copies; and the block's last line."""
+    signer_i = next(
+        (j for j in list(ctx.nonblank(closing + 1, hi))[:4] if SIGNER_RE.match(ctx.lines[j])),
+        None,
+    )
+    if signer_i is None:
+        return _Closing(end=closing)
+    signer_match = SIGNER_RE.match(ctx.lines[signer_i])
+    signer = signer_match.group("name") if signer_match else None
+    end = signer_i
+    position = None
+    j = ctx.next_nonblank(signer_i + 1, hi)
+    if j is not None and not _block_stop(ctx, j) and not CONTACT_RE.search(ctx.lines[j]):
+        position, end = ctx.lines[j].strip(), j
+        k = ctx.next_nonblank(j + 1, hi)
+        if ACTING_RE.search(position) and k is not None and not _block_stop(ctx, k):
+            position, end = f"{position} {ctx.lines[k].strip()}", k
+    owner_unit = None
+    copies: list[str] = []
+    since_owner = 0  # non-contact lines after the owning unit, kept only if a contact line follows
+    j = end + 1
+    while j < hi and since_owner < 4:
+        if ctx.blank(j):
+            j += 1
+            continue
+        line = ctx.lines[j].strip()
+        if _block_stop(ctx, j):
+            break
+        if copies_match := COPIES_RE.match(line):
+            found, last = _copies(ctx, j, copies_match.group("text"), hi)
+            copies += found
+            end = j = last
+        elif CONTACT_RE.search(line):
+            end, since_owner = j, 0
+        elif owner_unit is None:
+            owner_unit, end = line, j
+        else:
+            since_owner += 1
+        j += 1
+    return _Closing(end=end, signer=signer, position=position, owner_unit=owner_unit, copies=tuple(copies))
+
+
+def _copies(ctx: _Ctx, i: int, first: str, hi: int) -> tuple[list[str], int]:
+    """สำเนาส่ง and the recipients listed on it and on the lines right below."""
+    texts = [first] if first else []
+    last = i
+    for j in range(i + 1, hi):
+        line = ctx.lines[j].strip()
+        if not line or CONTACT_RE.search(line) or _block_stop(ctx, j):
+            break
+        texts.append(line)
+        last = j
+    cleaned = [ITEM_RE.sub(lambda m: m.group("text"), t).strip(" -•") for t in texts]
+    return [t for t in cleaned if t], last
+
+
+# --------------------------------------------------------------------------- addressees
+
+
+def _addressees(salutation: str | None) -> tuple[str, ...]:
+    """Split `เรียน` into positions: on `และ` and on spaces before a word a position starts with.
+
+    >>> _addressees("นายอำเภอทุกอำเภอ นายกองค์การบริหารส่วนจังหวัดแพร่ และนายกเทศมนตรีเมืองแพร่")
+    ('นายอำเภอทุกอำเภอ', 'นายกองค์การบริหารส่วนจังหวัดแพร่', 'นายกเทศมนตรีเมืองแพร่')
+    >>> _addressees("เลขาธิการ ก.พ.ร.")
+    ('เลขาธิการ ก.พ.ร.',)
+    """
+    if not salutation:
+        return ()
+    result: list[str] = []
+    for part in re.split(r"\s+และ\s*|\s*,\s*", salutation):
+        for k, token in enumerate(part.split()):
+            if k > 0 and not POSITION_START_RE.match(token):
+                result[-1] = f"{result[-1]} {token}"
+            else:
+                result.append(token)
+    return tuple(r for r in result if r)

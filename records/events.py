@@ -1,0 +1,171 @@
+"""The event log: an append-only, hash-chained record of every change (who, when, what).
+
+Each event's hash is sha256 over the previous event's hash followed by the canonical JSON of the
+event (seq, time, actor, on-behalf-of, kind, subject, payload), so editing, deleting or reordering
+any row breaks every hash after it; `verify_chain` names the first bad row.
+
+Appends are serialised: on SQLite every write transaction starts with BEGIN IMMEDIATE
+(`models.db`), on PostgreSQL the appender takes a transaction-scoped advisory lock before reading
+the chain's tail. Sequence numbers are therefore gap-free and the chain never forks
+(UNIQUE(prev_hash) would refuse a fork anyway).
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from models.tables import Event, new_row
+from models.thai import BANGKOK, now_bangkok
+
+GENESIS_HASH = "0" * 64
+ENV_ACTOR = "SARABAN_ACTOR"
+# Arbitrary, fixed key of the PostgreSQL advisory lock guarding the tail of the chain.
+_ADVISORY_LOCK_KEY = 0x5A4A_BA11
+
+
+def canonical_json(value: Any) -> str:
+    """The one JSON spelling used for payloads and hashes: sorted keys, Thai kept, no spaces.
+
+    >>> canonical_json({"b": 1, "a": "ที่"})
+    '{"a":"ที่","b":1}'
+    """
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def default_actor() -> str:
+    """Who is acting: `$SARABAN_ACTOR`, else the operating-system user."""
+    actor = os.environ.get(ENV_ACTOR)
+    if actor:
+        return actor
+    try:
+        return getpass.getuser()
+    except Exception:  # no user database entry (containers): still record something
+        return f"uid:{os.getuid()}"
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(BANGKOK).isoformat(timespec="microseconds")
+
+
+def event_hash(
+    prev_hash: str,
+    *,
+    seq: int,
+    at: datetime,
+    actor: str,
+    on_behalf_of: str | None,
+    kind: str,
+    subject: str,
+    payload: str,
+) -> str:
+    """sha256 of `prev_hash` + canonical JSON of the event's fields (payload as parsed JSON)."""
+    body = canonical_json(
+        {
+            "seq": seq,
+            "at": _iso(at),
+            "actor": actor,
+            "on_behalf_of": on_behalf_of,
+            "kind": kind,
+            "subject": subject,
+            "payload": json.loads(payload),
+        }
+    )
+    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def _lock_tail(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
+
+
+def append_event(
+    session: Session,
+    kind: str,
+    subject: str,
+    payload: Mapping[str, Any],
+    *,
+    actor: str | None = None,
+    on_behalf_of: str | None = None,
+) -> Event:
+    """Append one event in the caller's transaction and return it (flushed, not committed)."""
+    _lock_tail(session)
+    last = session.exec(select(Event).order_by(col(Event.seq).desc()).limit(1)).first()
+    seq = 1 if last is None else last.seq + 1
+    prev_hash = GENESIS_HASH if last is None else last.hash
+    at = now_bangkok()
+    who = actor or default_actor()
+    text = canonical_json(dict(payload))
+    digest = event_hash(
+        prev_hash, seq=seq, at=at, actor=who, on_behalf_of=on_behalf_of, kind=kind, subject=subject, payload=text
+    )
+    event = new_row(
+        Event,
+        seq=seq,
+        at=at,
+        actor=who,
+        on_behalf_of=on_behalf_of,
+        kind=kind,
+        subject=subject,
+        payload=text,
+        prev_hash=prev_hash,
+        hash=digest,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """Outcome of `verify_chain`: `first_bad_seq` is None when every event checks out."""
+
+    ok: bool
+    count: int
+    first_bad_seq: int | None = None
+    problem: str = ""
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"event chain intact ({self.count} events)"
+        return f"event chain broken at seq {self.first_bad_seq}: {self.problem}"
+
+
+def verify_chain(session: Session) -> VerifyResult:
+    """Recompute every hash in order; report the first event that does not fit the chain."""
+    prev_hash = GENESIS_HASH
+    expected_seq = 1
+    count = 0
+    for event in session.exec(select(Event).order_by(col(Event.seq))):
+        count += 1
+        if event.seq != expected_seq:
+            return VerifyResult(False, count, expected_seq, f"missing event (next stored seq is {event.seq})")
+        if event.prev_hash != prev_hash:
+            return VerifyResult(False, count, event.seq, "prev_hash does not match the previous event's hash")
+        try:
+            digest = event_hash(
+                prev_hash,
+                seq=event.seq,
+                at=event.at,
+                actor=event.actor,
+                on_behalf_of=event.on_behalf_of,
+                kind=event.kind,
+                subject=event.subject,
+                payload=event.payload,
+            )
+        except json.JSONDecodeError:
+            return VerifyResult(False, count, event.seq, "payload is not JSON")
+        if digest != event.hash:
+            return VerifyResult(False, count, event.seq, "hash does not match the event's content")
+        prev_hash = event.hash
+        expected_seq += 1
+    return VerifyResult(True, count)

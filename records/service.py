@@ -1,0 +1,627 @@
+"""The service layer: every change to the record goes through here and appends its event.
+
+Ingest is idempotent and order-independent:
+
+- a letter is identified by (canonical number, date); the same letter read from two files (a
+  circular and its copy enclosed elsewhere) is one row, and later readings only fill gaps;
+- a citation keeps what was printed (`cited_number`, `cited_date`) and resolves to a letter:
+  an exact real letter, else the single real letter it matches under OCR tolerance
+  (`routing.citations`), else a placeholder known only by citation. Whenever a real letter
+  arrives, the citations of its code/owner/date are resolved again, so the result depends only
+  on the set of letters ingested, not on the order;
+- merges (printed aliases with their reasons) and printed variants are derived from those
+  resolutions and kept in step with them;
+- re-ingesting what is already known writes nothing and appends no event.
+
+Functions take an open `Session` and never commit: the caller's `session_scope` is the
+transaction, so a failure leaves the record as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+from sqlmodel import Session, col, select
+
+from models.letters import Agency, Citation, Letter
+from models.numbering import LetterNumber, parse_letter_number
+from models.tables import (
+    AgencyRow,
+    CitationRow,
+    DeadlineRow,
+    IngestLog,
+    LetterRow,
+    LetterVariant,
+    Merge,
+    Receipt,
+    new_row,
+)
+from models.thai import bangkok_datetime, now_bangkok
+from records.events import append_event, default_actor
+from routing.agencies import recognise_number
+from routing.chain import receipt_agency
+from routing.citations import KnownLetter, ResolutionStatus, resolve_number, same_letter
+
+Status = Literal["added", "realised", "merged", "unchanged"]
+
+
+@dataclass
+class LetterOutcome:
+    """What ingest did with one letter."""
+
+    number: str
+    date: date
+    status: Status
+    details: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        more = f" ({'; '.join(self.details)})" if self.details else ""
+        return f"{self.status}: {self.number} of {self.date.isoformat()}{more}"
+
+
+@dataclass
+class IngestReport:
+    """What one ingest of one file did, letter by letter."""
+
+    file: str
+    sha256: str
+    letters: list[LetterOutcome] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def added(self) -> int:
+        return sum(1 for o in self.letters if o.status in ("added", "realised"))
+
+    @property
+    def merged(self) -> int:
+        return sum(1 for o in self.letters if o.status == "merged")
+
+    @property
+    def unchanged(self) -> int:
+        return sum(1 for o in self.letters if o.status == "unchanged")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "sha256": self.sha256,
+            "added": self.added,
+            "merged": self.merged,
+            "unchanged": self.unchanged,
+            "letters": [
+                {"number": o.number, "date": o.date.isoformat(), "status": o.status, "details": o.details}
+                for o in self.letters
+            ],
+            "warnings": self.warnings,
+        }
+
+
+# --- agencies ---------------------------------------------------------------------------------
+
+
+def _agency_fields(agency: Agency) -> dict[str, Any]:
+    return {
+        "id": agency.id,
+        "name_th": agency.name_th,
+        "name_en": agency.name_en,
+        "level": agency.level.value,
+        "parent_id": agency.parent,
+    }
+
+
+def ensure_agency(session: Session, agency: Agency, *, actor: str | None = None) -> AgencyRow:
+    """The agency's row, created (with an `agency.added` event) if missing; never overwritten."""
+    row = session.get(AgencyRow, agency.id)
+    if row is not None:
+        return row
+    row = new_row(AgencyRow, **_agency_fields(agency))
+    session.add(row)
+    session.flush()
+    append_event(session, "agency.added", agency.id, _agency_fields(agency), actor=actor)
+    return row
+
+
+def upsert_agency(session: Session, agency: Agency, *, actor: str | None = None) -> AgencyRow:
+    """Create the agency, or update its stored name, level and parent to `agency`'s."""
+    row = session.get(AgencyRow, agency.id)
+    if row is None:
+        return ensure_agency(session, agency, actor=actor)
+    wanted = _agency_fields(agency)
+    changes = {k: v for k, v in wanted.items() if getattr(row, k) != v}
+    if not changes:
+        return row
+    before = {k: getattr(row, k) for k in changes}
+    new_row(AgencyRow, **wanted)  # validates
+    for key, value in changes.items():
+        setattr(row, key, value)
+    session.flush()
+    append_event(session, "agency.updated", agency.id, {"before": before, "after": changes}, actor=actor)
+    return row
+
+
+# --- letters ----------------------------------------------------------------------------------
+
+
+def find_letter(session: Session, number: str, on: date | None = None) -> LetterRow | None:
+    """The letter stored under a canonical number (and date, when numbers repeat across years)."""
+    query = select(LetterRow).where(LetterRow.number == number)
+    if on is not None:
+        query = query.where(LetterRow.date == on)
+    rows = list(session.exec(query.order_by(col(LetterRow.date))))
+    return rows[-1] if rows else None
+
+
+def lookup_letter(session: Session, printed: str) -> LetterRow | None:
+    """The letter a printed number names: its own number, or a merged alias (any spelling).
+
+    Accepts Thai or Arabic digits, `ว.`, spaces, and OCR forms like `นร ๑๒๐๐/ ๖๐๐๑๓`.
+    """
+    forms = [parse_letter_number(printed).canonical, parse_letter_number(printed, repair=False).canonical]
+    for form in dict.fromkeys(forms):
+        row = find_letter(session, form)
+        if row is not None:
+            return row
+    for form in dict.fromkeys(forms):
+        merge = session.exec(select(Merge).where(Merge.alias == form).order_by(col(Merge.id))).first()
+        if merge is not None:
+            return session.get(LetterRow, merge.kept_letter_id)
+    return None
+
+
+def _number(canonical: str) -> LetterNumber:
+    return parse_letter_number(canonical, repair=False)
+
+
+def _letter_fields(letter: Letter, issuer: Agency) -> dict[str, Any]:
+    return {
+        "number": letter.number.canonical,
+        "date": letter.date,
+        "circular": letter.circular,
+        "urgency": letter.urgency.value if letter.urgency else None,
+        "issuer_id": issuer.id,
+        "issuer_name": letter.issuer,
+        "subject": letter.subject,
+        "salutation": letter.salutation,
+        "signer": letter.signer,
+        "signer_position": letter.signer_position,
+        "owner_unit": letter.owner_unit,
+        "source_file": letter.source.file,
+        "source_line": letter.source.line,
+        "source_text": letter.text or None,
+    }
+
+
+def _seen_in(file: str | None, line: int | None) -> str:
+    return f"{file or '?'}:{line or 0}"
+
+
+def _ingest_letter(session: Session, letter: Letter, actor: str, report: IngestReport) -> LetterOutcome:
+    issuer = recognise_number(letter.number)
+    ensure_agency(session, issuer, actor=actor)
+    number = letter.number.canonical
+    fields = _letter_fields(letter, issuer)
+    row = session.exec(select(LetterRow).where(LetterRow.number == number, LetterRow.date == letter.date)).first()
+    details: list[str] = []
+    status: Status
+    if row is None:
+        row = new_row(LetterRow, **fields, known_only_by_citation=False)
+        session.add(row)
+        session.flush()
+        status = "added"
+    elif row.known_only_by_citation:
+        new_row(LetterRow, **fields)  # validates
+        for key, value in fields.items():
+            if getattr(row, key) != value:
+                setattr(row, key, value)
+        row.known_only_by_citation = False
+        session.flush()
+        status = "realised"
+    else:
+        # The same letter read again (another file, an enclosed copy): fill gaps, keep what we have.
+        filled = [k for k, v in fields.items() if v is not None and getattr(row, k) is None]
+        for key in filled:
+            setattr(row, key, fields[key])
+        if filled:
+            details.append("filled " + ", ".join(filled))
+        session.flush()
+        status = "unchanged"
+    assert row.id is not None
+    added = _add_variant(session, row.id, number, letter.number.raw, _seen_in(letter.source.file, letter.source.line))
+    if added and status == "unchanged":
+        details.append(f"new printing {letter.number.raw}")
+    details += _add_receipts(session, row, letter)
+    details += _add_deadlines(session, row, letter)
+    details += _add_citations(session, row, letter, actor, report)
+
+    if status == "added":
+        append_event(session, "letter.added", number, _letter_payload(row, letter), actor=actor)
+    elif status == "realised":
+        append_event(session, "letter.realised", number, _letter_payload(row, letter), actor=actor)
+    elif details:
+        status = "merged"
+        append_event(
+            session,
+            "letter.merged",
+            number,
+            {"date": row.date.isoformat(), "file": letter.source.file, "line": letter.source.line, "added": details},
+            actor=actor,
+        )
+    _sync_derived(session, row, actor)
+    reresolve(session, letter.number, letter.date, actor=actor)
+    return LetterOutcome(number, letter.date, status, details if status == "merged" else [])
+
+
+def _letter_payload(row: LetterRow, letter: Letter) -> dict[str, Any]:
+    return {
+        "date": row.date.isoformat(),
+        "file": letter.source.file,
+        "line": letter.source.line,
+        "issuer": row.issuer_id,
+        "references": len(letter.references),
+        "enclosures": len(letter.enclosures),
+        "receipts": len(letter.receipts),
+        "deadlines": len(letter.deadlines),
+    }
+
+
+def _add_variant(session: Session, letter_id: int, printed: str, raw: str, seen_in: str) -> bool:
+    exists = session.exec(
+        select(LetterVariant).where(LetterVariant.letter_id == letter_id, LetterVariant.printed == printed)
+    ).first()
+    if exists is not None:
+        return False
+    session.add(new_row(LetterVariant, letter_id=letter_id, printed=printed, raw=raw, seen_in=seen_in))
+    session.flush()
+    return True
+
+
+def _add_receipts(session: Session, row: LetterRow, letter: Letter) -> list[str]:
+    assert row.id is not None
+    existing = {
+        (r.registry, r.number, r.date) for r in session.exec(select(Receipt).where(Receipt.letter_id == row.id))
+    }
+    added: list[str] = []
+    for stamp in letter.receipts:
+        agency = receipt_agency(stamp, letter)
+        if agency is not None:
+            ensure_agency(session, agency)
+        registry = (stamp.agency or "").strip() or (agency.id if agency else "unknown")
+        key = (registry, stamp.number, stamp.date)
+        if key in existing:
+            continue
+        existing.add(key)
+        session.add(
+            new_row(
+                Receipt,
+                letter_id=row.id,
+                agency_id=agency.id if agency else None,
+                registry=registry,
+                number=stamp.number,
+                year=stamp.date.year if stamp.date else None,
+                date=stamp.date,
+                time=stamp.time,
+                received_at=bangkok_datetime(stamp.date, stamp.time) if stamp.date and stamp.time else None,
+                source="ocr",
+                source_file=stamp.source.file if stamp.source else letter.source.file,
+                source_line=stamp.source.line if stamp.source else None,
+            )
+        )
+        added.append(f"receipt {stamp.number or '(machine)'} at {registry}")
+    session.flush()
+    return added
+
+
+def _add_deadlines(session: Session, row: LetterRow, letter: Letter) -> list[str]:
+    assert row.id is not None
+    existing = {
+        (d.date, d.time, d.kind, d.text) for d in session.exec(select(DeadlineRow).where(DeadlineRow.letter_id == row.id))
+    }
+    added: list[str] = []
+    for d in letter.deadlines:
+        key = (d.date, d.time, d.kind, d.text)
+        if key in existing:
+            continue
+        existing.add(key)
+        session.add(new_row(DeadlineRow, letter_id=row.id, date=d.date, time=d.time, kind=d.kind, text=d.text))
+        added.append(f"{d.kind} {d.date.isoformat()}")
+    session.flush()
+    return added
+
+
+def _citations_of(letter: Letter) -> Iterable[tuple[int, Citation, str]]:
+    for i, c in enumerate(letter.references, start=1):
+        yield i, c, "references"
+    for i, c in enumerate(letter.enclosures, start=1):
+        yield i, c, "encloses"
+
+
+def _add_citations(session: Session, row: LetterRow, letter: Letter, actor: str, report: IngestReport) -> list[str]:
+    assert row.id is not None
+    existing = list(session.exec(select(CitationRow).where(CitationRow.citing_letter_id == row.id)))
+    facts = {(c.kind, c.cited_number, c.cited_date) for c in existing}
+    targets = {(c.kind, c.cited_letter_id) for c in existing}
+    added: list[str] = []
+    for position, citation, kind in _citations_of(letter):
+        if citation.number is None or citation.date is None:
+            report.warnings.append(
+                f"{letter.number.canonical}: {kind} item {position} has no letter number and date, not linked"
+                f" ({citation.text[:60]!r})"
+            )
+            continue
+        cited = citation.number.canonical
+        if (kind, cited, citation.date) in facts:
+            continue
+        if cited == row.number and citation.date == row.date:
+            report.warnings.append(f"{row.number}: cites itself ({kind} item {position}), ignored")
+            continue
+        target = _target(session, citation.number, citation.date, actor, cited_by=row, line=_line(citation, letter))
+        assert target.id is not None
+        if (kind, target.id) in targets:
+            report.warnings.append(
+                f"{row.number}: {kind} items name {target.number} twice (as {cited}); the first is kept"
+            )
+            continue
+        facts.add((kind, cited, citation.date))
+        targets.add((kind, target.id))
+        session.add(
+            new_row(
+                CitationRow,
+                citing_letter_id=row.id,
+                cited_letter_id=target.id,
+                kind=kind,
+                position=position,
+                text=citation.text,
+                source_line=_line(citation, letter),
+                cited_number=cited,
+                cited_raw=citation.number.raw,
+                cited_date=citation.date,
+            )
+        )
+        session.flush()
+        _sync_derived(session, target, actor)
+        added.append(f"{kind} {cited}")
+    return added
+
+
+def _line(citation: Citation, letter: Letter) -> int:
+    return citation.source.line if citation.source else letter.source.line
+
+
+def _real_candidates(session: Session, number: LetterNumber, on: date) -> list[LetterRow]:
+    prefix = f"{number.code} {number.owner}/"
+    query = select(LetterRow).where(
+        LetterRow.date == on,
+        col(LetterRow.number).startswith(prefix, autoescape=True),
+        col(LetterRow.known_only_by_citation).is_(False),
+    )
+    return list(session.exec(query.order_by(col(LetterRow.number))))
+
+
+def _resolve(session: Session, number: LetterNumber, on: date) -> tuple[LetterRow | None, ResolutionStatus, list[str]]:
+    reals = {r.id: r for r in _real_candidates(session, number, on)}
+    known = [KnownLetter(r.id, _number(r.number), r.date) for r in reals.values()]
+    resolution = resolve_number(number, on, known)
+    if resolution.match is not None:
+        return reals[resolution.match.key], resolution.status, []  # type: ignore[index]
+    return None, resolution.status, [c.number.canonical for c in resolution.candidates]
+
+
+def _target(
+    session: Session, number: LetterNumber, on: date, actor: str, *, cited_by: LetterRow, line: int
+) -> LetterRow:
+    """The letter a citation resolves to, creating its placeholder when no real letter fits."""
+    row, status, candidates = _resolve(session, number, on)
+    if row is not None:
+        return row
+    if status is ResolutionStatus.AMBIGUOUS:
+        append_event(
+            session,
+            "citation.ambiguous",
+            number.canonical,
+            {"date": on.isoformat(), "cited_by": cited_by.number, "candidates": candidates},
+            actor=actor,
+        )
+    return _placeholder(session, number, on, actor, cited_by=cited_by, line=line)
+
+
+def _placeholder(
+    session: Session, number: LetterNumber, on: date, actor: str, *, cited_by: LetterRow, line: int
+) -> LetterRow:
+    existing = session.exec(
+        select(LetterRow).where(LetterRow.number == number.canonical, LetterRow.date == on)
+    ).first()
+    if existing is not None:
+        return existing
+    issuer = recognise_number(number)
+    ensure_agency(session, issuer, actor=actor)
+    row = new_row(
+        LetterRow,
+        number=number.canonical,
+        date=on,
+        circular=number.circular,
+        issuer_id=issuer.id,
+        known_only_by_citation=True,
+        source_file=cited_by.source_file,
+        source_line=line,
+    )
+    session.add(row)
+    session.flush()
+    append_event(
+        session,
+        "letter.placeholder",
+        number.canonical,
+        {"date": on.isoformat(), "cited_by": cited_by.number, "issuer": issuer.id},
+        actor=actor,
+    )
+    return row
+
+
+def reresolve(session: Session, number: LetterNumber, on: date, *, actor: str | None = None) -> int:
+    """Resolve again every citation that could name a letter with this code, owner and date.
+
+    Called whenever a real letter appears; repoints citations (an exact or tolerant match beats a
+    placeholder; a second real candidate makes a tolerant match ambiguous), drops placeholders no
+    longer cited, and keeps variants and merges in step. Returns how many citations moved.
+    """
+    who = actor or default_actor()
+    prefix = f"{number.code} {number.owner}/"
+    citations = list(
+        session.exec(
+            select(CitationRow)
+            .where(CitationRow.cited_date == on, col(CitationRow.cited_number).startswith(prefix, autoescape=True))
+            .order_by(col(CitationRow.id))
+        )
+    )
+    moved = 0
+    touched: dict[int, LetterRow] = {}
+    for citation in citations:
+        cited = _number(citation.cited_number)
+        row, _status, _ = _resolve(session, cited, on)
+        current = session.get(LetterRow, citation.cited_letter_id)
+        assert current is not None
+        if row is None:
+            # No real letter fits: the citation belongs on the placeholder of its own number.
+            if current.known_only_by_citation and current.number == citation.cited_number:
+                continue
+            citing = session.get(LetterRow, citation.citing_letter_id)
+            assert citing is not None
+            row = _placeholder(session, cited, on, who, cited_by=citing, line=citation.source_line or 1)
+        if row.id == current.id:
+            continue
+        assert row.id is not None and current.id is not None
+        clash = session.exec(
+            select(CitationRow).where(
+                CitationRow.citing_letter_id == citation.citing_letter_id,
+                CitationRow.cited_letter_id == row.id,
+                CitationRow.kind == citation.kind,
+            )
+        ).first()
+        payload = {
+            "date": on.isoformat(),
+            "citing_letter_id": citation.citing_letter_id,
+            "kind": citation.kind,
+            "from": current.number,
+            "to": row.number,
+        }
+        if clash is not None:
+            # The citing letter already names that letter the same way under another printing.
+            session.delete(citation)
+            append_event(session, "citation.dropped_duplicate", citation.cited_number, payload, actor=who)
+        else:
+            citation.cited_letter_id = row.id
+            append_event(session, "citation.resolved", citation.cited_number, payload, actor=who)
+        session.flush()
+        moved += 1
+        touched[current.id] = current
+        touched[row.id] = row
+    for letter in touched.values():
+        _sync_derived(session, letter, who)
+    return moved
+
+
+def _sync_derived(session: Session, row: LetterRow, actor: str) -> None:
+    """Bring a letter's variants and merges in line with the citations that resolve to it;
+    delete it if it is a placeholder nothing cites any more."""
+    assert row.id is not None
+    cited_by = list(
+        session.exec(select(CitationRow).where(CitationRow.cited_letter_id == row.id).order_by(col(CitationRow.id)))
+    )
+    if row.known_only_by_citation and not cited_by:
+        for variant in session.exec(select(LetterVariant).where(LetterVariant.letter_id == row.id)):
+            session.delete(variant)
+        for merge in session.exec(select(Merge).where(Merge.kept_letter_id == row.id)):
+            session.delete(merge)
+        session.flush()
+        session.delete(row)
+        session.flush()
+        append_event(session, "letter.placeholder_removed", row.number, {"date": row.date.isoformat()}, actor=actor)
+        return
+
+    variants = {v.printed: v for v in session.exec(select(LetterVariant).where(LetterVariant.letter_id == row.id))}
+    wanted_variants: dict[str, tuple[str, str]] = {}
+    own = variants.get(row.number)
+    raws: list[str] = [own.raw] if own is not None else []
+    for c in cited_by:
+        citing = session.get(LetterRow, c.citing_letter_id)
+        wanted_variants.setdefault(
+            c.cited_number, (c.cited_raw, _seen_in(citing.source_file if citing else None, c.source_line))
+        )
+        raws.append(c.cited_raw)
+    for printed, variant in variants.items():
+        if printed != row.number and printed not in wanted_variants:
+            session.delete(variant)
+    for printed, (raw, seen_in) in wanted_variants.items():
+        if printed not in variants:
+            session.add(new_row(LetterVariant, letter_id=row.id, printed=printed, raw=raw, seen_in=seen_in))
+    session.flush()
+
+    aliases: dict[str, str] = {}
+    mine = _number(row.number)
+    for form in [c.cited_number for c in cited_by] + [_unrepaired(raw) for raw in raws if raw]:
+        if form is None or form == row.number or form in aliases:
+            continue
+        reason = same_letter(_number(form), row.date, mine, row.date)
+        aliases[form] = str(reason) if reason else "resolved to this letter"
+    merges = {m.alias: m for m in session.exec(select(Merge).where(Merge.kept_letter_id == row.id))}
+    for alias, merge in merges.items():
+        if alias not in aliases:
+            session.delete(merge)
+            session.flush()
+            append_event(
+                session, "letter.alias_removed", row.number, {"date": row.date.isoformat(), "alias": alias}, actor=actor
+            )
+    for alias, reason in sorted(aliases.items()):
+        if alias in merges:
+            continue
+        session.add(new_row(Merge, kept_letter_id=row.id, alias=alias, reason=reason, made_at=now_bangkok()))
+        session.flush()
+        append_event(
+            session,
+            "letter.alias_merged",
+            row.number,
+            {"date": row.date.isoformat(), "alias": alias, "reason": reason},
+            actor=actor,
+        )
+
+
+def _unrepaired(raw: str) -> str | None:
+    """The canonical form of `raw` as printed, without undoing OCR slips (None if unreadable)."""
+    try:
+        return parse_letter_number(raw, repair=False).canonical
+    except ValueError:
+        return None
+
+
+# --- ingest -----------------------------------------------------------------------------------
+
+
+def ingest_letters(
+    session: Session, letters: Sequence[Letter], *, file: str, sha256: str, actor: str | None = None
+) -> IngestReport:
+    """Store the letters read from one file, in the caller's transaction.
+
+    Idempotent: letters already known are left unchanged (or only gain what this reading adds),
+    and a re-ingest writes only an `ingest_log` row. Circulars are recomputed at the end.
+    """
+    from records.chain import assign_circulars
+
+    who = actor or default_actor()
+    report = IngestReport(file=file, sha256=sha256)
+    for letter in letters:
+        report.letters.append(_ingest_letter(session, letter, who, report))
+    assign_circulars(session, actor=who)
+    session.add(
+        new_row(
+            IngestLog,
+            file=file,
+            sha256=sha256,
+            at=now_bangkok(),
+            added=report.added,
+            merged=report.merged,
+            unchanged=report.unchanged,
+        )
+    )
+    session.flush()
+    return report

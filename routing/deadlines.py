@@ -1,0 +1,878 @@
+"""Deadline propagation over an instantiated plan graph (กำหนดเวลาการส่งต่อหนังสือเวียน).
+
+Two passes over the DAG of handoffs (see `routing.plans`):
+
+- **backward**, from every stated deadline: the latest date each agency may receive the circular
+  and the latest date it may forward it (or send its result back), in working days, with the
+  policy's handling allowance per urgency and level, its transit days per hop and, for agencies
+  that send something back, their preparation days;
+- **forward**, from what has actually happened (`events`: node -> (received, forwarded)): the
+  expected receive and forward dates if every agency still to act takes its full allowance.
+
+Slack is `latest - expected` in working days (negative: the deadline will be missed); the
+critical path is the chain of binding handoffs through the node of least slack.
+
+Semantics on the graph: an agency with several senders acts on the first copy that arrives
+(expected receive = earliest sender + transit); a sink (`opdc#plans`) has everything when the last
+return arrives (latest sender + transit). Every sender must meet every receiver's latest date.
+Copy edges carry no deadline. The graph is compiled once (`compile_plan`, cached per graph) into
+integer arrays; passes run over plain lists of working-day indices.
+
+Examples:
+    >>> from datetime import date
+    >>> from routing.calendar import load_calendar
+    >>> from routing.directory import load_directory
+    >>> from routing.plans import builtin_plans, instantiate_plan, load_plan
+    >>> from routing.policy import load_policy
+    >>> g = instantiate_plan(load_plan(builtin_plans()["bcp-2020"]), load_directory(), provinces=["54"])
+    >>> s = propagate(g, load_calendar(), load_policy(), {"province:54": (None, date(2020, 6, 23))})
+    >>> s["province:54"].latest_forward, s["province:54"].slack
+    (datetime.date(2020, 6, 10), -9)
+    >>> status(s, "province:54", date(2020, 6, 24))
+    <Status.LATE: 'late'>
+"""
+
+from __future__ import annotations
+
+import weakref
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Literal
+
+import networkx as nx
+
+from models.letters import Level, Urgency
+from routing.calendar import WorkingCalendar
+from routing.policy import Policy
+
+# "No constraint" / "not known" as an int, so passes need no None checks: min() ignores it,
+# max() propagates it, and anything >= _HALF reads back as None.
+_BIG = 1 << 40
+_HALF = 1 << 39
+_NONE = -1  # no actual date recorded
+
+Duty = Literal["receive", "forward"]
+Event = tuple[date | None, date | None]
+
+
+class DeadlineError(ValueError):
+    """The graph cannot be scheduled (bad edge kind, a sink that sends, a cycle...)."""
+
+
+class UnknownNodeError(DeadlineError, KeyError):
+    """A node id that is not in the plan graph."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class Status(StrEnum):
+    """Where a node stands as of a date."""
+
+    ON_TIME = "on_time"  # done by its latest date
+    LATE = "late"  # done after its latest date
+    OVERDUE = "overdue"  # not done, and the latest date has passed
+    PENDING = "pending"  # not done, not yet due
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledPlan:
+    """A plan graph as integer arrays; positions `[0, n_agencies)` are agencies in topological
+    order (a DFS preorder of the primary-sender tree whenever that is topological, so a subtree is
+    a contiguous range), positions `[n_agencies, n)` are sinks.
+
+    `preds[i]`: forward senders of agency i, or return/copy senders of sink i. `down[i]`: forward
+    receivers and return sinks of agency i (the handoffs that constrain it). `copies[i]`: its copy
+    sinks. `child_ptr`/`child_idx`: `down` + copies as CSR arrays. `reach_end[i]`: one past the
+    last position reachable from i by forward edges, so `range(i, reach_end[i])` covers every
+    agency downstream of i.
+    """
+
+    plan: str
+    nodes: tuple[str, ...]
+    index: Mapping[str, int]
+    n_agencies: int
+    agency_ids: tuple[str, ...]
+    names: tuple[str, ...]
+    levels: tuple[Level, ...]
+    sender: tuple[int, ...]
+    preds: tuple[tuple[int, ...], ...]
+    down: tuple[tuple[int, ...], ...]
+    copies: tuple[tuple[int, ...], ...]
+    sinks_of: tuple[tuple[int, ...], ...]
+    returns: tuple[bool, ...]
+    reach_end: tuple[int, ...]
+    back_runs: tuple[tuple[int, int], ...]
+    forward_runs: tuple[tuple[int, int], ...]
+    child_ptr: tuple[int, ...]
+    child_idx: tuple[int, ...]
+    deadline_receive: tuple[tuple[int, date], ...]
+    deadline_forward: tuple[tuple[int, date], ...]
+    urgency: Urgency | None
+    start: date | None
+    _per_policy: dict[Policy, tuple[tuple[int, ...], int]] = field(default_factory=dict, repr=False)
+    _latest: dict[tuple[Policy, WorkingCalendar], tuple[list[int], list[int]]] = field(
+        default_factory=dict, repr=False
+    )
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def allowances(self, policy: Policy) -> tuple[tuple[int, ...], int]:
+        """(working days each agency may hold the circular, transit days per hop) under `policy`."""
+        got = self._per_policy.get(policy)
+        if got is None:
+            by_level: dict[tuple[Level, bool], int] = {}
+            allow: list[int] = []
+            for level, ret in zip(self.levels, self.returns, strict=True):
+                key = (level, ret)
+                if key not in by_level:
+                    by_level[key] = policy.preparation(level) if ret else policy.handling(self.urgency, level)
+                allow.append(by_level[key])
+            got = (tuple(allow), policy.transit(self.urgency))
+            self._per_policy[policy] = got
+        return got
+
+
+_COMPILED: weakref.WeakKeyDictionary[nx.DiGraph, tuple[tuple[int, int], CompiledPlan]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _level(node: str, value: object) -> Level:
+    if value is None:
+        return Level.UNKNOWN
+    try:
+        return Level(str(value))
+    except ValueError:
+        raise DeadlineError(f"node {node!r}: level {value!r} is not a Level") from None
+
+
+def compile_plan(graph: nx.DiGraph) -> CompiledPlan:
+    """Compile a plan graph into integer arrays (cached per graph object while it is unchanged).
+
+    Plan graphs are treated as immutable once instantiated; the cache notices added or removed
+    nodes and edges, not changed attributes (compile a copy if you edit attributes).
+
+    >>> g = nx.DiGraph([("a", "b"), ("b", "c")])
+    >>> compile_plan(g).nodes
+    ('a', 'b', 'c')
+    """
+    signature = (graph.number_of_nodes(), graph.number_of_edges())
+    cached = _COMPILED.get(graph)
+    if cached is not None and cached[0] == signature:
+        return cached[1]
+    compiled = _compile(graph)
+    _COMPILED[graph] = (signature, compiled)
+    return compiled
+
+
+def _runs(n: int, key: Callable[[int], object]) -> tuple[tuple[int, int], ...]:
+    # Consecutive positions with the same key get the same dates (siblings with the same
+    # receivers, senders and allowance), so a pass computes one and fills the run by slice.
+    runs: list[tuple[int, int]] = []
+    i = 0
+    while i < n:
+        k, j = key(i), i + 1
+        while j < n and key(j) == k:
+            j += 1
+        runs.append((i, j))
+        i = j
+    return tuple(runs)
+
+
+def _compile(graph: nx.DiGraph) -> CompiledPlan:
+    order_hint = {n: k for k, n in enumerate(graph)}
+    sinks: list[str] = []
+    fwd_preds: dict[str, list[str]] = {}
+    for n in graph:
+        kinds = [graph.edges[p, n].get("kind", "forward") for p in graph.pred[n]]
+        for k in kinds:
+            if k not in ("forward", "return", "copy"):
+                raise DeadlineError(f"edge into {n!r}: kind {k!r} is not forward, return or copy")
+        if any(k != "forward" for k in kinds):
+            if "forward" in kinds:
+                raise DeadlineError(
+                    f"node {n!r} receives both the circular and returns; split it into a sink"
+                )
+            if graph.succ[n]:
+                raise DeadlineError(f"sink {n!r} (target of a return or copy) cannot send anything")
+            sinks.append(n)
+        else:
+            fwd_preds[n] = [p for p in graph.pred[n]]
+    agencies = [n for n in graph if n in fwd_preds]
+    if not nx.is_directed_acyclic_graph(graph):
+        cycle = nx.find_cycle(graph)
+        raise DeadlineError("the plan graph has a cycle: " + " -> ".join(str(u) for u, _ in cycle))
+
+    # Primary sender: the directory parent when it sends, else the first sender in plan order.
+    primary: dict[str, str | None] = {}
+    for n in agencies:
+        ps = fwd_preds[n]
+        parent = graph.nodes[n].get("parent")
+        primary[n] = parent if parent in ps else (ps[0] if ps else None)
+    tree_children: dict[str, list[str]] = {n: [] for n in agencies}
+    for n in agencies:
+        p = primary[n]
+        if p is not None:
+            tree_children[p].append(n)
+    order: list[str] = []
+    for root in agencies:
+        if primary[root] is not None:
+            continue
+        stack = [root]
+        while stack:
+            n = stack.pop()
+            order.append(n)
+            stack.extend(reversed(tree_children[n]))
+    pos = {n: k for k, n in enumerate(order)}
+    topological = len(order) == len(agencies) and all(pos[p] < pos[n] for n in agencies for p in fwd_preds[n])
+    if not topological:
+        sub = graph.subgraph(agencies)
+        order = list(nx.lexicographical_topological_sort(sub, key=order_hint.__getitem__))
+    nodes = (*order, *sinks)
+    index = {n: k for k, n in enumerate(nodes)}
+    na = len(order)
+
+    preds: list[tuple[int, ...]] = []
+    down: list[tuple[int, ...]] = []
+    copies: list[tuple[int, ...]] = []
+    sinks_of: list[tuple[int, ...]] = []
+    returns: list[bool] = []
+    for n in nodes:
+        preds.append(tuple(index[p] for p in graph.pred[n]))
+        d: list[int] = []
+        c: list[int] = []
+        r = False
+        for t, attrs in graph.succ[n].items():
+            kind = attrs.get("kind", "forward")
+            if kind == "copy":
+                c.append(index[t])
+            else:
+                d.append(index[t])
+                r = r or kind == "return"
+        down.append(tuple(d))
+        copies.append(tuple(c))
+        sinks_of.append(tuple(k for k in (*d, *c) if k >= na))
+        returns.append(r)
+    reach = list(range(1, len(nodes) + 1))
+    for i in range(na - 1, -1, -1):
+        end = i + 1
+        for c2 in down[i]:
+            if c2 < na and reach[c2] > end:
+                end = reach[c2]
+        reach[i] = end
+    child_ptr = [0]
+    child_idx: list[int] = []
+    for i in range(len(nodes)):
+        child_idx.extend(down[i])
+        child_idx.extend(copies[i])
+        child_ptr.append(len(child_idx))
+    attrs_of = graph.nodes
+    levels = tuple(_level(n, attrs_of[n].get("level")) for n in nodes)
+    dr = tuple(
+        (index[n], attrs_of[n]["deadline_receive"]) for n in nodes if attrs_of[n].get("deadline_receive")
+    )
+    df = tuple(
+        (index[n], attrs_of[n]["deadline_forward"]) for n in nodes if attrs_of[n].get("deadline_forward")
+    )
+    stated = {i for i, _ in (*dr, *df)}
+    urgency = graph.graph.get("urgency")
+    return CompiledPlan(
+        plan=str(graph.graph.get("plan", "")),
+        nodes=nodes,
+        index=index,
+        n_agencies=na,
+        agency_ids=tuple(str(attrs_of[n].get("agency_id", n)) for n in nodes),
+        names=tuple(str(attrs_of[n].get("name_th", n)) for n in nodes),
+        levels=levels,
+        sender=tuple(index[p] if (p := primary.get(n)) is not None else -1 for n in nodes),
+        preds=tuple(preds),
+        down=tuple(down),
+        copies=tuple(copies),
+        sinks_of=tuple(sinks_of),
+        returns=tuple(returns),
+        reach_end=tuple(reach),
+        back_runs=_runs(na, lambda i: (down[i], levels[i], returns[i]) if i not in stated else (i,)),
+        forward_runs=_runs(na, lambda i: (preds[i], levels[i], returns[i])),
+        child_ptr=tuple(child_ptr),
+        child_idx=tuple(child_idx),
+        deadline_receive=dr,
+        deadline_forward=df,
+        urgency=Urgency(urgency) if urgency not in (None, "normal") else None,
+        start=graph.graph.get("start"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSchedule:
+    """One node's dates. For a sink, forward dates equal receive dates (a sink only receives).
+
+    `slack` is in working days: latest forward minus expected (or actual) forward; None when
+    either is unknown. `sender` is the node that sends it the circular (its superior for this
+    circular), None for the root.
+    """
+
+    node: str
+    agency_id: str
+    name_th: str
+    level: Level
+    sink: bool
+    sender: str | None
+    latest_receive: date | None
+    latest_forward: date | None
+    expected_receive: date | None
+    expected_forward: date | None
+    actual_received: date | None
+    actual_forwarded: date | None
+    slack: int | None
+    critical: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OverdueItem:
+    """A node that missed (`late`) or is missing (`overdue`) its latest date, and whom to chase."""
+
+    node: str
+    agency_id: str
+    name_th: str
+    due: date
+    done: date | None
+    days_over: int
+    status: Status
+    escalate_to: str | None
+    duty: Duty
+
+
+class Schedule:
+    """Latest and expected dates of every node of one circular; immutable.
+
+    Index by node id (`schedule["province:54"]` -> `NodeSchedule`); `update` returns a new
+    schedule after one event, recomputing only what lies downstream of it.
+    """
+
+    __slots__ = ("_af", "_agg", "_allow", "_ar", "_cnt", "_critical", "_ef", "_er", "_events", "_lf", "_lr",
+                 "_start", "_t", "calendar", "plan", "policy")  # fmt: skip
+
+    def __init__(
+        self,
+        plan: CompiledPlan,
+        calendar: WorkingCalendar,
+        policy: Policy,
+        arrays: tuple[list[int], ...],
+        events: dict[str, Event],
+    ) -> None:
+        self.plan, self.calendar, self.policy = plan, calendar, policy
+        self._lr, self._lf, self._er, self._ef, self._ar, self._af, self._agg, self._cnt = arrays
+        self._allow, self._t = plan.allowances(policy)
+        self._start = calendar.index(plan.start) if plan.start is not None else _BIG
+        self._events = events
+        self._critical: tuple[str, ...] | None = None
+
+    def __repr__(self) -> str:
+        return f"<Schedule {self.plan.plan!r}: {len(self.plan)} nodes, {len(self._events)} events>"
+
+    def __len__(self) -> int:
+        return len(self.plan.nodes)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.plan.nodes)
+
+    def __contains__(self, node: object) -> bool:
+        return node in self.plan.index
+
+    def _pos(self, node: str) -> int:
+        try:
+            return self.plan.index[node]
+        except KeyError:
+            raise UnknownNodeError(f"{node!r} is not a node of plan {self.plan.plan!r}") from None
+
+    def _date(self, i: int) -> date | None:
+        return None if i >= _HALF or i < 0 else self.calendar.day(i)
+
+    def _slack(self, i: int) -> int | None:
+        if i >= self.plan.n_agencies:
+            latest, expected = self._lr[i], self._er[i]
+        else:
+            latest, expected = self._lf[i], self._ef[i]
+        if latest >= _HALF or expected >= _HALF:
+            return None
+        return latest - expected
+
+    @property
+    def events(self) -> Mapping[str, Event]:
+        """The recorded (received, forwarded) dates by node."""
+        return dict(self._events)
+
+    def slack(self, node: str) -> int | None:
+        """Working days between the expected and the latest forward (receive, for a sink)."""
+        return self._slack(self._pos(node))
+
+    def __getitem__(self, node: str) -> NodeSchedule:
+        i = self._pos(node)
+        cp = self.plan
+        sink = i >= cp.n_agencies
+        received, forwarded = self._events.get(node, (None, None))
+        sender = cp.sender[i]
+        return NodeSchedule(
+            node=node,
+            agency_id=cp.agency_ids[i],
+            name_th=cp.names[i],
+            level=cp.levels[i],
+            sink=sink,
+            sender=cp.nodes[sender] if sender >= 0 else None,
+            latest_receive=self._date(self._lr[i]),
+            latest_forward=self._date(self._lf[i]),
+            expected_receive=self._date(self._er[i]),
+            expected_forward=self._date(self._ef[i]),
+            actual_received=received,
+            actual_forwarded=forwarded,
+            slack=self._slack(i),
+            critical=node in self.critical_path(),
+        )
+
+    def records(self) -> Iterator[NodeSchedule]:
+        """Every node's record, in topological order (sinks last)."""
+        for node in self.plan.nodes:
+            yield self[node]
+
+    def critical_path(self) -> tuple[str, ...]:
+        """See `critical_path`; computed once per schedule."""
+        if self._critical is None:
+            self._critical = _critical_path(self)
+        return self._critical
+
+    def update(self, node: str, *, received: date | None = None, forwarded: date | None = None) -> Schedule:
+        """A new schedule with `node`'s receipt and/or forwarding recorded (None: leave as is).
+
+        Latest dates never change; expected dates change only downstream of `node`.
+        """
+        i = self._pos(node)
+        old = self._events.get(node, (None, None))
+        new_event = (received or old[0], forwarded or old[1])
+        cal = self.calendar
+        ar, af = self._ar.copy(), self._af.copy()
+        if received is not None:
+            ar[i] = cal.index(received)
+        if forwarded is not None:
+            af[i] = cal.index(forwarded)
+        er, ef, agg, cnt = self._er.copy(), self._ef.copy(), self._agg.copy(), self._cnt.copy()
+        cp = self.plan
+        if i >= cp.n_agencies:
+            _settle_sinks((i,), ar, er, ef, agg, self._t)
+        else:
+            touched = _forward_range(
+                cp, ar, af, er, ef, agg, cnt, self._allow, self._t, i, cp.reach_end[i], self._ef, self._start
+            )
+            _settle_sinks(touched, ar, er, ef, agg, self._t)
+        events = dict(self._events)
+        events[node] = new_event
+        return Schedule(cp, cal, self.policy, (self._lr, self._lf, er, ef, ar, af, agg, cnt), events)
+
+
+def _backward(
+    cp: CompiledPlan, cal: WorkingCalendar, allow: tuple[int, ...], t: int
+) -> tuple[list[int], list[int]]:
+    n, na = len(cp.nodes), cp.n_agencies
+    lr = [_BIG] * n
+    stated_f = [_BIG] * na
+    for i, d in cp.deadline_receive:
+        lr[i] = min(lr[i], cal.index_on_or_before(d))
+    for i, d in cp.deadline_forward:
+        if i < na:
+            stated_f[i] = min(stated_f[i], cal.index_on_or_before(d))
+    lf = lr.copy()  # sinks: latest forward = latest receive
+    down = cp.down
+    half, big = _HALF, _BIG
+    for i, j in reversed(cp.back_runs):
+        f = stated_f[i]
+        ds = down[i]
+        if len(ds) == 1:
+            v = lr[ds[0]] - t
+        elif ds:
+            v = min(map(lr.__getitem__, ds)) - t
+        else:
+            v = big
+        if v < f:
+            f = v
+        if f >= half:
+            if j - i > 1:
+                lf[i:j] = [big] * (j - i)
+            else:
+                lf[i] = big  # lr[i] keeps its stated value (or _BIG)
+            continue
+        r = f - allow[i]
+        if j - i > 1:
+            # Runs never hold a node with a stated deadline: nothing to compare with.
+            lf[i:j] = [f] * (j - i)
+            lr[i:j] = [r] * (j - i)
+        else:
+            lf[i] = f
+            if r < lr[i]:
+                lr[i] = r
+    return lr, lf
+
+
+def _forward_full(
+    cp: CompiledPlan,
+    ar: list[int],
+    af: list[int],
+    allow: tuple[int, ...],
+    t: int,
+    start: int,
+    events_at: bool,
+) -> tuple[list[int], list[int]]:
+    """Expected receive/forward of every agency; the hot loop of `propagate` (keep it lean)."""
+    n = len(cp.nodes)
+    er, ef = [_BIG] * n, [_BIG] * n
+    half, big = _HALF, _BIG
+    preds = cp.preds
+    events = (
+        sorted(i for i, (x, y) in enumerate(zip(ar, af, strict=True)) if x >= 0 or y >= 0)
+        if events_at
+        else ()
+    )
+    ne = len(events)
+    for lo, hi in cp.forward_runs:
+        if hi - lo > 1 and not (ne and (k := bisect_left(events, lo)) < ne and events[k] < hi):
+            # A run of siblings without events: one computation, filled by slice.
+            ps = preds[lo]
+            if len(ps) == 1:
+                r = ef[ps[0]]
+                r = r + t if r < half else big
+            elif ps:
+                r = min(map(ef.__getitem__, ps))
+                r = r + t if r < half else big
+            else:
+                r = start
+            er[lo:hi] = [r] * (hi - lo)
+            ef[lo:hi] = [r + allow[lo] if r < half else big] * (hi - lo)
+            continue
+        for i in range(lo, hi):
+            x = ar[i]
+            if x >= 0:
+                r = x
+            else:
+                ps = preds[i]
+                if len(ps) == 1:
+                    r = ef[ps[0]]
+                    r = r + t if r < half else big
+                elif ps:
+                    r = min(map(ef.__getitem__, ps))
+                    r = r + t if r < half else big
+                else:
+                    r = start
+            er[i] = r
+            x = af[i]
+            ef[i] = x if x >= 0 else (r + allow[i] if r < half else big)
+    return er, ef
+
+
+def _forward_range(
+    cp: CompiledPlan,
+    ar: list[int],
+    af: list[int],
+    er: list[int],
+    ef: list[int],
+    agg: list[int],
+    cnt: list[int],
+    allow: tuple[int, ...],
+    t: int,
+    lo: int,
+    hi: int,
+    old_ef: list[int],
+    start: int,
+) -> set[int]:
+    """Recompute agencies in positions [lo, hi) in place, keeping each sink's running maximum
+    (`agg`) and how many senders reach it (`cnt`); returns the sinks whose inputs moved."""
+    preds, sinks_of = cp.preds, cp.sinks_of
+    half, big = _HALF, _BIG
+    touched: set[int] = set()
+    for i in range(lo, hi):
+        x = ar[i]
+        if x >= 0:
+            r = x
+        else:
+            ps = preds[i]
+            if ps:
+                r = min(map(ef.__getitem__, ps))
+                r = r + t if r < half else big
+            else:
+                r = start
+        er[i] = r
+        x = af[i]
+        f = x if x >= 0 else (r + allow[i] if r < half else big)
+        prev = old_ef[i]
+        if f != prev and sinks_of[i]:
+            for s in sinks_of[i]:
+                m = agg[s]
+                if f > m:
+                    agg[s], cnt[s] = f, 1
+                elif f == m:
+                    cnt[s] += 1
+                elif prev == m:
+                    cnt[s] -= 1
+                    if cnt[s] == 0:
+                        agg[s], cnt[s] = _max_count(ef, preds[s], i, f)
+                touched.add(s)
+        ef[i] = f
+    return touched
+
+
+def _max_count(ef: list[int], ps: tuple[int, ...], changed: int = -1, value: int = 0) -> tuple[int, int]:
+    """Largest `ef` over senders `ps` (with `changed` read as `value`) and how many reach it."""
+    if not ps:
+        return -1, 0
+    vals = list(map(ef.__getitem__, ps))
+    if changed >= 0:
+        vals[ps.index(changed)] = value
+    m = max(vals)
+    return m, vals.count(m)
+
+
+def _settle_sinks(
+    sinks: Iterable[int], ar: list[int], er: list[int], ef: list[int], agg: list[int], t: int
+) -> None:
+    for s in sinks:
+        a = ar[s]
+        m = agg[s]
+        r = a if a >= 0 else (m + t if 0 <= m < _HALF else _BIG)
+        er[s] = ef[s] = r
+
+
+def propagate(
+    graph: nx.DiGraph | CompiledPlan,
+    calendar: WorkingCalendar,
+    policy: Policy,
+    events: Mapping[str, Event] | None = None,
+    *,
+    reuse_latest: bool = True,
+) -> Schedule:
+    """Latest and expected dates of every node, from the plan's deadlines and recorded `events`.
+
+    `events` maps node id -> (received, forwarded), either may be None. The graph is not
+    modified. Raises `UnknownNodeError` for an event on a node outside the plan.
+
+    Latest dates depend only on the plan, the policy and the calendar, never on events, so the
+    backward pass is kept on the compiled plan per (policy, calendar) and reused by later calls;
+    `reuse_latest=False` recomputes it.
+
+    >>> from datetime import date
+    >>> from routing.calendar import load_calendar
+    >>> from routing.policy import load_policy
+    >>> g = nx.DiGraph(urgency=None)
+    >>> g.add_node("moi", level="ministry"); g.add_node("moi#reports", deadline_receive=date(2020, 8, 14))
+    >>> g.add_edge("moi", "province:54"); g.nodes["province:54"]["level"] = "province"
+    >>> g.add_edge("province:54", "moi#reports", kind="return")
+    >>> s = propagate(g, load_calendar(), load_policy())
+    >>> s["province:54"].latest_receive, s["moi"].latest_forward
+    (datetime.date(2020, 7, 23), datetime.date(2020, 7, 20))
+    """
+    cp = graph if isinstance(graph, CompiledPlan) else compile_plan(graph)
+    allow, t = cp.allowances(policy)
+    n, na = len(cp.nodes), cp.n_agencies
+    latest = cp._latest.get((policy, calendar)) if reuse_latest else None
+    if latest is None:
+        latest = _backward(cp, calendar, allow, t)
+        cp._latest[(policy, calendar)] = latest
+    lr, lf = latest
+    ar, af = [_NONE] * n, [_NONE] * n
+    recorded: dict[str, Event] = {}
+    for node, event in (events or {}).items():
+        i = cp.index.get(node)
+        if i is None:
+            raise UnknownNodeError(f"event for {node!r}, which is not a node of plan {cp.plan!r}")
+        received, forwarded = event
+        if received is not None:
+            ar[i] = calendar.index(received)
+        if forwarded is not None:
+            af[i] = calendar.index(forwarded)
+        recorded[node] = (received, forwarded)
+    start = calendar.index(cp.start) if cp.start is not None else _BIG
+    er, ef = _forward_full(cp, ar, af, allow, t, start, bool(recorded))
+    agg, cnt = [-1] * n, [0] * n
+    preds = cp.preds
+    for s in range(na, n):
+        agg[s], cnt[s] = _max_count(ef, preds[s])
+    _settle_sinks(range(na, n), ar, er, ef, agg, t)
+    return Schedule(cp, calendar, policy, (lr, lf, er, ef, ar, af, agg, cnt), recorded)
+
+
+def _critical_path(s: Schedule) -> tuple[str, ...]:
+    cp = s.plan
+    n, na = len(cp.nodes), cp.n_agencies
+    slacks = [s._slack(i) for i in range(n)]
+    best, best_slack = -1, _BIG
+    for i, v in enumerate(slacks):
+        if v is not None and v <= best_slack:
+            best, best_slack = i, v
+    if best < 0:
+        return ()
+    chain = [best]
+    j = best
+    ef = s._ef
+    while True:
+        ps = cp.preds[j]
+        if not ps:
+            break
+        if j >= na:
+            j = max(ps, key=ef.__getitem__)
+        elif s._ar[j] >= 0 and cp.sender[j] >= 0:
+            j = cp.sender[j]
+        else:
+            j = min(ps, key=ef.__getitem__)
+        chain.append(j)
+    chain.reverse()
+    j = best
+    while True:
+        kids = [c for c in cp.down[j] if slacks[c] is not None]
+        if not kids:
+            break
+        j = min(kids, key=lambda c: slacks[c] or 0)
+        chain.append(j)
+    return tuple(cp.nodes[k] for k in chain)
+
+
+def critical_path(schedule: Schedule) -> tuple[str, ...]:
+    """The min-slack chain: from a root, through the binding sender of each node, to the node of
+    least slack (the latest such), then on through its least-slack receivers to the end.
+
+    Binding sender: the one whose copy arrives first (an agency) or last (a sink); an agency
+    with a recorded receipt is bound to its primary sender.
+    """
+    return schedule.critical_path()
+
+
+def _status(s: Schedule, i: int, asof: int, duty: Duty | None) -> tuple[Status, Duty, int, int]:
+    """(status, duty, due index, done-or-as-of index) of position i."""
+    sink = i >= s.plan.n_agencies
+    lr, lf, ar, af = s._lr[i], s._lf[i], s._ar[i], s._af[i]
+    if duty == "receive" or sink:
+        due, done = lr, ar
+        if done >= 0:
+            return (Status.LATE if due < _HALF and done > due else Status.ON_TIME), "receive", due, done
+        if af >= 0 and not sink:
+            # Forwarded without a recorded receipt: it was received, we cannot say it was late.
+            return Status.ON_TIME, "receive", due, af
+        return (Status.OVERDUE if due < _HALF and asof > due else Status.PENDING), "receive", due, asof
+    if af >= 0:
+        return (Status.LATE if lf < _HALF and af > lf else Status.ON_TIME), "forward", lf, af
+    if lf < _HALF and asof > lf:
+        return Status.OVERDUE, "forward", lf, asof
+    if duty == "forward":
+        return Status.PENDING, "forward", lf, asof
+    if ar >= 0:
+        if lr < _HALF and ar > lr:
+            return Status.LATE, "receive", lr, ar
+        return Status.PENDING, "forward", lf, asof
+    if lr < _HALF and asof > lr:
+        return Status.OVERDUE, "receive", lr, asof
+    return Status.PENDING, "forward", lf, asof
+
+
+def status(schedule: Schedule, node: str, as_of: date, *, duty: Duty | None = None) -> Status:
+    """Status of `node` as of `as_of`.
+
+    With `duty=None`, the node's current obligation: once forwarded, whether it forwarded in
+    time; before that, overdue if its latest forward (or, not yet received, its latest receive)
+    has passed, late if it received late, else pending. A sink is judged on its receipt.
+    `duty="receive"` or `"forward"` judges that one act only.
+    """
+    return _status(schedule, schedule._pos(node), schedule.calendar.index(as_of), duty)[0]
+
+
+def statuses(schedule: Schedule, as_of: date) -> dict[str, Status]:
+    """`status` of every node as of a date (for drawing)."""
+    asof = schedule.calendar.index(as_of)
+    return {n: _status(schedule, i, asof, None)[0] for i, n in enumerate(schedule.plan.nodes)}
+
+
+def overdue(schedule: Schedule, as_of: date) -> list[OverdueItem]:
+    """Nodes that are overdue or were late as of `as_of`, most working days over first.
+
+    `escalate_to` is the agency id of the node's sender in the plan (whom to chase).
+    """
+    s, cp, cal = schedule, schedule.plan, schedule.calendar
+    asof = cal.index(as_of)
+    items: list[OverdueItem] = []
+    for i, node in enumerate(cp.nodes):
+        st, duty, due, done = _status(s, i, asof, None)
+        if st is not Status.OVERDUE and st is not Status.LATE:
+            continue
+        event = s._events.get(node, (None, None))
+        sender = cp.sender[i]
+        if i >= cp.n_agencies:
+            # A sink's senders are many; chase the agency that owns it.
+            escalate: str | None = cp.agency_ids[i]
+        else:
+            escalate = cp.agency_ids[sender] if sender >= 0 else None
+        items.append(
+            OverdueItem(
+                node=node,
+                agency_id=cp.agency_ids[i],
+                name_th=cp.names[i],
+                due=cal.day(due),
+                done=(event[0] if duty == "receive" else event[1]) if st is Status.LATE else None,
+                days_over=done - due,
+                status=st,
+                escalate_to=escalate,
+                duty=duty,
+            )
+        )
+    items.sort(key=lambda x: -x.days_over)
+    return items
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIf:
+    """Who downstream of `node` still meets their latest date if it forwards on `forwarded_on`."""
+
+    node: str
+    forwarded_on: date
+    makes: tuple[str, ...]
+    misses: tuple[str, ...]
+    schedule: Schedule
+
+
+def whatif(
+    schedule: Schedule | nx.DiGraph,
+    node: str,
+    forwarded_on: date,
+    *,
+    calendar: WorkingCalendar | None = None,
+    policy: Policy | None = None,
+) -> WhatIf:
+    """ "If `node` forwards on `forwarded_on`, who still makes the deadline?"
+
+    Downstream nodes with a latest date are split into `makes` (expected <= latest) and
+    `misses`. Given a graph instead of a schedule, propagates it first (no events); then
+    `calendar` and `policy` are required.
+    """
+    if not isinstance(schedule, Schedule):
+        if calendar is None or policy is None:
+            raise DeadlineError("whatif on a graph needs calendar= and policy=")
+        schedule = propagate(schedule, calendar, policy)
+    after = schedule.update(node, forwarded=forwarded_on)
+    cp = after.plan
+    start = cp.index[node]
+    seen = {start}
+    stack = [start]
+    ptr, idx = cp.child_ptr, cp.child_idx
+    while stack:
+        j = stack.pop()
+        for c in idx[ptr[j] : ptr[j + 1]]:
+            if c not in seen:
+                seen.add(c)
+                stack.append(c)
+    seen.discard(start)
+    makes: list[str] = []
+    misses: list[str] = []
+    for j in sorted(seen):
+        slack = after._slack(j)
+        if slack is None:
+            continue
+        (makes if slack >= 0 else misses).append(cp.nodes[j])
+    return WhatIf(node, forwarded_on, tuple(makes), tuple(misses), after)

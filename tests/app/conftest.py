@@ -1,0 +1,213 @@
+"""Records for the dashboard tests: the seed chain routed with some overdue handoffs, and a
+synthetic national circular (every province and district) for pagination, filters and collapse.
+
+Letters go in through the service layer (`records.ingest`, `records.service.ingest_letters`).
+Dispatches and handoffs are inserted as rows here, standing in for the `route_circular` flow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.main import create_app
+from models.db import get_engine, init_db, session_scope
+from models.letters import Level, Letter, SourceRef
+from models.tables import AgencyRow, Circular, Dispatch, Handoff, LetterRow, new_row
+from records.chain import circular_slug
+from records.ingest import ingest_files
+from records.service import ensure_agency, ingest_letters
+from routing.agencies import CENTRAL_AGENCIES
+from routing.directory import load_directory
+
+# The synthetic national circular: DLA -> every province -> every district.
+NATIONAL_ROOT = "มท 0810/ว 7001"
+NATIONAL_SENT = date(2021, 3, 1)
+NATIONAL_ID = circular_slug(NATIONAL_ROOT, NATIONAL_SENT)
+NATIONAL_DUE = date(2021, 3, 19)
+
+
+@dataclass(frozen=True)
+class Record:
+    url: str
+    path: Path
+
+
+def _handoff(dispatch: Dispatch, recipient: str, level: str, status: str, *, due: date, **dates: date) -> Handoff:
+    return new_row(
+        Handoff,
+        dispatch_id=dispatch.id,
+        circular_id=dispatch.circular_id,
+        recipient_id=recipient,
+        level=level,
+        sent_on=dispatch.sent_on,
+        due_receive=dispatch.sent_on + timedelta(days=2),
+        due_forward=due,
+        status=status,
+        **dates,
+    )
+
+
+def _dispatch(session: Session, circular_id: str, letter_id: int, sender: str, sent_on: date, level: str) -> Dispatch:
+    row = new_row(
+        Dispatch, circular_id=circular_id, letter_id=letter_id, sender_id=sender, sent_on=sent_on, level=level,
+        source="flow",
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _letter_id(session: Session, number: str) -> int:
+    row = session.exec(select(LetterRow).where(LetterRow.number == number)).one()
+    return row.id
+
+
+def route_seed_chain(engine) -> str:
+    """Record how the seed chain travelled, as the routing flow would: some on time, some not.
+
+    Returns the circular id. OPDC -> Interior -> three provinces; Phrae -> two districts and its
+    PAO; Mueang Phrae district -> two local bodies. Nonthaburi and one Phrae district never
+    forwarded before the deadline (overdue); Phrae itself forwarded 40 days after DLA's letter (late).
+    """
+    directory = load_directory()
+    with session_scope(engine) as session:
+        circular = session.exec(select(Circular)).one()
+        for agency_id in ("district:5401", "district:5402", "local:pao:54", "local:sd:540101", "local:sd:540102"):
+            ensure_agency(session, directory[agency_id], actor="test")
+        opdc_letter = _letter_id(session, "นร 1220/55")
+        moi_letter = _letter_id(session, "มท 0218/ว 3182")
+        phrae_letter = _letter_id(session, "พร 0023.1/ว 3026")
+        d1 = _dispatch(session, circular.id, opdc_letter, "opdc", date(2020, 5, 27), "ministry")
+        d2 = _dispatch(session, circular.id, moi_letter, "moi", date(2020, 6, 1), "province")
+        d3 = _dispatch(session, circular.id, phrae_letter, "province:54", date(2020, 6, 23), "district")
+        d4 = _dispatch(session, circular.id, phrae_letter, "district:5401", date(2020, 6, 25), "local")
+        due = date(2020, 6, 30)
+        session.add_all(
+            [
+                _handoff(d1, "moi", "ministry", "forwarded", due=date(2020, 6, 3),
+                         received_on=date(2020, 5, 29), forwarded_on=date(2020, 6, 1)),
+                _handoff(d2, "province:21", "province", "forwarded", due=date(2020, 6, 16),
+                         received_on=date(2020, 6, 2), forwarded_on=date(2020, 6, 3)),
+                _handoff(d2, "province:54", "province", "late", due=date(2020, 6, 16),
+                         received_on=date(2020, 6, 2), forwarded_on=date(2020, 6, 23)),
+                _handoff(d2, "province:12", "province", "overdue", due=date(2020, 6, 16),
+                         received_on=date(2020, 6, 22)),
+                _handoff(d3, "district:5401", "district", "forwarded", due=date(2020, 6, 25),
+                         received_on=date(2020, 6, 24), forwarded_on=date(2020, 6, 25)),
+                _handoff(d3, "district:5402", "district", "overdue", due=date(2020, 6, 25)),
+                _handoff(d3, "local:pao:54", "local", "received", due=due, received_on=date(2020, 6, 24)),
+                _handoff(d4, "local:sd:540101", "local", "pending", due=due),
+                _handoff(d4, "local:sd:540102", "local", "overdue", due=date(2020, 6, 26)),
+            ]
+        )  # fmt: skip
+        return circular.id
+
+
+def build_national(engine) -> None:
+    """A synthetic national circular: DLA to 77 provinces, each province to all its districts.
+
+    Every seventh province never received it (overdue), every fifth forwarded late; districts
+    whose code ends in 1 are overdue. About 1,000 handoffs: enough for pages and collapsing.
+    """
+    directory = load_directory()
+    root = Letter(
+        number=NATIONAL_ROOT,
+        date=NATIONAL_SENT,
+        issuer="กรมส่งเสริมการปกครองท้องถิ่น",
+        subject="ทดสอบหนังสือเวียนทั่วประเทศ (ข้อมูลสังเคราะห์)",
+        salutation="ผู้ว่าราชการจังหวัดทุกจังหวัด",
+        source=SourceRef(file="synthetic/national.txt", line=1),
+        text="ที่ มท ๐๘๑๐/ว ๗๐๐๑\nข้อมูลสังเคราะห์สำหรับการทดสอบ",
+    )
+    with session_scope(engine) as session:
+        ingest_letters(session, [root], file="synthetic/national.txt", sha256="0" * 64, actor="test")
+        letter_id = _letter_id(session, NATIONAL_ROOT)
+        assert session.get(Circular, NATIONAL_ID) is not None, "ingest names circulars after their root"
+        for agency in CENTRAL_AGENCIES:
+            ensure_agency(session, agency, actor="test")
+        provinces = list(directory.provinces())
+        districts = [a for a in directory.values() if a.level is Level.DISTRICT]
+        existing = set(session.exec(sa.select(AgencyRow.id)).scalars())
+        session.add_all(
+            new_row(AgencyRow, id=a.id, name_th=a.name_th, name_en=a.name_en, level=a.level.value, parent_id=a.parent)
+            for a in [*provinces, *districts]
+            if a.id not in existing
+        )
+        session.flush()
+        top = _dispatch(session, NATIONAL_ID, letter_id, "dla", NATIONAL_SENT, "province")
+        rows = []
+        for i, p in enumerate(sorted(provinces, key=lambda a: a.id)):
+            if i % 7 == 3:
+                rows.append(_handoff(top, p.id, "province", "overdue", due=NATIONAL_DUE - timedelta(days=7)))
+                continue
+            late = i % 5 == 0
+            forwarded = NATIONAL_SENT + timedelta(days=9 if late else 3)
+            status = "late" if late else "forwarded"
+            rows.append(
+                _handoff(top, p.id, "province", status, due=NATIONAL_DUE - timedelta(days=7),
+                         received_on=NATIONAL_SENT + timedelta(days=1), forwarded_on=forwarded)
+            )  # fmt: skip
+            down = _dispatch(session, NATIONAL_ID, letter_id, p.id, forwarded, "district")
+            for d in districts:
+                if d.parent != p.id:
+                    continue
+                status = "overdue" if d.id.endswith("1") else "received"
+                rows.append(
+                    _handoff(down, d.id, "district", status, due=NATIONAL_DUE,
+                             received_on=None if status == "overdue" else forwarded + timedelta(days=1))
+                )  # fmt: skip
+        session.add_all(rows)
+
+
+def _url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def national_record(tmp_path_factory: pytest.TempPathFactory) -> Record:
+    path = tmp_path_factory.mktemp("national") / "saraban.db"
+    engine = get_engine(_url(path))
+    init_db(engine)
+    build_national(engine)
+    return Record(_url(path), path)
+
+
+@pytest.fixture(scope="session")
+def chain_record(tmp_path_factory: pytest.TempPathFactory, seed_files: list[Path]) -> Record:
+    """The seed letters ingested, routed, plus the synthetic national circular beside them."""
+    if not seed_files:
+        pytest.skip("no seed letters")
+    path = tmp_path_factory.mktemp("chain") / "saraban.db"
+    engine = get_engine(_url(path))
+    outcomes = ingest_files(seed_files, engine, actor="test")
+    assert all(o.error is None for o in outcomes), [str(o.error) for o in outcomes if o.error]
+    route_seed_chain(engine)
+    build_national(engine)
+    return Record(_url(path), path)
+
+
+@pytest.fixture(scope="session")
+def chain_id(chain_record: Record) -> str:
+    with Session(get_engine(chain_record.url)) as session:
+        return next(c.id for c in session.exec(select(Circular)) if c.id != NATIONAL_ID)
+
+
+@pytest.fixture
+def national_client(national_record: Record) -> Iterator[TestClient]:
+    with TestClient(create_app(national_record.url)) as client:
+        yield client
+
+
+@pytest.fixture
+def chain_client(chain_record: Record) -> Iterator[TestClient]:
+    with TestClient(create_app(chain_record.url, prefect_ui_url="http://prefect.test:4200")) as client:
+        yield client
+

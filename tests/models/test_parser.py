@@ -1,0 +1,451 @@
+"""models.parser and `saraban parse`: seeds, our own sample letters, bad input."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from cli.main import app
+from models.letters import Letter, Urgency, letter_to_json
+from models.parser import ParseError, parse_file, parse_letters, read_file, read_letters
+from models.thai import format_thai_date, to_thai_digits
+
+SEEDS = Path(__file__).parents[3] / "shared" / "seeds"
+DATA = Path(__file__).parents[1] / "data"
+LETTERS = DATA / "letters"
+BAD = DATA / "bad"
+DEMO = Path(__file__).parents[2] / "demo" / "letters"
+
+_THAI = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+
+
+# --------------------------------------------------------------------------- seeds (expected.json)
+
+
+def _norm(number: object) -> str | None:
+    """Numbers as the seed scorer compares them: no spaces, Arabic digits, no dot after ว."""
+    if number is None:
+        return None
+    return re.sub(r"\s+", "", str(number).translate(_THAI)).replace("ว.", "ว")
+
+
+def _alts(value: object) -> set[str | None]:
+    return {_norm(v) for v in (value if isinstance(value, list) else [value])}
+
+
+def _seed_mismatches(expected: list[dict[str, Any]], parsed: list[dict[str, Any]]) -> list[str]:
+    """Everything expected.json says about one file that the parsed JSON does not hold."""
+    problems: list[str] = []
+    if len({_norm(p["number"]) for p in parsed}) != len(expected):
+        problems.append(f"{len(parsed)} letters parsed, {len(expected)} expected")
+    for e in expected:
+        found = [p for p in parsed if _norm(p["number"]) in _alts(e["number"])]
+        if not found:
+            problems.append(f"no letter numbered {e['number']}")
+            continue
+        p = found[0]
+        name = f"[{p['number']}]"
+        for key in ("date", "urgency", "circular", "issuer"):
+            if key in e and p[key] != e[key]:
+                problems.append(f"{name} {key}: {p[key]!r} != {e[key]!r}")
+        if "salutation" in e and not (p["salutation"] or "").startswith(e["salutation"]):
+            problems.append(f"{name} salutation {p['salutation']!r} does not start with {e['salutation']!r}")
+        for kind in ("references", "enclosures"):
+            have = {(_norm(c["number"]), c["date"]) for c in p[kind]}
+            for x in e.get(kind, []):
+                if not any((alt, x["date"]) in have for alt in _alts(x["number"])):
+                    problems.append(f"{name} {kind} missing {x}")
+        for x in e.get("receipts", []):
+            match = [r for r in p["receipts"] if (r["number"], r["date"]) == (_norm(x["number"]), x["date"])]
+            if not match or ("time" in x and match[0]["time"] != x["time"]):
+                problems.append(f"{name} receipt missing {x}")
+        have_dates = {d["date"] for d in p["deadlines"]}
+        problems += [f"{name} deadline missing {d}" for d in e.get("deadlines", []) if d not in have_dates]
+    return problems
+
+
+def _seed_cases() -> list[tuple[str, list[dict[str, Any]]]]:
+    path = SEEDS / "expected.json"
+    if not path.exists():
+        return []
+    return sorted(json.loads(path.read_text(encoding="utf-8"))["files"].items())
+
+
+needs_seeds = pytest.mark.skipif(not (SEEDS / "expected.json").exists(), reason="seed letters not present")
+
+
+@needs_seeds
+@pytest.mark.parametrize(("name", "expected"), _seed_cases())
+def test_seed_file_matches_expected(name: str, expected: list[dict[str, Any]]) -> None:
+    letters = parse_file(SEEDS / name)
+    assert _seed_mismatches(expected, [letter_to_json(x) for x in letters]) == []
+
+
+@needs_seeds
+def test_seeds_through_the_cli_score_fully() -> None:
+    cases = _seed_cases()
+    result = CliRunner().invoke(app, ["parse", "--json", *(str(SEEDS / name) for name, _ in cases)])
+    assert result.exit_code == 0, result.output
+    parsed = json.loads(result.stdout)
+    for name, expected in cases:
+        in_file = [p for p in parsed if Path(p["source"]["file"]).name == name]
+        assert _seed_mismatches(expected, in_file) == [], name
+
+
+def test_seed_checker_notices_a_wrong_reading() -> None:
+    expected = [{"number": "มท 0218/ว 3182", "date": "2020-06-01", "deadlines": ["2020-06-10"]}]
+    parsed = [
+        {
+            "number": "มท 0218/ว 3182",
+            "date": "2020-06-02",
+            "deadlines": [],
+            "references": [],
+            "enclosures": [],
+        }
+    ]
+    parsed[0] |= {"receipts": [], "salutation": None}
+    assert len(_seed_mismatches(expected, parsed)) == 2
+
+
+# --------------------------------------------------------------------------- our own sample letters
+
+
+def _one(name: str) -> Letter:
+    [letter] = parse_file(LETTERS / name)
+    return letter
+
+
+def _deadlines(letter: Letter) -> list[tuple[date, time | None, str]]:
+    return [(d.date, d.time, d.kind) for d in letter.deadlines]
+
+
+def test_number_on_its_own_line_date_split_arabic_digits() -> None:
+    letter = _one("a_dla_arabic_split.txt")
+    assert letter.number.canonical == "มท 0812/ว 1434"
+    assert letter.source.line == 5  # the ที่ line, not the number below it
+    assert letter.date == date(2020, 5, 14)
+    assert letter.urgency is Urgency.MOST_URGENT
+    assert letter.issuer == "กรมส่งเสริมการปกครองท้องถิ่น"
+    assert letter.subject is not None and letter.subject.endswith("โคโรนา 2019")  # wrapped subject joined
+    assert letter.addressees == ("ผู้ว่าราชการจังหวัด ทุกจังหวัด",)
+    assert [(str(c.number), c.date) for c in letter.references] == [("มท 0812/ว 1217", date(2020, 4, 20))]
+    assert [(c.number and str(c.number), c.date) for c in letter.enclosures] == [
+        ("นร 1200/ว 0013", date(2020, 5, 5)),
+        (None, None),
+    ]
+    # the due date wraps onto the next line; the cabinet date (เมื่อวันที่) is history
+    assert _deadlines(letter) == [(date(2020, 6, 30), None, "due")]
+    assert letter.signer == "นายสมชาย ใจเย็น"
+    assert letter.signer_position == "รองอธิบดี ปฏิบัติราชการแทน อธิบดีกรมส่งเสริมการปกครองท้องถิ่น"
+    assert letter.owner_unit == "กองพัฒนาและส่งเสริมการบริหารงานท้องถิ่น"
+
+
+def test_side_by_side_stamps_with_two_digit_years() -> None:
+    letter = _one("b_stamps_tabs_2digit.txt")
+    assert letter.number.canonical == "รย 0023.3/ว 2145"
+    assert letter.issuer == "จังหวัดระยอง"  # ศาลากลางจังหวัดระยอง
+    stamps = [(r.number, r.date, r.time, r.agency) for r in letter.receipts]
+    assert stamps == [
+        ("456", date(2020, 6, 4), time(9, 45), "ที่ว่าการอำเภอเมืองระยอง"),
+        ("1203", date(2020, 6, 4), None, "องค์การบริหารส่วนจังหวัดระยอง"),
+    ]
+    assert letter.addressees == ("นายอำเภอทุกอำเภอ", "นายกองค์การบริหารส่วนจังหวัดระยอง")
+    assert [c.issuer for c in letter.enclosures] == ["กระทรวงมหาดไทย"]  # urgency word stripped
+    assert _deadlines(letter) == [
+        (date(2020, 6, 12), time(13, 30), "meeting"),
+        (date(2020, 6, 8), None, "due"),
+    ]
+
+
+def test_cover_letter_and_its_enclosure_in_one_file() -> None:
+    cover, enclosed = parse_file(LETTERS / "c_cover_with_enclosure.txt")
+    assert (cover.number.canonical, enclosed.number.canonical) == ("มท 0218/ว 3182", "นร 1220/55")
+    assert [str(c.number) for c in cover.enclosures] == ["นร 1220/85"]  # as printed (OCR ๕ -> ๘)
+    assert [(r.number, r.date, r.time) for r in cover.receipts] == [("1515", date(2020, 6, 2), time(13, 30))]
+    # the machine stamp and the division's stamp sit above the enclosed letter's number
+    assert [(r.number, r.date, r.time) for r in enclosed.receipts] == [
+        (None, date(2020, 5, 29), time(10, 15)),
+        ("92093", date(2020, 5, 29), None),
+    ]
+    assert cover.owner_unit == "สำนักงานปลัดกระทรวง"
+    assert cover.end_line is not None and cover.end_line < enclosed.source.line
+    assert enclosed.text.startswith("RECEIVED")
+    assert enclosed.date == date(2020, 5, 27)  # `๒๗ พฤษภาคม ๒๕๖๓.`
+    assert [str(c.number) for c in enclosed.references] == ["นร 1200/ว 0012", "นร 1200/ว 0013"]
+    assert enclosed.references[0].number is not None and enclosed.references[0].number.ocr_repairs
+    assert _deadlines(enclosed) == [
+        (date(2020, 6, 8), time(9, 30), "meeting"),
+        (date(2020, 6, 3), None, "due"),  # RSVP without a year: the letter's year
+        (date(2020, 6, 10), time(13, 30), "meeting"),
+        (date(2020, 6, 12), time(13, 30), "meeting"),
+    ]
+
+
+def test_copies_and_acting_position() -> None:
+    letter = _one("d_phrae_copies.txt")
+    assert letter.copies_to == ("ท้องถิ่นอำเภอทุกอำเภอ", "สำนักงานส่งเสริมการปกครองท้องถิ่นจังหวัดแพร่")
+    assert letter.signer_position == "ท้องถิ่นจังหวัดแพร่ ปฏิบัติราชการแทน ผู้ว่าราชการจังหวัดแพร่"
+    assert [(str(c.number), c.date) for c in letter.enclosures] == [
+        ("มท 0812/ว 1217", date(2020, 4, 20)),
+        ("มท 0812/ว 1434", date(2020, 5, 14)),
+    ]
+    assert letter.end_line == len((LETTERS / "d_phrae_copies.txt").read_text(encoding="utf-8").splitlines())
+
+
+def test_hash_junk_label_variants_and_value_on_next_line() -> None:
+    letter = _one("e_opdc_hash_nextline_stamp.txt")
+    assert letter.number.canonical == "นร 1200/ว 0018"
+    assert [(r.number, r.date, r.time, r.agency) for r in letter.receipts] == [
+        ("011099", date(2020, 6, 22), None, "ศาลากลางจังหวัดนนทบุรี")
+    ]
+    assert letter.issuer == "สำนักงาน ก.พ.ร."  # not the stamp's agency above the receipt number
+    assert [str(c.number) for c in letter.references] == ["นร 1200/ว 0013", "มท 0812/ว 1434"]
+    assert letter.references[1].date == date(2020, 5, 14)  # ลงวันที่ on the following line
+    assert letter.signer == "นางสาวสุดา ตั้งใจ"
+
+
+def test_urgent_by_dotted_circular_and_bad_body_date() -> None:
+    result = read_file(LETTERS / "f_district_wor617.txt")
+    [letter] = result.letters
+    assert letter.number.canonical == "พร 0833/ว 617"
+    assert letter.urgency is Urgency.URGENT
+    assert letter.issuer == "อำเภอเมืองแพร่"
+    assert _deadlines(letter) == [
+        (date(2020, 6, 26), time(16, 30), "due"),  # ด่วนภายใน
+        (date(2020, 6, 30), None, "due"),  # ภายในเดือนมิถุนายน
+        (date(2020, 6, 29), time(9, 30), "meeting"),
+    ]
+    # 31 June in the body is skipped with a warning, not an error
+    assert [(w.line, w.field) for w in result.warnings] == [(11, "deadline")]
+    assert "มิถุนายน" in str(result.warnings[0])
+
+
+@pytest.mark.parametrize(
+    "path", sorted(LETTERS.glob("*.txt")) + sorted(DEMO.glob("*.txt")), ids=lambda p: p.name
+)
+def test_sample_letters_parse_without_warnings_into_consistent_letters(path: Path) -> None:
+    result = read_file(path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    previous_end = 0
+    for letter in result.letters:
+        assert "ที่" in lines[letter.source.line - 1]
+        assert letter.end_line is not None and previous_end < letter.source.line <= letter.end_line
+        previous_end = letter.end_line
+        assert all(d.date >= letter.date for d in letter.deadlines)
+        assert len({(d.date, d.kind) for d in letter.deadlines}) == len(letter.deadlines)
+        assert all(r.number is None or r.number.isascii() for r in letter.receipts)
+        assert (
+            json.loads(json.dumps(letter_to_json(letter), ensure_ascii=False))["number"]
+            == letter.number.canonical
+        )
+    if path.name != "f_district_wor617.txt":
+        assert result.warnings == ()
+
+
+def test_demo_letters_form_the_chain() -> None:
+    letters = [letter for path in sorted(DEMO.glob("*.txt")) for letter in parse_file(path)]
+    numbers = [x.number.canonical for x in letters]
+    assert numbers == [
+        "นร 1200/ว 0013",
+        "มท 0812/ว 1434",
+        "มท 0218/ว 3182",
+        "นร 1220/55",
+        "นร 1200/ว 0018",
+        "พร 0023.1/ว 3026",
+    ]
+    cited = {str(c.number) for x in letters for c in (*x.references, *x.enclosures) if c.number}
+    assert {"นร 1200/ว 0013", "มท 0812/ว 1434", "มท 0812/ว 1217", "นร 1220/85"} <= cited
+
+
+# --------------------------------------------------------------------------- general behaviour
+
+
+def _letter_text(number: str, day: date, urgency: str | None, *, thai: bool) -> str:
+    printed = to_thai_digits(number) if thai else number
+    return "\n".join(
+        [
+            *([urgency] if urgency else []),
+            f"ที่ {printed}",
+            "กระทรวงมหาดไทย",
+            to_thai_digits("ถนนอัษฎางค์ กทม. 10200") if thai else "ถนนอัษฎางค์ กทม. 10200",
+            format_thai_date(day, thai_digits=thai),
+            "เรื่อง ทดสอบ",
+            "เรียน ผู้ว่าราชการจังหวัดทุกจังหวัด",
+            "ขอให้รายงานภายในวันที่ " + format_thai_date(day, thai_digits=thai),
+        ]
+    )
+
+
+@settings(max_examples=40)
+@given(
+    st.dates(min_value=date(1990, 1, 1), max_value=date(2090, 12, 31)),
+    st.sampled_from([None, "ด่วน", "ด่วนมาก", "ด่วนที่สุด"]),
+    st.from_regex(r"\A(มท|นร|พร) [0-9]{4}/(ว )?[1-9][0-9]{0,3}\Z"),
+    st.booleans(),
+)
+def test_generated_letter_reads_back(day: date, urgency: str | None, number: str, thai: bool) -> None:
+    [letter] = parse_letters(_letter_text(number, day, urgency, thai=thai), file="gen.txt")
+    assert letter.number.canonical == number
+    assert letter.date == day
+    assert letter.urgency == (Urgency(urgency) if urgency else None)
+    assert letter.issuer == "กระทรวงมหาดไทย"
+    assert [(d.date, d.kind) for d in letter.deadlines] == [(day, "due")]
+
+
+def test_lines_starting_with_thi_word_are_not_letters() -> None:
+    text = _letter_text("มท 0218/ว 3182", date(2020, 6, 1), None, thai=True)
+    text += "\nขอแสดงความนับถือ\n(นายทดสอบ ระบบ)\nที่ปรึกษาการพัฒนาระบบราชการ\n"
+    [letter] = parse_letters(text, file="x.txt")
+    assert letter.signer_position == "ที่ปรึกษาการพัฒนาระบบราชการ"
+
+
+def test_citation_wrapped_onto_its_own_line_is_not_a_new_letter() -> None:
+    text = "\n".join(
+        [
+            "ที่ พร ๐๐๒๓.๑/ว ๓๐๒๖",
+            "ศาลากลางจังหวัดแพร่",
+            "ถนนไชยบูรณ์ พร ๕๕๐๐๐",
+            "๒๓ มิถุนายน ๒๕๖๓",
+            "เรื่อง ทดสอบ",
+            "เรียน นายอำเภอทุกอำเภอ",
+            "สิ่งที่ส่งมาด้วย สำเนาหนังสือกรมส่งเสริมการปกครองท้องถิ่น",
+            "ที่ มท ๐๘๑๒/ว ๑๒๑๗",
+            "ลงวันที่ ๒๐ เมษายน ๒๕๖๓",
+            "จังหวัดขอให้ดำเนินการภายในวันที่ ๓๐ มิถุนายน ๒๕๖๓",
+        ]
+    )
+    [letter] = parse_letters(text, file="x.txt")
+    assert [(str(c.number), c.date, c.issuer) for c in letter.enclosures] == [
+        ("มท 0812/ว 1217", date(2020, 4, 20), "กรมส่งเสริมการปกครองท้องถิ่น")
+    ]
+
+
+def test_issuer_falls_back_to_the_number_code() -> None:
+    text = "ที่ พร ๐๐๒๓.๑/ว ๓๐๒๖\n๒๓ มิถุนายน ๒๕๖๓\nเรื่อง ทดสอบ\nเรียน นายอำเภอทุกอำเภอ"
+    assert parse_letters(text, file="x.txt")[0].issuer == "จังหวัดแพร่"
+    text = "ที่ มท ๐๘๑๒/ว ๑๔๓๔\n๑๔ พฤษภาคม ๒๕๖๓\nเรื่อง ทดสอบ"
+    assert parse_letters(text, file="x.txt")[0].issuer == "กรมส่งเสริมการปกครองท้องถิ่น"
+
+
+def test_letter_cut_after_its_header_still_reads() -> None:
+    text = "ที่ นร ๑๒๐๐/ว๐๐๑๘\nสำนักงาน ก.พ.ร.\nถนนพิษณุโลก กทม. ๑๐๓๐๐\n๑๘ มิถุนายน ๒๕๖๓\nเรื่อง แผน BCP"
+    [letter] = parse_letters(text, file="x.txt")
+    assert (letter.subject, letter.salutation, letter.signer, letter.end_line) == ("แผน BCP", None, None, 5)
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def _line_of(path: Path, needle: str) -> int:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, start=1) if needle in line)
+
+
+BAD_CASES = [
+    ("empty.txt", "file", lambda p: 1),
+    ("binary.bin", "file", lambda p: p.read_bytes()[: p.read_bytes().index(b"\0")].count(b"\n") + 1),
+    ("not_utf8.txt", "file", lambda p: 1),
+    ("cut_in_half.txt", "date", lambda p: _line_of(p, "ที่ มท")),
+    ("feb31.txt", "date", lambda p: _line_of(p, "กุมภาพันธ์")),
+    ("year1563.txt", "date", lambda p: _line_of(p, "๑๕๖๓")),
+    ("no_agency_code.txt", "number", lambda p: _line_of(p, "ที่ ๐๒๑๘")),
+    ("no_letter.txt", "number", lambda p: 1),
+]
+
+
+@pytest.mark.parametrize(("name", "field", "line_of"), BAD_CASES, ids=[c[0] for c in BAD_CASES])
+def test_bad_input_raises_parse_error(name: str, field: str, line_of: Any) -> None:
+    path = BAD / name
+    with pytest.raises(ParseError) as caught:
+        parse_file(path)
+    err = caught.value
+    assert (err.file, err.field, err.line) == (str(path), field, line_of(path))
+    assert str(err).startswith(f"{path}:{err.line}: {field}: ")
+
+
+def test_missing_file_and_directory_raise_parse_error() -> None:
+    for path in (BAD / "does-not-exist.txt", BAD):
+        with pytest.raises(ParseError) as caught:
+            parse_file(path)
+        assert caught.value.field == "file"
+
+
+def test_body_date_that_cannot_be_is_a_warning() -> None:
+    text = _letter_text("มท 0218/ว 3182", date(2020, 6, 1), None, thai=True) + "\nประชุมในวันที่ ๓๑ มิถุนายน ๒๕๖๓"
+    result = read_letters(text, file="x.txt")
+    assert len(result.letters) == 1
+    assert [(w.line, w.field) for w in result.warnings] == [(8, "deadline")]
+
+
+@pytest.mark.parametrize(("name", "field", "line_of"), BAD_CASES, ids=[c[0] for c in BAD_CASES])
+def test_cli_reports_bad_file_and_goes_on(name: str, field: str, line_of: Any) -> None:
+    bad = BAD / name
+    good = LETTERS / "d_phrae_copies.txt"
+    result = CliRunner().invoke(app, ["parse", "--json", str(bad), str(good)])
+    assert result.exit_code == 2
+    assert f"{bad}:{line_of(bad)}: {field}:" in result.stderr
+    assert "Traceback" not in result.output
+    assert [p["number"] for p in json.loads(result.stdout)] == ["พร 0023.1/ว 3026"]
+
+
+def test_cli_table_lists_every_letter() -> None:
+    result = CliRunner().invoke(app, ["parse", str(LETTERS / "c_cover_with_enclosure.txt")])
+    assert result.exit_code == 0
+    assert "มท 0218/ว 3182" in result.stdout and "นร 1220/55" in result.stdout
+
+
+def test_cli_help_describes_the_command() -> None:
+    result = CliRunner().invoke(app, ["parse", "--help"])
+    assert result.exit_code == 0
+    assert "--json" in result.stdout
+
+
+_FRAGMENTS = [
+    "ที่ มท ๐๒๑๘/ว ๓๑๘๒",
+    "ที่",
+    "นร 1200/ว 0018",
+    "ด่วนที่สุด",
+    "ด่วนภายใน ๓๑ มิ.ย. ๖๓",
+    "๑ มิถุนายน ๒๕๖๓",
+    "๓๑ กุมภาพันธ์",
+    "๒๕๖๓",
+    "เลขรับ\t๑๕๑๕",
+    "\tเวลา.....",
+    "วันที่ 99 พ.ค. 2563",
+    "RECEIVED 31/02/2020 25:99",
+    "เรื่อง ทดสอบ",
+    "เรียน ผู้ว่าราชการจังหวัด",
+    "อ้างถึง ๑. หนังสือ ที่ นร ๑๒๐๐/๖๐๐๑๓ ลงวันที่ ๕ พฤษภาคม ๒๕๖๓",
+    "๒. ลงวันที่ ๓๒ พฤษภาคม ๒๕๖๓",
+    "ประชุมในวันที่ ๑๐ และ ๑๒ มิถุนายน เวลา ๒๕.๙๙ น.",
+    "ภายในเดือนกุมภาพันธ์ ๑๕๖๓",
+    "ขอแสดงความนับถือ",
+    "(นายทดสอบ ระบบ)",
+    "ปฏิบัติราชการแทน",
+    "สำเนาส่ง",
+    "โทร. ๐ ๒๒๒๒ ๑๑๑๑",
+    "๒",
+    "...",
+    "",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=30))
+def test_any_mix_of_letter_parts_reads_or_raises_parse_error(parts: list[str]) -> None:
+    try:
+        result = read_letters("\n".join(parts), file="fuzz.txt")
+    except ParseError as err:
+        assert err.file == "fuzz.txt" and err.line >= 1
+        return
+    assert result.letters
+    for letter in result.letters:
+        json.dumps(letter_to_json(letter), ensure_ascii=False)

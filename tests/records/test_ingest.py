@@ -1,0 +1,231 @@
+"""Ingest: idempotent, order-independent, one transaction per file, placeholders and merges."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import func, select
+
+from models.db import session_scope
+from models.letters import Citation, Letter, ReceiptStamp, SourceRef
+from models.tables import Event, IngestLog, LetterRow, Merge
+from records.chain import chain_json
+from records.events import verify_chain
+from records.ingest import IngestError, ingest_file, ingest_files
+from records.service import IngestReport, ingest_letters, lookup_letter
+from tests.records.conftest import dump_tables
+from tests.records.samples import SAMPLE_FILES, file_central, file_interior, file_province
+
+SHA = "0" * 64
+
+
+def _ingest(engine: Engine, letters: list[Letter], file: str = "f.txt") -> IngestReport:
+    with session_scope(engine) as s:
+        return ingest_letters(s, letters, file=file, sha256=SHA, actor="tester")
+
+
+def _events(engine: Engine) -> int:
+    with session_scope(engine) as s:
+        return s.exec(select(func.count()).select_from(Event)).one()
+
+
+def _chain(engine: Engine) -> dict:
+    with session_scope(engine) as s:
+        return chain_json(s)
+
+
+def _letter(number: str, on: str, *, file: str = "x.txt", **kw: object) -> Letter:
+    return Letter(number=number, date=on, source=SourceRef(file=file, line=1), **kw)  # type: ignore[arg-type]
+
+
+def test_samples_make_one_letter_per_reading_with_merges(engine: Engine) -> None:
+    for name, make in SAMPLE_FILES.items():
+        _ingest(engine, make(), name)
+    chain = _chain(engine)
+    by_number = {item["number"]: item for item in chain["letters"]}
+    assert by_number["นร 1220/55"]["aliases"] == ["นร 1220/85"]
+    assert not by_number["นร 1220/55"]["known_only_by_citation"]
+    assert "นร 1200/60013" in by_number["นร 1200/ว 0013"]["aliases"]
+    assert by_number["นร 1200/ว 0013"]["known_only_by_citation"]
+    assert {"from": "นร 1220/55", "to": "มท 0218/ว 3182", "kind": "encloses"} in chain["edges"]
+    assert len(chain["letters"]) == 8
+    with session_scope(engine) as s:
+        merge = s.exec(select(Merge).where(Merge.alias == "นร 1220/85")).one()
+        assert "๕/๘" in merge.reason and "2020-05-27" in merge.reason
+        assert verify_chain(s).ok
+
+
+def test_reingest_changes_nothing_and_logs_no_event(engine: Engine) -> None:
+    for name, make in SAMPLE_FILES.items():
+        _ingest(engine, make(), name)
+    before, events = dump_tables(engine), _events(engine)
+    for name, make in SAMPLE_FILES.items():
+        report = _ingest(engine, make(), name)
+        assert report.added == report.merged == 0 and report.unchanged == len(make())
+    assert dump_tables(engine) == before
+    assert _events(engine) == events
+    with session_scope(engine) as s:
+        assert s.exec(select(func.count()).select_from(IngestLog)).one() == 2 * len(SAMPLE_FILES)
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(SAMPLE_FILES)))
+def test_any_ingest_order_gives_the_same_chain(db_url: str, order: tuple[str, ...], tmp_path: Path) -> None:
+    from models.db import get_engine, init_db
+
+    engine = get_engine(db_url)
+    init_db(engine)
+    for name in order:
+        _ingest(engine, SAMPLE_FILES[name](), name)
+    reference = get_engine(f"sqlite:///{tmp_path}/reference.db")
+    init_db(reference)
+    for name in sorted(SAMPLE_FILES):
+        _ingest(reference, SAMPLE_FILES[name](), name)
+    assert _chain(engine) == _chain(reference)
+
+
+def test_letters_within_one_file_in_any_order(engine: Engine, tmp_path: Path) -> None:
+    from models.db import get_engine, init_db
+
+    cover, enclosed = file_interior()
+    _ingest(engine, [enclosed, cover])
+    other = get_engine(f"sqlite:///{tmp_path}/other.db")
+    init_db(other)
+    _ingest(other, [cover, enclosed])
+    assert _chain(engine) == _chain(other)
+
+
+def test_same_letter_from_two_files_is_one_letter(engine: Engine) -> None:
+    _ingest(engine, file_interior(), "interior.txt")
+    _, enclosed = file_interior()
+    copy = enclosed.model_copy(
+        update={
+            "source": SourceRef(file="copy.txt", line=5),
+            "receipts": (ReceiptStamp(number="77", date="2020-05-30", agency="จังหวัดแพร่"),),
+        }
+    )
+    report = _ingest(engine, [copy], "copy.txt")
+    assert [o.status for o in report.letters] == ["merged"]
+    assert "receipt 77" in " ".join(report.letters[0].details)
+    again = _ingest(engine, [copy], "copy.txt")
+    assert [o.status for o in again.letters] == ["unchanged"]
+    with session_scope(engine) as s:
+        rows = s.exec(select(LetterRow).where(LetterRow.number == "นร 1220/55")).all()
+        assert len(rows) == 1 and rows[0].source_file == "interior.txt"
+
+
+def test_placeholder_becomes_real_in_place(engine: Engine) -> None:
+    _ingest(engine, file_central(), "central.txt")
+    with session_scope(engine) as s:
+        placeholder = lookup_letter(s, "นร ๑๒๐๐/ว ๐๐๑๓")
+        assert placeholder is not None and placeholder.known_only_by_citation
+        pid = placeholder.id
+    report = _ingest(engine, [_letter("นร 1200/ว 0013", "2020-05-05", subject="แนวทาง")], "o2.txt")
+    assert [o.status for o in report.letters] == ["realised"]
+    assert report.added == 1
+    with session_scope(engine) as s:
+        row = s.get(LetterRow, pid)
+        assert row is not None and not row.known_only_by_citation and row.subject == "แนวทาง"
+        kinds = [e.kind for e in s.exec(select(Event).order_by(Event.seq))]
+    assert "letter.realised" in kinds
+
+
+def test_cited_first_then_real_merges_the_ocr_reading(engine: Engine) -> None:
+    cover, enclosed = file_interior()
+    _ingest(engine, [cover])
+    assert {i["number"] for i in _chain(engine)["letters"]} >= {"นร 1220/85"}
+    _ingest(engine, [enclosed])
+    chain = _chain(engine)
+    numbers = {i["number"] for i in chain["letters"]}
+    assert "นร 1220/85" not in numbers and "นร 1220/55" in numbers
+    with session_scope(engine) as s:
+        kinds = [e.kind for e in s.exec(select(Event).order_by(Event.seq))]
+        assert "letter.placeholder_removed" in kinds and "letter.alias_merged" in kinds
+        assert verify_chain(s).ok
+
+
+def test_two_real_letters_are_never_merged(engine: Engine) -> None:
+    a = _letter("นร 1220/55", "2020-05-27")
+    b = _letter("นร 1220/85", "2020-05-27")
+    citing = _letter(
+        "มท 0218/ว 9", "2020-06-01", enclosures=(Citation(number="นร 1220/85", date="2020-05-27", text=""),)
+    )
+    _ingest(engine, [citing, a, b])
+    chain = _chain(engine)
+    real = {i["number"]: i for i in chain["letters"] if not i["known_only_by_citation"]}
+    assert {"นร 1220/55", "นร 1220/85"} <= set(real)
+    assert real["นร 1220/55"]["aliases"] == [] and real["นร 1220/85"]["aliases"] == []
+    assert {"from": "นร 1220/85", "to": "มท 0218/ว 9", "kind": "encloses"} in chain["edges"]
+
+
+@pytest.mark.parametrize("cite_first", [True, False])
+def test_ambiguous_tolerant_match_is_not_merged(engine: Engine, cite_first: bool) -> None:
+    reals = [_letter("นร 1220/55", "2020-05-27"), _letter("นร 1220/88", "2020-05-27")]
+    citing = _letter(
+        "มท 0218/ว 9", "2020-06-01", enclosures=(Citation(number="นร 1220/85", date="2020-05-27", text=""),)
+    )
+    _ingest(engine, [citing, *reals] if cite_first else [*reals, citing])
+    chain = _chain(engine)
+    by_number = {i["number"]: i for i in chain["letters"]}
+    assert by_number["นร 1220/85"]["known_only_by_citation"]
+    assert by_number["นร 1220/55"]["aliases"] == [] and by_number["นร 1220/88"]["aliases"] == []
+
+
+def test_different_dates_are_never_merged(engine: Engine) -> None:
+    citing = _letter(
+        "มท 0218/ว 9", "2020-06-01", enclosures=(Citation(number="นร 1220/85", date="2020-05-28", text=""),)
+    )
+    _ingest(engine, [citing, _letter("นร 1220/55", "2020-05-27")])
+    numbers = {i["number"] for i in _chain(engine)["letters"]}
+    assert {"นร 1220/85", "นร 1220/55"} <= numbers
+
+
+def test_a_failure_inside_the_transaction_writes_nothing(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    _ingest(engine, file_province(), "province.txt")
+    before, events = dump_tables(engine, skip=()), _events(engine)
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("records.chain.assign_circulars", boom)
+    with pytest.raises(RuntimeError):
+        _ingest(engine, file_interior(), "interior.txt")
+    assert dump_tables(engine, skip=()) == before
+    assert _events(engine) == events
+
+
+# --- files through the parser -----------------------------------------------------------------
+
+parser = pytest.importorskip("models.parser")
+
+
+def test_a_malformed_file_leaves_the_record_as_it_was(engine: Engine, seed_files: list[Path], tmp_path: Path) -> None:
+    ingest_file(seed_files[0], engine)
+    before = dump_tables(engine, skip=())
+    bad = tmp_path / "bad.txt"
+    bad.write_text("ที่ มท ๐๒๑๘/ว ๓๑๘๒\n\n๓๑ กุมภาพันธ์ ๒๕๖๓\n\nเรื่อง ทดสอบ\n\nเรียน ผู้ว่าราชการจังหวัดทุกจังหวัด\n")
+    with pytest.raises(IngestError) as info:
+        ingest_file(bad, engine)
+    assert str(info.value).startswith(f"{bad}:3:")
+    assert dump_tables(engine, skip=()) == before
+
+
+def test_ingest_files_goes_on_after_a_bad_file(engine: Engine, seed_files: list[Path], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.txt"
+    bad.write_text("nothing that looks like a letter\n")
+    outcomes = ingest_files([bad, *seed_files], engine)
+    assert outcomes[0].error is not None and outcomes[0].error.file == str(bad) and outcomes[0].error.line == 1
+    assert all(o.report is not None for o in outcomes[1:])
+
+
+def test_reingesting_the_seeds_changes_nothing(engine: Engine, seed_files: list[Path]) -> None:
+    for path in seed_files:
+        ingest_file(path, engine)
+    before, events = dump_tables(engine), _events(engine)
+    for path in seed_files:
+        report = ingest_file(path, engine)
+        assert report.added == report.merged == 0
+    assert dump_tables(engine) == before
+    assert _events(engine) == events

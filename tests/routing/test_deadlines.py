@@ -1,0 +1,298 @@
+"""Deadline propagation: invariants on random hierarchies, a reference implementation, the seed story."""
+
+from __future__ import annotations
+
+import copy
+import math
+from datetime import date
+
+import networkx as nx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from models.letters import LEVEL_ORDER, Level, Urgency
+from routing.calendar import load_calendar
+from routing.deadlines import (
+    DeadlineError,
+    Schedule,
+    Status,
+    UnknownNodeError,
+    critical_path,
+    overdue,
+    propagate,
+    status,
+    whatif,
+)
+from routing.directory import load_directory
+from routing.plans import builtin_plans, instantiate_plan, load_plan
+from routing.policy import load_policy
+
+CAL = load_calendar()
+POLICY = load_policy()
+INF = math.inf
+
+
+# ---------------------------------------------------------------- reference implementation
+def reference(g: nx.DiGraph, events: dict[str, tuple[date | None, date | None]]) -> dict[str, tuple[float, ...]]:
+    """The same semantics written plainly over networkx attributes (slow, obviously right)."""
+    urgency = g.graph.get("urgency")
+    t = POLICY.transit(urgency)
+
+    def kind(u: str, v: str) -> str:
+        return str(g.edges[u, v].get("kind", "forward"))
+
+    sinks = {n for n in g if any(kind(p, n) != "forward" for p in g.pred[n])}
+    lr: dict[str, float] = {}
+    lf: dict[str, float] = {}
+    for n in reversed(list(nx.topological_sort(g))):
+        a = g.nodes[n]
+        stated_r = CAL.index_on_or_before(a["deadline_receive"]) if a.get("deadline_receive") else INF
+        if n in sinks:
+            lr[n] = lf[n] = stated_r
+            continue
+        stated_f = CAL.index_on_or_before(a["deadline_forward"]) if a.get("deadline_forward") else INF
+        level = Level(a.get("level") or "unknown")
+        returns = any(kind(n, c) == "return" for c in g.succ[n])
+        allow = POLICY.preparation(level) if returns else POLICY.handling(urgency, level)
+        f = min([stated_f] + [lr[c] - t for c in g.succ[n] if kind(n, c) != "copy"])
+        lf[n] = f
+        lr[n] = min(stated_r, f - allow)
+    er: dict[str, float] = {}
+    ef: dict[str, float] = {}
+    start = CAL.index(g.graph["start"]) if g.graph.get("start") else INF
+    for n in nx.topological_sort(g):
+        received, forwarded = events.get(n, (None, None))
+        if n in sinks:
+            arrival = max((ef[p] + t for p in g.pred[n]), default=INF)
+            er[n] = ef[n] = CAL.index(received) if received else arrival
+            continue
+        level = Level(g.nodes[n].get("level") or "unknown")
+        returns = any(kind(n, c) == "return" for c in g.succ[n])
+        allow = POLICY.preparation(level) if returns else POLICY.handling(urgency, level)
+        if received:
+            er[n] = CAL.index(received)
+        elif g.pred[n]:
+            er[n] = min(ef[p] for p in g.pred[n]) + t
+        else:
+            er[n] = start
+        ef[n] = CAL.index(forwarded) if forwarded else er[n] + allow
+    return {n: (lr[n], lf[n], er[n], ef[n]) for n in g}
+
+
+def as_date(i: float) -> date | None:
+    return None if i == INF else CAL.day(int(i))
+
+
+# ---------------------------------------------------------------- random hierarchies
+LEVELS = [lvl.value for lvl in LEVEL_ORDER]
+DAYS = st.dates(min_value=date(2020, 3, 1), max_value=date(2020, 12, 31))
+
+
+@st.composite
+def hierarchies(draw: st.DrawFn) -> tuple[nx.DiGraph, dict[str, tuple[date | None, date | None]]]:
+    n = draw(st.integers(min_value=1, max_value=18))
+    g = nx.DiGraph(
+        urgency=draw(st.sampled_from([None, *Urgency])),
+        start=draw(st.none() | st.dates(min_value=date(2020, 1, 6), max_value=date(2020, 3, 31))),
+        plan="random",
+    )
+    for i in range(n):
+        g.add_node(f"a{i}", level=draw(st.sampled_from(LEVELS)), agency_id=f"a{i}", name_th=f"ก{i}")
+        if i and draw(st.booleans() | st.just(True)):
+            parents = draw(st.lists(st.integers(0, i - 1), min_size=1, max_size=2, unique=True))
+            for p in parents:
+                g.add_edge(f"a{p}", f"a{i}", kind="forward")
+            g.nodes[f"a{i}"]["parent"] = f"a{parents[0]}"
+        if draw(st.integers(0, 4)) == 0:
+            g.nodes[f"a{i}"]["deadline_" + draw(st.sampled_from(["receive", "forward"]))] = draw(DAYS)
+    if draw(st.booleans()):
+        g.add_node("s#plans", level="central", agency_id="s", deadline_receive=draw(DAYS))
+        g.add_node("s#copies", level="province", agency_id="s")
+        for leaf in [v for v in list(g) if not v.startswith("s#") and g.out_degree(v) == 0]:
+            if draw(st.booleans()):
+                g.add_edge(leaf, "s#plans", kind="return")
+                if draw(st.booleans()):
+                    g.add_edge(leaf, "s#copies", kind="copy")
+    events: dict[str, tuple[date | None, date | None]] = {}
+    for v in g:
+        if draw(st.integers(0, 3)) == 0:
+            received = draw(st.none() | DAYS)
+            forwarded = draw(st.none() | DAYS)
+            events[v] = (received, forwarded)
+    return g, events
+
+
+def _snapshot(g: nx.DiGraph) -> tuple[object, ...]:
+    return (dict(g.graph), list(g.nodes(data=True)), list(g.edges(data=True)))
+
+
+def _check_against_reference(s: Schedule, g: nx.DiGraph, events: dict[str, tuple[date | None, date | None]]) -> None:
+    ref = reference(g, events)
+    for n in g:
+        rec = s[n]
+        lr, lf, er, ef = ref[n]
+        assert (rec.latest_receive, rec.latest_forward) == (as_date(lr), as_date(lf)), n
+        assert (rec.expected_receive, rec.expected_forward) == (as_date(er), as_date(ef)), n
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(hierarchies())
+def test_propagation_matches_reference_and_invariants(case: tuple[nx.DiGraph, dict]) -> None:  # type: ignore[type-arg]
+    g, events = case
+    before = copy.deepcopy(_snapshot(g))
+    s = propagate(g, CAL, POLICY, events)
+    assert _snapshot(g) == before  # the input graph is not mutated
+    _check_against_reference(s, g, events)
+    # Along every handoff: sender's latest forward <= receiver's latest receive <= receiver's latest forward.
+    for u, v, kind in g.edges(data="kind"):
+        if kind == "copy":
+            continue
+        su, sv = s[u], s[v]
+        if sv.latest_receive is not None:
+            assert su.latest_forward is not None and su.latest_forward <= sv.latest_receive
+            # None is "no constraint": a receiver with a stated receipt deadline may have nothing to forward.
+            assert sv.latest_forward is None or sv.latest_receive <= sv.latest_forward
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(hierarchies(), st.data())
+def test_receipt_moves_only_downstream(case: tuple[nx.DiGraph, dict], data: st.DataObject) -> None:  # type: ignore[type-arg]
+    g, events = case
+    s = propagate(g, CAL, POLICY, events)
+    node = data.draw(st.sampled_from(sorted(g)))
+    when = data.draw(DAYS)
+    field = data.draw(st.sampled_from(["received", "forwarded"]))
+    after = s.update(node, **{field: when})
+    downstream = nx.descendants(g, node) | {node}
+    for n in g:
+        a, b = s[n], after[n]
+        assert (a.latest_receive, a.latest_forward) == (b.latest_receive, b.latest_forward)
+        if n not in downstream:
+            assert (a.expected_receive, a.expected_forward) == (b.expected_receive, b.expected_forward), n
+    # Incremental equals a full recompute with the event added.
+    old = events.get(node, (None, None))
+    merged = dict(events)
+    merged[node] = (when, old[1]) if field == "received" else (old[0], when)
+    _check_against_reference(after, g, merged)
+    assert s[node] != after[node] or getattr(s[node], f"actual_{field}") == when
+
+
+def test_update_chain_equals_full() -> None:
+    g = instantiate_plan(load_plan(builtin_plans()["bcp-2020"]), load_directory(), provinces=["54", "21"])
+    steps = [
+        ("province:54", None, date(2020, 6, 23)),
+        ("local:sd:540101", date(2020, 6, 29), None),
+        ("local:sd:540101", None, date(2020, 6, 29)),
+        ("local:sd:540101", None, date(2020, 6, 26)),
+        ("district:2101", date(2020, 6, 5), date(2020, 6, 8)),
+    ]
+    s = propagate(g, CAL, POLICY)
+    events: dict[str, tuple[date | None, date | None]] = {}
+    for node, received, forwarded in steps:
+        s = s.update(node, received=received, forwarded=forwarded)
+        old = events.get(node, (None, None))
+        events[node] = (received or old[0], forwarded or old[1])
+        _check_against_reference(s, g, events)
+
+
+# ---------------------------------------------------------------- the seed story
+@pytest.fixture(scope="module")
+def story() -> tuple[nx.DiGraph, Schedule]:
+    g = instantiate_plan(load_plan(builtin_plans()["bcp-2020"]), load_directory(), provinces=["54", "21"])
+    events = {
+        "dla": (None, date(2020, 5, 14)),  # DLA's circular of 14 May 2020
+        "moi": (date(2020, 5, 29), date(2020, 6, 1)),  # Interior passes OPDC's letter on
+        "province:21": (date(2020, 6, 2), None),  # Rayong's receipt stamp
+        "province:54": (None, date(2020, 6, 23)),  # Phrae to its districts
+    }
+    return g, propagate(g, CAL, POLICY, events)
+
+
+def test_story_phrae_late_rayong_on_time(story: tuple[nx.DiGraph, Schedule]) -> None:
+    g, s = story
+    phrae = s["province:54"]
+    assert phrae.actual_forwarded is not None and phrae.latest_forward is not None
+    assert phrae.actual_forwarded > phrae.latest_forward
+    assert status(s, "province:54", date(2020, 6, 23)) is Status.LATE
+    # Interior forwarded within a working day of receiving, in time.
+    assert CAL.working_days_between(date(2020, 5, 29), date(2020, 6, 1)) <= 1
+    assert status(s, "moi", date(2020, 6, 1)) is Status.ON_TIME
+    assert status(s, "province:21", date(2020, 6, 2), duty="receive") is Status.ON_TIME
+    assert status(s, "province:21", date(2020, 6, 2)) is Status.PENDING
+    assert s["province:21"].latest_receive is not None and s["province:21"].latest_receive >= date(2020, 6, 2)
+
+
+def test_story_local_margin_to_30_june(story: tuple[nx.DiGraph, Schedule]) -> None:
+    g, s = story
+    t = POLICY.transit(Urgency.MOST_URGENT)
+    deadline = date(2020, 6, 30)
+    assert s["opdc#plans"].latest_receive == deadline
+    body = s["local:sd:540101"]
+    # A local body must send its plan one transit before 30 June and start a preparation before that.
+    assert body.latest_forward == CAL.add_working_days(deadline, -t)
+    assert body.latest_receive == CAL.add_working_days(body.latest_forward, -POLICY.preparation(Level.LOCAL))
+    # From Phrae's forward on 23 June: district transit + handling + transit, then preparation.
+    handling = POLICY.handling(Urgency.MOST_URGENT, Level.DISTRICT)
+    assert body.expected_receive == CAL.add_working_days(date(2020, 6, 23), 2 * t + handling)
+    assert body.slack == CAL.working_days_between(body.expected_forward, body.latest_forward)  # type: ignore[arg-type]
+    assert body.slack is not None and body.slack < 0
+    # Only a few working days were left between Phrae's forward and the deadline.
+    assert CAL.working_days_between(date(2020, 6, 23), deadline) < POLICY.preparation(Level.LOCAL)
+    # Rayong, which received on 2 June, leaves its local bodies a non-negative margin.
+    rayong_body = s["local:sd:210101"]
+    assert rayong_body.slack is not None and rayong_body.slack >= 0
+    assert s["opdc#plans"].slack is not None and s["opdc#plans"].slack < 0
+
+
+def test_story_overdue_and_escalation(story: tuple[nx.DiGraph, Schedule]) -> None:
+    _, s = story
+    items = {i.node: i for i in overdue(s, date(2020, 6, 24))}
+    phrae = items["province:54"]
+    assert (phrae.status, phrae.duty, phrae.escalate_to, phrae.done) == (
+        Status.LATE, "forward", "moi", date(2020, 6, 23),
+    )  # fmt: skip
+    assert phrae.days_over == CAL.working_days_between(phrae.due, date(2020, 6, 23))
+    district = items["district:5401"]
+    assert (district.status, district.escalate_to, district.done) == (Status.OVERDUE, "province:54", None)
+    assert "moi" not in items and "dla" not in items
+    assert all(i.days_over > 0 for i in items.values())
+    assert [i.days_over for i in overdue(s, date(2020, 6, 24))] == sorted(
+        (i.days_over for i in items.values()), reverse=True
+    )
+
+
+def test_story_critical_path_and_whatif(story: tuple[nx.DiGraph, Schedule]) -> None:
+    g, s = story
+    path = critical_path(s)
+    assert path[0] == "cabinet" and path[-1] == "opdc#plans"
+    assert "province:54" in path
+    assert all(g.has_edge(u, v) for u, v in zip(path, path[1:], strict=False))
+    assert s["province:54"].critical and not s["province:21"].critical
+    base = propagate(g, CAL, POLICY, {k: v for k, v in s.events.items() if k != "province:54"})
+    on_time = whatif(base, "province:54", s["province:54"].latest_forward)  # type: ignore[arg-type]
+    late = whatif(base, "province:54", date(2020, 6, 23))
+    phrae_bodies = {n for n in g.successors("district:5401")}
+    assert phrae_bodies <= set(on_time.makes)
+    assert phrae_bodies <= set(late.misses)
+    assert "local:sd:210101" not in late.makes + late.misses  # not downstream of Phrae
+    with pytest.raises(DeadlineError):
+        whatif(g, "province:54", date(2020, 6, 10))
+    assert whatif(g, "province:54", date(2020, 6, 10), calendar=CAL, policy=POLICY).misses == ()
+
+
+def test_errors() -> None:
+    g = nx.DiGraph([("a", "b")])
+    with pytest.raises(UnknownNodeError):
+        propagate(g, CAL, POLICY, {"zz": (None, None)})
+    with pytest.raises(UnknownNodeError):
+        propagate(g, CAL, POLICY).update("zz", received=date(2020, 1, 6))
+    bad = nx.DiGraph()
+    bad.add_edge("a", "b", kind="sideways")
+    with pytest.raises(DeadlineError, match="sideways"):
+        propagate(bad, CAL, POLICY)
+    sink_sends = nx.DiGraph()
+    sink_sends.add_edge("a", "s#x", kind="return")
+    sink_sends.add_edge("s#x", "b")
+    with pytest.raises(DeadlineError, match="cannot send"):
+        propagate(sink_sends, CAL, POLICY)

@@ -1,0 +1,117 @@
+"""Routing plans: YAML parsing, expansion against the directory, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from models.letters import Urgency
+from routing.directory import load_directory
+from routing.plans import PlanCycleError, PlanError, builtin_plans, instantiate_plan, load_plan
+
+DIRECTORY = load_directory()
+
+
+@pytest.fixture(scope="module")
+def national() -> nx.DiGraph:
+    return instantiate_plan(load_plan(builtin_plans()["bcp-2020"]), DIRECTORY)
+
+
+def test_builtin_plans_load() -> None:
+    plans = builtin_plans()
+    assert {"bcp-2020", "moi-governors-report"} <= set(plans)
+    for path in plans.values():
+        plan = load_plan(path)
+        assert plan.id == path.stem
+        instantiate_plan(plan, DIRECTORY, provinces=["54"])
+
+
+def test_national_bcp_shape(national: nx.DiGraph) -> None:
+    g = national
+    assert nx.is_directed_acyclic_graph(g)
+    assert g.graph["plan"] == "bcp-2020" and g.graph["urgency"] is Urgency.MOST_URGENT
+    levels = [lvl for _, lvl in g.nodes(data="level")]
+    sinks = [n for n, s in g.nodes(data="sink") if s]
+    assert levels.count("province") - sum(1 for n in sinks if n.startswith("province:")) == 77
+    assert sum(1 for n, a in g.nodes(data=True) if a["level"] == "district") == 878  # no Bangkok เขต
+    locals_ = [n for n, a in g.nodes(data=True) if a["level"] == "local" and not a["sink"]]
+    assert len(locals_) == DIRECTORY.counts()["local"]
+    assert g.nodes["opdc#plans"]["deadline_receive"].isoformat() == "2020-06-30"
+    assert g.in_degree("opdc#plans") == len(locals_)
+    for n in locals_:
+        kinds = {g.edges[n, s]["kind"]: s for s in g.succ[n]}
+        assert kinds["return"] == "opdc#plans"
+        assert kinds["copy"] == f"{DIRECTORY.province_of(n)}#copies"
+    # Every forward edge follows the directory (a parent to its own child) below DLA.
+    for u, v, kind in g.edges(data="kind"):
+        if kind == "forward" and g.nodes[v]["level"] in ("district", "local"):
+            assert DIRECTORY.parent(v) == u
+    attrs = g.nodes["district:5401"]
+    assert attrs == {
+        "agency_id": "district:5401",
+        "name_th": DIRECTORY["district:5401"].name_th,
+        "level": "district",
+        "parent": "province:54",
+        "sink": False,
+    }
+
+
+def test_restrict_to_provinces() -> None:
+    g = instantiate_plan(load_plan(builtin_plans()["bcp-2020"]), DIRECTORY, provinces=["54", "province:21"])
+    provinces = {DIRECTORY.province_of(g.nodes[n]["agency_id"]) for n in g}
+    assert provinces == {None, "province:54", "province:21"}
+    assert set(g.succ["dla"]) == {"province:54", "province:21"}
+
+
+def _write(tmp_path: Path, steps: list[str], **extra: str) -> Path:
+    lines = ["id: t", "root: opdc", "steps:"] + [f"  - {s!r}" for s in steps]
+    lines += [f"{k}: {v}" for k, v in extra.items()]
+    path = tmp_path / "plan.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_cycle_names_agencies(tmp_path: Path) -> None:
+    path = _write(tmp_path, ["opdc -> moi", "moi -> dla", "dla -> moi"])
+    with pytest.raises(PlanCycleError) as info:
+        instantiate_plan(load_plan(path), DIRECTORY)
+    assert set(info.value.agencies) == {"moi", "dla"}
+    assert str(path) in str(info.value)
+
+
+def test_return_keeps_graph_acyclic(tmp_path: Path) -> None:
+    path = _write(tmp_path, ["opdc -> moi", "moi -> province:54", "province:54 => opdc"])
+    g = instantiate_plan(load_plan(path), DIRECTORY)
+    assert g.edges["province:54", "opdc#plans"]["kind"] == "return"
+    assert nx.is_directed_acyclic_graph(g)
+
+
+@pytest.mark.parametrize(
+    ("steps", "where", "field"),
+    [
+        (["opdc -> nowhere"], "steps[0]", "target"),
+        (["opdc -> moi", "ghost:* -> district:*"], "steps[1]", "source"),
+        (["opdc moi"], "steps[0]", "step"),
+        (["dla -> province:*"], "steps[0]", "source"),  # dla is not reached from the root
+        (["opdc -> moi#x"], "steps[0]", "target"),
+    ],
+)
+def test_bad_steps_name_file_step_and_field(tmp_path: Path, steps: list[str], where: str, field: str) -> None:
+    path = _write(tmp_path, steps)
+    with pytest.raises(PlanError) as info:
+        instantiate_plan(load_plan(path), DIRECTORY)
+    assert info.value.source == str(path)
+    assert info.value.where.startswith(where)
+    assert info.value.field == field
+
+
+def test_bad_keys(tmp_path: Path) -> None:
+    with pytest.raises(PlanError, match="urgency"):
+        load_plan(_write(tmp_path, ["opdc -> moi"], urgency="soon"))
+    with pytest.raises(PlanError, match="deadlines"):
+        load_plan(_write(tmp_path, ["opdc -> moi"], deadlines="[{at: moi, date: tomorrow}]"))
+    path = _write(tmp_path, ["opdc -> moi"], deadlines="[{at: dla, date: 2020-06-30}]")
+    with pytest.raises(PlanError, match="dla"):
+        instantiate_plan(load_plan(path), DIRECTORY)

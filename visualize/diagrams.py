@@ -1,0 +1,560 @@
+"""Routing diagrams (แผนภาพการส่งต่อหนังสือ) as graphviz objects, built purely.
+
+Nothing here runs `dot`: the functions return `graphviz.Digraph` objects whose `.source` tests
+can read; `visualize.render` turns them into SVG, PNG or PDF.
+
+A circular sent to every local body reaches about 8,800 agencies, more than `dot` can lay out
+quickly, so the national view is drawn `collapse`d (one node per province with counts by status)
+and a province or district is drawn in full with `drill_down`.
+
+Examples:
+    >>> from visualize.samples import chain_sample
+    >>> g = forwarding_diagram(chain_sample())
+    >>> "cluster_province" in g.source and "จังหวัดแพร่" in g.source
+    True
+    >>> national = collapse(chain_sample())
+    >>> sorted(n.level.value for n in national.nodes if n.collapsed)
+    ['province']
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict, deque
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import date
+from typing import Final
+from urllib.parse import quote as url_quote
+
+import graphviz
+
+from models.letters import LEVEL_ORDER, Level
+from models.thai import format_thai_date, format_thai_time, to_thai_digits
+from visualize.model import (
+    STATUS_SEVERITY,
+    DiagramEdge,
+    DiagramModelError,
+    DiagramNode,
+    Evidence,
+    RoutingDiagram,
+    worst_status,
+)
+
+# The font every label is set in. Loma ships with fonts-thai-tlwg (Debian), which the server
+# renders with; the fallbacks are what a browser showing the SVG may have instead.
+THAI_FONT: Final = "Loma"
+THAI_FONT_FALLBACKS: Final[tuple[str, ...]] = ("Loma", "Garuda", "Sarabun", "Noto Sans Thai", "sans-serif")
+
+
+class DiagramError(ValueError):
+    """A diagram that cannot be built as asked: unknown focus agency, bad collapse level."""
+
+
+# status -> (line colour, fill colour, Thai name)
+STATUS_STYLE: Final[dict[str, tuple[str, str, str]]] = {
+    "on_time": ("#2e7d32", "#c8e6c9", "ตรงเวลา"),
+    "late": ("#e65100", "#ffe0b2", "ล่าช้า"),
+    "overdue": ("#c62828", "#ffcdd2", "เกินกำหนด"),
+    "pending": ("#757575", "#eeeeee", "รอดำเนินการ"),
+    "done": ("#1565c0", "#bbdefb", "ดำเนินการแล้ว"),
+    "unknown": ("#9e9e9e", "#ffffff", "ไม่ทราบสถานะ"),
+}
+
+LEVEL_TITLES: Final[dict[Level, str]] = {
+    Level.CABINET: "คณะรัฐมนตรี",
+    Level.CENTRAL: "หน่วยงานกลาง",
+    Level.MINISTRY: "กระทรวง",
+    Level.DEPARTMENT: "กรม",
+    Level.PROVINCE: "จังหวัด",
+    Level.DISTRICT: "อำเภอ",
+    Level.LOCAL: "องค์กรปกครองส่วนท้องถิ่น",
+    Level.UNKNOWN: "หน่วยงานอื่น",
+}
+# Short level names for the counts on a collapsed node.
+LEVEL_SHORT: Final[dict[Level, str]] = {**LEVEL_TITLES, Level.LOCAL: "อปท."}
+
+EVIDENCE_TITLES: Final[dict[str, str]] = {
+    "file": "ไฟล์",
+    "receipt": "ตรารับ",
+    "citation": "อ้างถึง",
+    "merge": "รวมเลขหนังสือ",
+}
+
+CRITICAL_PENWIDTH: Final = "3"
+FOCUS_COLOUR: Final = "#4a148c"
+FADED_COLOUR: Final = "#d0d0d0"
+AGENCY_URL_PREFIX: Final = "/agencies/"
+_EVIDENCE_TEXT_MAX = 90
+
+
+# --- text ------------------------------------------------------------------------------------
+
+
+def _text(value: str) -> str:
+    """Make free text safe inside a DOT label: backslashes literal, no raw line breaks."""
+    return " ".join(value.replace("\\", "\\\\").split())
+
+
+def _label(lines: Iterable[str], *, left: bool = False) -> str:
+    # nohtml: a name such as "<ไม่ทราบ>" must not be read as an HTML-like label.
+    text = "".join(f"{line}\\l" for line in lines) if left else "\\n".join(lines)  # "\\l": left-justified
+    label: str = graphviz.nohtml(text)  # still a NoHtml: str() would drop the marker
+    return label
+
+
+def thai_date_short(value: date) -> str:
+    """A date as stamps and diagrams write it: `๑๔ พ.ค. ๖๓`."""
+    return format_thai_date(value, abbreviated=True)
+
+
+def thai_number(value: int) -> str:
+    return to_thai_digits(str(value))
+
+
+def slack_text(slack: int) -> str:
+    """Working days left or over: `เหลือ ๓ วันทำการ` / `เกิน ๒ วันทำการ`.
+
+    >>> slack_text(3), slack_text(-2)
+    ('เหลือ ๓ วันทำการ', 'เกิน ๒ วันทำการ')
+    """
+    if slack < 0:
+        return f"เกิน {thai_number(-slack)} วันทำการ"
+    return f"เหลือ {thai_number(slack)} วันทำการ"
+
+
+def status_counts_text(summary: Iterable[tuple[str, int]]) -> str:
+    """Counts by status on a collapsed node, worst first: `เกินกำหนด ๒ · ล่าช้า ๓ · ตรงเวลา ๕๐`."""
+    counts = dict(summary)
+    return " · ".join(
+        f"{STATUS_STYLE[s][2]} {thai_number(counts[s])}" for s in STATUS_SEVERITY if counts.get(s)
+    )
+
+
+def node_label_lines(node: DiagramNode) -> list[str]:
+    """The lines of an agency's label: name, folded counts, receipt stamps, deadline, slack."""
+    lines = [_text(node.name_th)]
+    if node.folded_levels:
+        lines.append(
+            " · ".join(f"{LEVEL_SHORT[level]} {thai_number(n)}" for level, n in node.folded_levels if n)
+        )
+    if node.summary:
+        lines.append(status_counts_text(node.summary))
+    for stamp in node.receipts:
+        parts = [f"เลขรับ {_text(stamp.number)}" if stamp.number else "เลขรับ -"]
+        if stamp.date:
+            parts.append(thai_date_short(stamp.date))
+        if stamp.time:
+            parts.append(format_thai_time(stamp.time))
+        lines.append(" · ".join(parts))
+    if node.latest:
+        lines.append(f"ภายใน {thai_date_short(node.latest)}")
+    if node.done:
+        lines.append(f"ดำเนินการ {thai_date_short(node.done)}")
+    elif node.expected:
+        lines.append(f"คาดว่า {thai_date_short(node.expected)}")
+    if node.slack is not None:
+        lines.append(slack_text(node.slack))
+    return lines
+
+
+def edge_label_lines(edge: DiagramEdge) -> list[str]:
+    """`มท 0812/ว 1434` over `๑๔ พ.ค. ๖๓`; a collapsed edge also says how many handoffs it stands for."""
+    lines = []
+    if edge.letter:
+        lines.append(_text(edge.letter))
+    if edge.letter_date:
+        lines.append(thai_date_short(edge.letter_date))
+    if edge.count > 1:
+        lines.append(f"{thai_number(edge.count)} ฉบับ")
+    return lines
+
+
+def evidence_line(item: Evidence) -> str:
+    """One line of an auditor's note: `ไฟล์ 000.txt:12 — ...`, `ตรารับ — เลขรับ 1515 ...`."""
+    head = EVIDENCE_TITLES[item.kind]
+    if item.where:
+        head = f"{head} {_text(item.where)}"
+    text = _text(item.text)
+    if len(text) > _EVIDENCE_TEXT_MAX:
+        text = text[: _EVIDENCE_TEXT_MAX - 1] + "…"
+    return f"{head} — {text}" if text else head
+
+
+# --- ids -------------------------------------------------------------------------------------
+
+
+def dot_id(agency: str) -> str:
+    """The DOT node name of an agency id. Colons would read as ports in an edge, so escape them.
+
+    >>> dot_id("province:54")
+    'province%3A54'
+    """
+    return agency.replace("%", "%25").replace(":", "%3A")
+
+
+def agency_url(agency: str) -> str:
+    """The dashboard page of an agency.
+
+    >>> agency_url("province:54")
+    '/agencies/province:54'
+    """
+    return AGENCY_URL_PREFIX + url_quote(agency, safe=":")
+
+
+# --- graph walks -----------------------------------------------------------------------------
+
+
+def upstream(diagram: RoutingDiagram, *agencies: str) -> set[str]:
+    """The agencies a letter passed through to reach `agencies` (included), following edges back.
+
+    >>> from visualize.samples import chain_sample
+    >>> sorted(upstream(chain_sample(), "dla"))
+    ['cabinet', 'dla', 'moi', 'opdc']
+    """
+    incoming: dict[str, list[str]] = defaultdict(list)
+    for e in diagram.edges:
+        incoming[e.target].append(e.source)
+    seen = set(agencies)
+    queue = deque(agencies)
+    while queue:
+        for source in incoming[queue.popleft()]:
+            if source not in seen:
+                seen.add(source)
+                queue.append(source)
+    return seen
+
+
+# --- the forwarding diagram ------------------------------------------------------------------
+
+
+def _base_graph(diagram: RoutingDiagram, name: str, rankdir: str) -> graphviz.Digraph:
+    title = [_text(diagram.title)]
+    if diagram.deadline:
+        title.append(f"กำหนดส่ง {format_thai_date(diagram.deadline)}")
+    g = graphviz.Digraph(name=name)
+    g.attr(
+        "graph",
+        label=_label(title),
+        labelloc="t",
+        fontname=THAI_FONT,
+        fontsize="18",
+        rankdir=rankdir,
+        ranksep="0.6",
+        nodesep="0.15",
+        # SVG clicks in the dashboard should navigate the page, not the <object> holding the SVG.
+        target="_top",
+    )
+    g.attr("node", fontname=THAI_FONT, fontsize="11", shape="box", style="rounded,filled")
+    g.attr("edge", fontname=THAI_FONT, fontsize="9", arrowsize="0.7")
+    return g
+
+
+def _node_attrs(node: DiagramNode, *, faded: bool, focused: bool) -> dict[str, str]:
+    line, fill, status_th = STATUS_STYLE[node.status]
+    tooltip = [_text(node.name_th), status_th, node.id]
+    if node.summary:
+        tooltip.append(status_counts_text(node.summary))
+    attrs = {
+        "label": _label(node_label_lines(node)),
+        "id": node.id,
+        "URL": agency_url(node.id),
+        "tooltip": _label(tooltip),
+        "color": line,
+        "fillcolor": fill,
+        "class": f"agency status-{node.status} level-{node.level.value}",
+    }
+    if node.critical:
+        attrs.update(penwidth=CRITICAL_PENWIDTH, style="rounded,filled,bold")
+    if faded:
+        attrs.update(color=FADED_COLOUR, fontcolor="#9e9e9e", fillcolor="#fafafa")
+    if focused:
+        attrs.update(color=FOCUS_COLOUR, penwidth="4", peripheries="2")
+    return attrs
+
+
+def _edge_attrs(edge: DiagramEdge, index: int, *, faded: bool, on_focus_path: bool) -> dict[str, str]:
+    line = STATUS_STYLE[edge.status][0]
+    tooltip = " ".join(
+        part
+        for part in (
+            _text(edge.letter or "หนังสือไม่ทราบเลขที่"),
+            f"ลงวันที่ {format_thai_date(edge.letter_date)}" if edge.letter_date else "",
+            STATUS_STYLE[edge.status][2],
+        )
+        if part
+    )
+    attrs = {
+        "id": f"edge:{index}:{edge.source}->{edge.target}",
+        "color": line,
+        "fontcolor": line,
+        "tooltip": _label([tooltip]),
+        "class": f"handoff status-{edge.status}",
+    }
+    if edge.critical:
+        attrs.update(penwidth=CRITICAL_PENWIDTH, style="bold")
+    if faded:
+        attrs.update(color=FADED_COLOUR, fontcolor="#bdbdbd")
+    if on_focus_path:
+        attrs.update(color=FOCUS_COLOUR, fontcolor=FOCUS_COLOUR)
+        attrs.setdefault("penwidth", "2")
+    return attrs
+
+
+def _add_legend(g: graphviz.Digraph) -> None:
+    with g.subgraph(name="cluster_legend") as legend:
+        legend.attr(label="คำอธิบายสัญลักษณ์", style="rounded", color="#bdbdbd", fontsize="12")
+        for status in STATUS_SEVERITY:
+            line, fill, status_th = STATUS_STYLE[status]
+            legend.node(
+                dot_id(f"legend:{status}"), label=status_th, color=line, fillcolor=fill, fontsize="10"
+            )
+        ends = dot_id("legend:critical:from"), dot_id("legend:critical:to")
+        for end in ends:
+            legend.node(end, label="", shape="point", width="0.05")
+        legend.edge(
+            *ends,
+            label="เส้นทางวิกฤต",
+            penwidth=CRITICAL_PENWIDTH,
+            style="bold",
+        )
+
+
+def forwarding_diagram(
+    diagram: RoutingDiagram,
+    *,
+    focus: str | None = None,
+    show_evidence: bool = False,
+    legend: bool = True,
+    rankdir: str = "LR",
+) -> graphviz.Digraph:
+    """The forwarding diagram: agencies in clusters by level, letters on the edges.
+
+    Node colour is the agency's status, its label carries the receipt stamps, the latest date
+    it may act (ภายใน) and its slack; the critical path is drawn heavier. `focus` fades every
+    agency except the focused one and the chain the letter took to reach it. With
+    `show_evidence` each edge passes through a note listing the evidence behind it.
+
+    >>> from visualize.samples import chain_sample
+    >>> src = forwarding_diagram(chain_sample(), focus="province:54").source
+    >>> 'URL="/agencies/province:54"' in src and "penwidth=3" in src
+    True
+    """
+    if focus is not None and focus not in diagram.by_id:
+        raise DiagramError(f"focus agency {focus!r} is not in diagram {diagram.title!r}")
+    path = upstream(diagram, focus) if focus is not None else None
+
+    g = _base_graph(diagram, "forwarding" if not show_evidence else "evidence", rankdir)
+    by_level: dict[Level, list[DiagramNode]] = defaultdict(list)
+    for node in diagram.nodes:
+        by_level[node.level].append(node)
+    for level in LEVEL_ORDER:
+        members = by_level.get(level)
+        if not members:
+            continue
+        with g.subgraph(name=f"cluster_{level.value}") as cluster:
+            cluster.attr(
+                label=f"{LEVEL_TITLES[level]} ({thai_number(len(members))})",
+                style="rounded,dashed",
+                color="#9e9e9e",
+                fontsize="14",
+                id=f"cluster:{level.value}",
+            )
+            for node in members:
+                faded = path is not None and node.id not in path
+                cluster.node(dot_id(node.id), **_node_attrs(node, faded=faded, focused=node.id == focus))
+
+    for index, edge in enumerate(diagram.edges):
+        on_path = path is not None and edge.source in path and edge.target in path
+        attrs = _edge_attrs(edge, index, faded=path is not None and not on_path, on_focus_path=on_path)
+        source, target = dot_id(edge.source), dot_id(edge.target)
+        if show_evidence:
+            _add_evidence_edge(g, edge, index, source, target, attrs)
+        else:
+            g.edge(source, target, label=_label(edge_label_lines(edge)), **attrs)
+
+    if legend:
+        _add_legend(g)
+    return g
+
+
+def _add_evidence_edge(
+    g: graphviz.Digraph, edge: DiagramEdge, index: int, source: str, target: str, attrs: dict[str, str]
+) -> None:
+    # An edge cannot carry a node, so the handoff is drawn through its note: the auditor sees
+    # which evidence belongs to which letter without guessing from label positions.
+    note = dot_id(f"evidence:{index}")
+    lines = edge_label_lines(edge) or ["หนังสือไม่ทราบเลขที่"]
+    if edge.evidence:
+        lines += [evidence_line(item) for item in edge.evidence]
+    else:
+        lines.append("ไม่มีหลักฐาน")
+    g.node(
+        note,
+        label=_label(lines, left=True),
+        shape="note",
+        style="filled" if edge.evidence else "filled,dashed",
+        fillcolor="#fffde7",
+        color=attrs["color"],
+        fontsize="9",
+        id=f"evidence:{index}",
+        tooltip=_label(lines),
+    )
+    first = {**attrs, "id": attrs["id"] + ":in", "arrowhead": "none"}
+    g.edge(source, note, **first)
+    g.edge(note, target, **attrs)
+
+
+def evidence_diagram(diagram: RoutingDiagram, *, focus: str | None = None) -> graphviz.Digraph:
+    """The auditor's view: every handoff passes through a note naming its evidence
+    (file and line, receipt stamp, citation, merges of misread numbers and why).
+
+    >>> from visualize.samples import chain_sample
+    >>> "shape=note" in evidence_diagram(chain_sample()).source
+    True
+    """
+    return forwarding_diagram(diagram, focus=focus, show_evidence=True)
+
+
+# --- national scale --------------------------------------------------------------------------
+
+_FOLDED_BELOW: Final[dict[Level, frozenset[Level]]] = {
+    Level.PROVINCE: frozenset({Level.DISTRICT, Level.LOCAL}),
+    Level.DISTRICT: frozenset({Level.LOCAL}),
+}
+
+
+def _fold_key(node: DiagramNode, level: Level) -> str | None:
+    if node.level not in _FOLDED_BELOW[level]:
+        return None
+    key = node.province if level is Level.PROVINCE else node.district
+    return key if key and key != node.id else None
+
+
+def _merge_edges(edges: list[DiagramEdge], source: str, target: str) -> DiagramEdge:
+    if len(edges) == 1:
+        return replace(edges[0], source=source, target=target)
+    letters = {e.letter for e in edges}
+    dates = {e.letter_date for e in edges}
+    evidence: dict[Evidence, None] = {}
+    for e in edges:
+        evidence.update(dict.fromkeys(e.evidence))
+    return DiagramEdge(
+        source=source,
+        target=target,
+        letter=letters.pop() if len(letters) == 1 else None,
+        letter_date=dates.pop() if len(dates) == 1 else None,
+        status=worst_status(e.status for e in edges),
+        critical=any(e.critical for e in edges),
+        evidence=tuple(evidence),
+        count=sum(e.count for e in edges),
+    )
+
+
+def collapse(diagram: RoutingDiagram, level: Level | str = Level.PROVINCE) -> RoutingDiagram:
+    """Fold every agency below `level` into its province (or district) node.
+
+    The folded node keeps its own deadline and slack, takes the worst status of everything
+    folded into it, is critical if any member is, and records the counts by status (`summary`)
+    and by level. Edges inside a fold disappear; edges leaving or entering it are redirected to
+    the fold and merged per pair of endpoints.
+
+    >>> from visualize.samples import chain_sample
+    >>> phrae = collapse(chain_sample()).node("province:54")
+    >>> phrae.collapsed, dict(phrae.folded_levels)[Level.DISTRICT] > 0
+    (6, True)
+    """
+    try:
+        level = Level(level)
+    except ValueError:
+        raise DiagramError(f"cannot collapse to level {level!r}; use 'province' or 'district'") from None
+    if level not in _FOLDED_BELOW:
+        raise DiagramError(f"cannot collapse to level {level.value!r}; use 'province' or 'district'")
+
+    owner: dict[str, str] = {}
+    members: dict[str, list[DiagramNode]] = defaultdict(list)
+    for node in diagram.nodes:
+        key = _fold_key(node, level)
+        if key is not None:
+            owner[node.id] = key
+            members[key].append(node)
+
+    nodes: list[DiagramNode] = []
+    for node in diagram.nodes:
+        if node.id in owner:
+            continue
+        folded = members.pop(node.id, None)
+        nodes.append(_fold(node, folded) if folded else node)
+    for key, folded in members.items():  # folds whose own agency is not in the diagram
+        stub = DiagramNode(id=key, name_th=key, level=level, status="unknown", province=folded[0].province)
+        nodes.append(_fold(stub, folded))
+
+    grouped: dict[tuple[str, str], list[DiagramEdge]] = defaultdict(list)
+    for e in diagram.edges:
+        source, target = owner.get(e.source, e.source), owner.get(e.target, e.target)
+        if source != target:
+            grouped[source, target].append(e)
+    edges = tuple(_merge_edges(es, s, t) for (s, t), es in grouped.items())
+    return RoutingDiagram(title=diagram.title, deadline=diagram.deadline, nodes=tuple(nodes), edges=edges)
+
+
+def _fold(node: DiagramNode, folded: list[DiagramNode]) -> DiagramNode:
+    by_status = Counter(n.status for n in folded)
+    by_level = Counter(n.level for n in folded)
+    return replace(
+        node,
+        status=worst_status([node.status, *by_status]),
+        critical=node.critical or any(n.critical for n in folded),
+        summary=tuple((s, by_status[s]) for s in STATUS_SEVERITY if by_status[s]),
+        folded_levels=tuple((lv, by_level[lv]) for lv in LEVEL_ORDER if by_level[lv]),
+    )
+
+
+def drill_down(
+    diagram: RoutingDiagram,
+    *,
+    province: str | None = None,
+    district: str | None = None,
+    ancestors: bool = False,
+) -> RoutingDiagram:
+    """One province (its districts and local bodies) or one district, in full.
+
+    With `ancestors` the agencies upstream of it (the chain from the Cabinet down) are kept too,
+    so the letter that reached the province shows on its incoming edge.
+
+    >>> from visualize.samples import chain_sample
+    >>> sorted(n.level.value for n in drill_down(chain_sample(), district="district:5401").nodes)
+    ['district', 'local', 'local']
+    """
+    if (province is None) == (district is None):
+        raise DiagramError("drill_down needs exactly one of province= or district=")
+    if province is not None:
+        keep = {n.id for n in diagram.nodes if n.in_province(province)}
+        root, what = province, "province"
+    else:
+        assert district is not None
+        keep = {n.id for n in diagram.nodes if n.in_district(district)}
+        root, what = district, "district"
+    if not keep:
+        raise DiagramError(f"no {what} {root!r} in diagram {diagram.title!r}")
+    name = diagram.by_id[root].name_th if root in diagram.by_id else root
+    if ancestors:
+        keep = upstream(diagram, *keep)
+    return RoutingDiagram(
+        title=f"{diagram.title} — {name}",
+        deadline=diagram.deadline,
+        nodes=tuple(n for n in diagram.nodes if n.id in keep),
+        edges=tuple(e for e in diagram.edges if e.source in keep and e.target in keep),
+    )
+
+
+__all__ = [
+    "STATUS_STYLE",
+    "THAI_FONT",
+    "THAI_FONT_FALLBACKS",
+    "DiagramError",
+    "DiagramModelError",
+    "collapse",
+    "drill_down",
+    "evidence_diagram",
+    "forwarding_diagram",
+]
