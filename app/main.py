@@ -129,7 +129,8 @@ def prefect_runs_url(ui: str, circular_id: str) -> str:
     >>> prefect_runs_url("http://127.0.0.1:4200", "bcp-2020")
     'http://127.0.0.1:4200/runs?flow-run-search=route-bcp-2020'
     """
-    return f"{ui.rstrip('/')}/runs?{urlencode({'flow-run-search': FLOW_RUN_NAME.format(circular_id=circular_id)})}"
+    query = urlencode({"flow-run-search": FLOW_RUN_NAME.format(circular_id=circular_id)})
+    return f"{ui.rstrip('/')}/runs?{query}"
 
 
 # --- template helpers ------------------------------------------------------------------------
@@ -197,9 +198,15 @@ def circular_graph(session: Session, circular_id: str, *, province: str | None) 
     from visualize.diagrams import DiagramError, collapse, drill_down, forwarding_diagram
     from visualize.render import RenderError, render_svg
 
-    diagram = queries.circular_diagram(session, circular_id, province=province)
-    if diagram is None or not diagram.nodes:
+    found = queries.circular_diagram(session, circular_id, province=province)
+    if found is None or not found.diagram.nodes:
         return Graph(None, "ยังไม่มีการส่งต่อหนังสือ (no handoffs yet)", 0)
+    diagram = found.diagram
+    source = (
+        "ตามแผนเส้นทาง: กำหนดเวลา วันทำการคงเหลือ และเส้นทางวิกฤต"
+        if found.planned
+        else "จากรายการส่งต่อ (ยังไม่มีแผนเส้นทาง จึงไม่แสดงกำหนดเวลาและเส้นทางวิกฤต)"
+    )
     note = f"แสดงหน่วยงานทั้งหมด {len(diagram.nodes):,} แห่ง"
     try:
         if province is not None:
@@ -221,7 +228,7 @@ def circular_graph(session: Session, circular_id: str, *, province: str | None) 
     except RenderError as exc:
         log.warning("graph of %s not rendered: %s", circular_id, exc)
         return Graph(None, f"วาดแผนภาพไม่สำเร็จ (graph rendering failed: {exc})", len(diagram.nodes))
-    return Graph(svg, note, len(diagram.nodes))
+    return Graph(svg, f"{note} · {source}", len(diagram.nodes))
 
 
 # --- the app ---------------------------------------------------------------------------------
@@ -274,7 +281,9 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
     async def _http_error(request: Request, exc: StarletteHTTPException) -> HTMLResponse | JSONResponse:
         if request.url.path.startswith(("/healthz", "/static")):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
-        return render(request, "error.html", status_code=exc.status_code, code=exc.status_code, detail=exc.detail)
+        return render(
+            request, "error.html", status_code=exc.status_code, code=exc.status_code, detail=exc.detail
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _bad_request(request: Request, exc: RequestValidationError) -> HTMLResponse:
@@ -309,7 +318,9 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
         page: PageQ = 1,
         # Empty values are what the filter form sends for "all".
         province: Annotated[str | None, Query(pattern=r"^((province:)?\d{2})?$")] = None,
-        status: Annotated[str | None, Query(pattern="^(" + "|".join(queries.HANDOFF_STATUSES) + ")?$")] = None,
+        status: Annotated[
+            str | None, Query(pattern="^(" + "|".join(queries.HANDOFF_STATUSES) + ")?$")
+        ] = None,
         graph: Annotated[int, Query(ge=0, le=1)] = 1,
     ) -> HTMLResponse:
         province, status = province or None, status or None

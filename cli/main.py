@@ -17,9 +17,20 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+
+@app.callback()
+def _root() -> None:
+    """saraban-flow: track Thai official letters (หนังสือราชการ) down the government hierarchy."""
+
+
 # One module per area; each defines register(app). Listed here so the command set is explicit.
 COMMAND_MODULES = (
     "cli.parse",
+    "cli.records",
+    "cli.progress",
+    "cli.graph",
+    "cli.serve",
 )
 
 for _name in COMMAND_MODULES:

@@ -17,7 +17,9 @@ from records.ingest import ingest_files
 
 def ingest(
     files: list[Path] = typer.Argument(..., help="OCR'd letter files (UTF-8 text)."),
-    database: str | None = typer.Option(None, "--database", envvar="SARABAN_DATABASE_URL", help="Database URL."),
+    database: str | None = typer.Option(
+        None, "--database", envvar="SARABAN_DATABASE_URL", help="Database URL."
+    ),
 ) -> None:
     """Put the letters of each file on record (one transaction per file) and say what changed.
 
@@ -33,7 +35,9 @@ def ingest(
             continue
         report = outcome.report
         assert report is not None
-        typer.echo(f"{report.file}: {report.added} added, {report.merged} merged, {report.unchanged} unchanged")
+        typer.echo(
+            f"{report.file}: {report.added} added, {report.merged} merged, {report.unchanged} unchanged"
+        )
         for letter in report.letters:
             typer.echo(f"  {letter}")
         for warning in report.warnings:
@@ -69,12 +73,14 @@ def _chain_tables(data: dict[str, Any]) -> list[Table]:
 
 def chain(
     as_json: bool = typer.Option(False, "--json", help="Print the chain as JSON."),
-    database: str | None = typer.Option(None, "--database", envvar="SARABAN_DATABASE_URL", help="Database URL."),
+    database: str | None = typer.Option(
+        None, "--database", envvar="SARABAN_DATABASE_URL", help="Database URL."
+    ),
 ) -> None:
     """Show the recorded chain: letters (with other printings), who carried whom, receipts."""
     engine = get_engine(database)
     init_db(engine)
-    with session_scope(engine) as session:
+    with session_scope(engine, readonly=True) as session:
         data = chain_json(session)
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -87,13 +93,15 @@ def chain(
 def letter(
     number: str = typer.Argument(..., help="The letter's number, as printed or cited (any spelling)."),
     as_json: bool = typer.Option(False, "--json", help="Print the letter as JSON."),
-    database: str | None = typer.Option(None, "--database", envvar="SARABAN_DATABASE_URL", help="Database URL."),
+    database: str | None = typer.Option(
+        None, "--database", envvar="SARABAN_DATABASE_URL", help="Database URL."
+    ),
 ) -> None:
     """Everything known about one letter: source, other printings and why, receipts, citations."""
     engine = get_engine(database)
     init_db(engine)
     try:
-        with session_scope(engine) as session:
+        with session_scope(engine, readonly=True) as session:
             data = letter_detail(session, number)
     except LetterNotFound as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -16,7 +16,8 @@ def register(app: typer.Typer) -> None:
         prefect_ui_url: str | None = typer.Option(
             None,
             "--prefect-ui-url",
-            help="Prefect UI address for flow-run links (default: PREFECT_UI_URL or PREFECT_API_URL minus /api).",
+            help="Prefect UI for flow-run links (default: PREFECT_UI_URL, or PREFECT_API_URL minus /api).",
+            show_default=False,
         ),
     ) -> None:
         """Serve the dashboard (แดชบอร์ด): circulars, agencies, letters; read-only."""
@@ -25,4 +26,6 @@ def register(app: typer.Typer) -> None:
         from app.main import create_app
 
         typer.echo(f"saraban dashboard on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
-        uvicorn.run(create_app(database_url, prefect_ui_url=prefect_ui_url), host=host, port=port, log_level="info")
+        uvicorn.run(
+            create_app(database_url, prefect_ui_url=prefect_ui_url), host=host, port=port, log_level="info"
+        )

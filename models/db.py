@@ -24,6 +24,7 @@ from sqlmodel import Session
 
 ENV_URL = "SARABAN_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READONLY_OPTION = "saraban_readonly"
 
 _ENGINES: dict[str, Engine] = {}
 
@@ -51,7 +52,9 @@ def _sqlite_hooks(engine: Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only scopes start deferred so that readers (the web app) never queue behind a writer.
+        readonly = connection.get_execution_options().get(READONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
 def get_engine(url: str | None = None) -> Engine:
@@ -94,15 +97,19 @@ def init_db(engine: Engine) -> None:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
+def session_scope(engine: Engine, *, readonly: bool = False) -> Iterator[Session]:
     """One transaction: committed when the block ends, rolled back if it raises.
+
+    `readonly=True` is for scopes that only read: on SQLite they open with a deferred BEGIN
+    instead of BEGIN IMMEDIATE, so they do not wait for (or hold up) writers.
 
     >>> from sqlmodel import text
     >>> with session_scope(get_engine("sqlite://")) as s:
     ...     s.exec(text("select 1")).one()
     (1,)
     """
-    session = Session(engine, expire_on_commit=False)
+    bind = engine.execution_options(**{READONLY_OPTION: True}) if readonly else engine
+    session = Session(bind, expire_on_commit=False)
     try:
         with session.begin():
             yield session

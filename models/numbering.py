@@ -30,7 +30,7 @@ class LetterNumberError(ValueError):
 _D = r"[0-9๐-๙oO]"
 NUMBER_PATTERN = (
     rf"(?P<code>[ก-ฮ]{{1,3}})\s*\.?\s*(?P<owner>{_D}{{2,4}}(?:\s*\.\s*{_D}+)*)\s*/\s*"
-    rf"(?P<circular>ว\s*\.?)?\s*(?P<running>{_D}+)"
+    rf"(?P<circular>ว\s*\.?|๖(?=\s+{_D}))?\s*(?P<running>{_D}+)"
 )
 NUMBER_RE = re.compile(rf"(?<![ก-ฮ]){NUMBER_PATTERN}(?![0-9๐-๙])")
 
@@ -69,6 +69,8 @@ def _from_match(match: re.Match[str], raw: str, *, repair: bool) -> LetterNumber
     running = _digits(match.group("running"))
     circular = match.group("circular") is not None
     repairs: list[str] = []
+    if (match.group("circular") or "").startswith("๖"):
+        repairs.append("ว read as ๖")  # `๖ ๑๔๓๔`: the ว of `ว ๑๔๓๔` misread, its space kept
     if repair and not circular and len(running) >= 5 and running.startswith("60"):
         # OCR reads ว as ๖ (ว๐๐๑๓ -> ๖๐๐๑๓). Running numbers that pad with zeros are circular
         # series; a five-digit number that starts 6-0 is that slip far more often than a real count.

@@ -1082,7 +1082,7 @@ def _block_stop(ctx: _Ctx, i: int) -> bool:
 def _closing_block(ctx: _Ctx, closing: int, hi: int) -> _Closing:
     """Signer, position (with the acting-for line), owning unit, copies; and the block's last line."""
     signer_i = next(
-        (j for j in list(ctx.nonblank(closing + 1, hi))[:4] if SIGNER_RE.match(ctx.lines[j])),
+        (j for j in itertools.islice(ctx.nonblank(closing + 1, hi), 4) if SIGNER_RE.match(ctx.lines[j])),
         None,
     )
     if signer_i is None:

@@ -159,7 +159,9 @@ class CitationBase(SQLModel):
 class CitationRow(CitationBase, table=True):
     __tablename__ = "citation"
     __table_args__ = (
-        sa.UniqueConstraint("citing_letter_id", "cited_letter_id", "kind", name="uq_citation_citing_cited_kind"),
+        sa.UniqueConstraint(
+            "citing_letter_id", "cited_letter_id", "kind", name="uq_citation_citing_cited_kind"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -219,7 +221,9 @@ with warnings.catch_warnings():
     class Receipt(ReceiptBase, table=True):
         __tablename__ = "receipt"
         __table_args__ = (
-            sa.UniqueConstraint("letter_id", "registry", "number", "date", name="uq_receipt_letter_registry_number_date"),
+            sa.UniqueConstraint(
+                "letter_id", "registry", "number", "date", name="uq_receipt_letter_registry_number_date"
+            ),
             # Clerk-issued receipt numbers are gap-free per registry and year; OCR readings may repeat.
             sa.Index(
                 "uq_receipt_clerk_registry_year_number",
@@ -290,7 +294,9 @@ class DispatchBase(SQLModel):
 class Dispatch(DispatchBase, table=True):
     __tablename__ = "dispatch"
     __table_args__ = (
-        sa.UniqueConstraint("circular_id", "sender_id", "letter_id", name="uq_dispatch_circular_sender_letter"),
+        sa.UniqueConstraint(
+            "circular_id", "sender_id", "letter_id", name="uq_dispatch_circular_sender_letter"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -396,7 +402,9 @@ def new_row(table: type[RowT], **fields: Any) -> RowT:
     ...
     """
     base = next(
-        b for b in table.__mro__[1:] if issubclass(b, SQLModel) and not getattr(b, "__table__", None) and b is not SQLModel
+        b
+        for b in table.__mro__[1:]
+        if issubclass(b, SQLModel) and not getattr(b, "__table__", None) and b is not SQLModel
     )
     data = base.model_validate(fields).model_dump(exclude_unset=True)
     extra = {k: v for k, v in fields.items() if k not in base.model_fields}

@@ -109,11 +109,11 @@ _MONTH_ALTERNATION = "|".join(
 DIGIT = r"[0-9๐-๙]"
 # A Thai-month date: day, stray punctuation, month name or abbreviation, optional พ.ศ., year.
 THAI_DATE_PATTERN = (
-    rf"(?P<day>{DIGIT}{{1,2}})\s*[/\-.,]?\s*(?P<month>{_MONTH_ALTERNATION})\s*"
+    rf"(?<!{DIGIT})(?P<day>{DIGIT}{{1,2}})\s*[/\-.,]?\s*(?P<month>{_MONTH_ALTERNATION})\s*"
     rf"(?:พ\.\s*ศ\.\s*)?(?P<year>{DIGIT}{{4}}|{DIGIT}{{2}})(?!{DIGIT})"
 )
 NUMERIC_DATE_PATTERN = (
-    rf"(?<!{DIGIT})(?P<nday>{DIGIT}{{1,2}})\s*[/.\-]\s*(?P<nmonth>{DIGIT}{{1,2}})\s*[/.\-]\s*"
+    rf"(?<!{DIGIT})(?P<nday>{DIGIT}{{1,2}})\s*(?P<sep>[/.\-])\s*(?P<nmonth>{DIGIT}{{1,2}})\s*(?P=sep)\s*"
     rf"(?P<nyear>{DIGIT}{{4}}|{DIGIT}{{2}})(?!{DIGIT})"
 )
 DATE_RE = re.compile(rf"{THAI_DATE_PATTERN}|{NUMERIC_DATE_PATTERN}")

@@ -34,6 +34,7 @@ from models.tables import (
 )
 from models.thai import now_bangkok
 from records.events import append_event, default_actor
+from records.service import lookup_letter
 from routing.chain import DispatchLink, Link, ReceiptLink, build_forwarding_graph
 
 
@@ -83,7 +84,14 @@ def assign_circulars(session: Session, *, actor: str | None = None) -> dict[str,
         circular = existing.get(slug)
         if circular is None:
             session.add(
-                new_row(Circular, id=slug, title=title, root_letter_id=root.id, status="open", created_at=now_bangkok())
+                new_row(
+                    Circular,
+                    id=slug,
+                    title=title,
+                    root_letter_id=root.id,
+                    status="open",
+                    created_at=now_bangkok(),
+                )
             )
             session.flush()
             append_event(
@@ -134,7 +142,9 @@ def _level(value: str) -> Level:
 
 
 def _agency(row: AgencyRow) -> Agency:
-    return Agency(id=row.id, name_th=row.name_th, name_en=row.name_en, level=_level(row.level), parent=row.parent_id)
+    return Agency(
+        id=row.id, name_th=row.name_th, name_en=row.name_en, level=_level(row.level), parent=row.parent_id
+    )
 
 
 def _domain_letter(row: LetterRow) -> Letter:
@@ -154,7 +164,9 @@ def _domain_letter(row: LetterRow) -> Letter:
 
 def forwarding_graph(session: Session, *, provinces: tuple[Agency, ...] = ()) -> nx.MultiDiGraph:
     """The forwarding graph of everything recorded (see `routing.chain.build_forwarding_graph`)."""
-    rows = {r.id: r for r in session.exec(select(LetterRow).order_by(col(LetterRow.date), col(LetterRow.number)))}
+    rows = {
+        r.id: r for r in session.exec(select(LetterRow).order_by(col(LetterRow.date), col(LetterRow.number)))
+    }
     aliases: dict[str, list[str]] = defaultdict(list)
     for m in session.exec(select(Merge).order_by(col(Merge.alias))):
         aliases[rows[m.kept_letter_id].number].append(m.alias)
@@ -240,8 +252,6 @@ def chain_json(session: Session) -> dict[str, Any]:
 
 def letter_detail(session: Session, number: str) -> dict[str, Any]:
     """Everything known about one letter, found by any printed form of its number."""
-    from records.service import lookup_letter
-
     try:
         row = lookup_letter(session, number)
     except ValueError as exc:
@@ -269,7 +279,9 @@ def letter_detail(session: Session, number: str) -> dict[str, Any]:
         }
 
     cites = session.exec(
-        select(CitationRow).where(CitationRow.citing_letter_id == row.id).order_by(col(CitationRow.kind), col(CitationRow.position))
+        select(CitationRow)
+        .where(CitationRow.citing_letter_id == row.id)
+        .order_by(col(CitationRow.kind), col(CitationRow.position))
     )
     cited_by = session.exec(select(CitationRow).where(CitationRow.cited_letter_id == row.id))
     receipts = session.exec(
@@ -294,12 +306,16 @@ def letter_detail(session: Session, number: str) -> dict[str, Any]:
         "variants": [
             {"printed": v.printed, "raw": v.raw, "seen_in": v.seen_in}
             for v in session.exec(
-                select(LetterVariant).where(LetterVariant.letter_id == row.id).order_by(col(LetterVariant.printed))
+                select(LetterVariant)
+                .where(LetterVariant.letter_id == row.id)
+                .order_by(col(LetterVariant.printed))
             )
         ],
         "merges": [
             {"alias": m.alias, "reason": m.reason, "made_at": m.made_at.isoformat()}
-            for m in session.exec(select(Merge).where(Merge.kept_letter_id == row.id).order_by(col(Merge.alias)))
+            for m in session.exec(
+                select(Merge).where(Merge.kept_letter_id == row.id).order_by(col(Merge.alias))
+            )
         ],
         "receipts": [
             {
@@ -316,12 +332,15 @@ def letter_detail(session: Session, number: str) -> dict[str, Any]:
         ],
         "cites": [citation(c, c.cited_letter_id) for c in cites],
         "cited_by": sorted(
-            (citation(c, c.citing_letter_id) for c in cited_by), key=lambda d: (d["date"], d["number"], d["kind"])
+            (citation(c, c.citing_letter_id) for c in cited_by),
+            key=lambda d: (d["date"], d["number"], d["kind"]),
         ),
         "deadlines": [
             {"date": d.date.isoformat(), "time": _hhmm(d.time), "kind": d.kind, "text": d.text}
             for d in session.exec(
-                select(DeadlineRow).where(DeadlineRow.letter_id == row.id).order_by(col(DeadlineRow.date), col(DeadlineRow.id))
+                select(DeadlineRow)
+                .where(DeadlineRow.letter_id == row.id)
+                .order_by(col(DeadlineRow.date), col(DeadlineRow.id))
             )
         ],
     }

@@ -106,7 +106,14 @@ def append_event(
     who = actor or default_actor()
     text = canonical_json(dict(payload))
     digest = event_hash(
-        prev_hash, seq=seq, at=at, actor=who, on_behalf_of=on_behalf_of, kind=kind, subject=subject, payload=text
+        prev_hash,
+        seq=seq,
+        at=at,
+        actor=who,
+        on_behalf_of=on_behalf_of,
+        kind=kind,
+        subject=subject,
+        payload=text,
     )
     event = new_row(
         Event,

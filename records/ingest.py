@@ -74,7 +74,9 @@ def ingest_file(path: Path | str, engine: Engine, *, actor: str | None = None) -
         return ingest_letters(session, letters, file=str(path), sha256=digest, actor=actor)
 
 
-def ingest_files(paths: Iterable[Path | str], engine: Engine, *, actor: str | None = None) -> list[IngestOutcome]:
+def ingest_files(
+    paths: Iterable[Path | str], engine: Engine, *, actor: str | None = None
+) -> list[IngestOutcome]:
     """Ingest each file on its own; a bad file is reported and the others still go in."""
     outcomes: list[IngestOutcome] = []
     for p in paths:

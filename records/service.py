@@ -202,7 +202,9 @@ def _ingest_letter(session: Session, letter: Letter, actor: str, report: IngestR
     ensure_agency(session, issuer, actor=actor)
     number = letter.number.canonical
     fields = _letter_fields(letter, issuer)
-    row = session.exec(select(LetterRow).where(LetterRow.number == number, LetterRow.date == letter.date)).first()
+    row = session.exec(
+        select(LetterRow).where(LetterRow.number == number, LetterRow.date == letter.date)
+    ).first()
     details: list[str] = []
     status: Status
     if row is None:
@@ -228,7 +230,9 @@ def _ingest_letter(session: Session, letter: Letter, actor: str, report: IngestR
         session.flush()
         status = "unchanged"
     assert row.id is not None
-    added = _add_variant(session, row.id, number, letter.number.raw, _seen_in(letter.source.file, letter.source.line))
+    added = _add_variant(
+        session, row.id, number, letter.number.raw, _seen_in(letter.source.file, letter.source.line)
+    )
     if added and status == "unchanged":
         details.append(f"new printing {letter.number.raw}")
     details += _add_receipts(session, row, letter)
@@ -245,7 +249,12 @@ def _ingest_letter(session: Session, letter: Letter, actor: str, report: IngestR
             session,
             "letter.merged",
             number,
-            {"date": row.date.isoformat(), "file": letter.source.file, "line": letter.source.line, "added": details},
+            {
+                "date": row.date.isoformat(),
+                "file": letter.source.file,
+                "line": letter.source.line,
+                "added": details,
+            },
             actor=actor,
         )
     _sync_derived(session, row, actor)
@@ -280,7 +289,8 @@ def _add_variant(session: Session, letter_id: int, printed: str, raw: str, seen_
 def _add_receipts(session: Session, row: LetterRow, letter: Letter) -> list[str]:
     assert row.id is not None
     existing = {
-        (r.registry, r.number, r.date) for r in session.exec(select(Receipt).where(Receipt.letter_id == row.id))
+        (r.registry, r.number, r.date)
+        for r in session.exec(select(Receipt).where(Receipt.letter_id == row.id))
     }
     added: list[str] = []
     for stamp in letter.receipts:
@@ -316,7 +326,8 @@ def _add_receipts(session: Session, row: LetterRow, letter: Letter) -> list[str]
 def _add_deadlines(session: Session, row: LetterRow, letter: Letter) -> list[str]:
     assert row.id is not None
     existing = {
-        (d.date, d.time, d.kind, d.text) for d in session.exec(select(DeadlineRow).where(DeadlineRow.letter_id == row.id))
+        (d.date, d.time, d.kind, d.text)
+        for d in session.exec(select(DeadlineRow).where(DeadlineRow.letter_id == row.id))
     }
     added: list[str] = []
     for d in letter.deadlines:
@@ -324,7 +335,9 @@ def _add_deadlines(session: Session, row: LetterRow, letter: Letter) -> list[str
         if key in existing:
             continue
         existing.add(key)
-        session.add(new_row(DeadlineRow, letter_id=row.id, date=d.date, time=d.time, kind=d.kind, text=d.text))
+        session.add(
+            new_row(DeadlineRow, letter_id=row.id, date=d.date, time=d.time, kind=d.kind, text=d.text)
+        )
         added.append(f"{d.kind} {d.date.isoformat()}")
     session.flush()
     return added
@@ -337,7 +350,9 @@ def _citations_of(letter: Letter) -> Iterable[tuple[int, Citation, str]]:
         yield i, c, "encloses"
 
 
-def _add_citations(session: Session, row: LetterRow, letter: Letter, actor: str, report: IngestReport) -> list[str]:
+def _add_citations(
+    session: Session, row: LetterRow, letter: Letter, actor: str, report: IngestReport
+) -> list[str]:
     assert row.id is not None
     existing = list(session.exec(select(CitationRow).where(CitationRow.citing_letter_id == row.id)))
     facts = {(c.kind, c.cited_number, c.cited_date) for c in existing}
@@ -356,7 +371,9 @@ def _add_citations(session: Session, row: LetterRow, letter: Letter, actor: str,
         if cited == row.number and citation.date == row.date:
             report.warnings.append(f"{row.number}: cites itself ({kind} item {position}), ignored")
             continue
-        target = _target(session, citation.number, citation.date, actor, cited_by=row, line=_line(citation, letter))
+        target = _target(
+            session, citation.number, citation.date, actor, cited_by=row, line=_line(citation, letter)
+        )
         assert target.id is not None
         if (kind, target.id) in targets:
             report.warnings.append(
@@ -399,7 +416,9 @@ def _real_candidates(session: Session, number: LetterNumber, on: date) -> list[L
     return list(session.exec(query.order_by(col(LetterRow.number))))
 
 
-def _resolve(session: Session, number: LetterNumber, on: date) -> tuple[LetterRow | None, ResolutionStatus, list[str]]:
+def _resolve(
+    session: Session, number: LetterNumber, on: date
+) -> tuple[LetterRow | None, ResolutionStatus, list[str]]:
     reals = {r.id: r for r in _real_candidates(session, number, on)}
     known = [KnownLetter(r.id, _number(r.number), r.date) for r in reals.values()]
     resolution = resolve_number(number, on, known)
@@ -470,7 +489,10 @@ def reresolve(session: Session, number: LetterNumber, on: date, *, actor: str | 
     citations = list(
         session.exec(
             select(CitationRow)
-            .where(CitationRow.cited_date == on, col(CitationRow.cited_number).startswith(prefix, autoescape=True))
+            .where(
+                CitationRow.cited_date == on,
+                col(CitationRow.cited_number).startswith(prefix, autoescape=True),
+            )
             .order_by(col(CitationRow.id))
         )
     )
@@ -526,7 +548,9 @@ def _sync_derived(session: Session, row: LetterRow, actor: str) -> None:
     delete it if it is a placeholder nothing cites any more."""
     assert row.id is not None
     cited_by = list(
-        session.exec(select(CitationRow).where(CitationRow.cited_letter_id == row.id).order_by(col(CitationRow.id)))
+        session.exec(
+            select(CitationRow).where(CitationRow.cited_letter_id == row.id).order_by(col(CitationRow.id))
+        )
     )
     if row.known_only_by_citation and not cited_by:
         for variant in session.exec(select(LetterVariant).where(LetterVariant.letter_id == row.id)):
@@ -536,10 +560,14 @@ def _sync_derived(session: Session, row: LetterRow, actor: str) -> None:
         session.flush()
         session.delete(row)
         session.flush()
-        append_event(session, "letter.placeholder_removed", row.number, {"date": row.date.isoformat()}, actor=actor)
+        append_event(
+            session, "letter.placeholder_removed", row.number, {"date": row.date.isoformat()}, actor=actor
+        )
         return
 
-    variants = {v.printed: v for v in session.exec(select(LetterVariant).where(LetterVariant.letter_id == row.id))}
+    variants = {
+        v.printed: v for v in session.exec(select(LetterVariant).where(LetterVariant.letter_id == row.id))
+    }
     wanted_variants: dict[str, tuple[str, str]] = {}
     own = variants.get(row.number)
     raws: list[str] = [own.raw] if own is not None else []
@@ -570,18 +598,22 @@ def _sync_derived(session: Session, row: LetterRow, actor: str) -> None:
             session.delete(merge)
             session.flush()
             append_event(
-                session, "letter.alias_removed", row.number, {"date": row.date.isoformat(), "alias": alias}, actor=actor
+                session,
+                "letter.alias_removed",
+                row.number,
+                {"date": row.date.isoformat(), "alias": alias},
+                actor=actor,
             )
-    for alias, reason in sorted(aliases.items()):
+    for alias, why in sorted(aliases.items()):
         if alias in merges:
             continue
-        session.add(new_row(Merge, kept_letter_id=row.id, alias=alias, reason=reason, made_at=now_bangkok()))
+        session.add(new_row(Merge, kept_letter_id=row.id, alias=alias, reason=why, made_at=now_bangkok()))
         session.flush()
         append_event(
             session,
             "letter.alias_merged",
             row.number,
-            {"date": row.date.isoformat(), "alias": alias, "reason": reason},
+            {"date": row.date.isoformat(), "alias": alias, "reason": why},
             actor=actor,
         )
 

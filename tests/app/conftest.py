@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from app.main import create_app
 from models.db import get_engine, init_db, session_scope
-from models.letters import Level, Letter, SourceRef
+from models.letters import Letter, Level, SourceRef
 from models.tables import AgencyRow, Circular, Dispatch, Handoff, LetterRow, new_row
 from records.chain import circular_slug
 from records.ingest import ingest_files
@@ -40,7 +40,9 @@ class Record:
     path: Path
 
 
-def _handoff(dispatch: Dispatch, recipient: str, level: str, status: str, *, due: date, **dates: date) -> Handoff:
+def _handoff(
+    dispatch: Dispatch, recipient: str, level: str, status: str, *, due: date, **dates: date
+) -> Handoff:
     return new_row(
         Handoff,
         dispatch_id=dispatch.id,
@@ -55,11 +57,18 @@ def _handoff(dispatch: Dispatch, recipient: str, level: str, status: str, *, due
     )
 
 
-def _dispatch(session: Session, circular_id: str, letter_id: int, sender: str, sent_on: date, level: str) -> Dispatch:
+def _dispatch(
+    session: Session, circular_id: str, letter_id: int, sender: str, sent_on: date, level: str
+) -> Dispatch:
     row = new_row(
-        Dispatch, circular_id=circular_id, letter_id=letter_id, sender_id=sender, sent_on=sent_on, level=level,
+        Dispatch,
+        circular_id=circular_id,
+        letter_id=letter_id,
+        sender_id=sender,
+        sent_on=sent_on,
+        level=level,
         source="flow",
-    )  # fmt: skip
+    )
     session.add(row)
     session.flush()
     return row
@@ -80,7 +89,13 @@ def route_seed_chain(engine) -> str:
     directory = load_directory()
     with session_scope(engine) as session:
         circular = session.exec(select(Circular)).one()
-        for agency_id in ("district:5401", "district:5402", "local:pao:54", "local:sd:540101", "local:sd:540102"):
+        for agency_id in (
+            "district:5401",
+            "district:5402",
+            "local:pao:54",
+            "local:sd:540101",
+            "local:sd:540102",
+        ):
             ensure_agency(session, directory[agency_id], actor="test")
         opdc_letter = _letter_id(session, "นร 1220/55")
         moi_letter = _letter_id(session, "มท 0218/ว 3182")
@@ -92,22 +107,56 @@ def route_seed_chain(engine) -> str:
         due = date(2020, 6, 30)
         session.add_all(
             [
-                _handoff(d1, "moi", "ministry", "forwarded", due=date(2020, 6, 3),
-                         received_on=date(2020, 5, 29), forwarded_on=date(2020, 6, 1)),
-                _handoff(d2, "province:21", "province", "forwarded", due=date(2020, 6, 16),
-                         received_on=date(2020, 6, 2), forwarded_on=date(2020, 6, 3)),
-                _handoff(d2, "province:54", "province", "late", due=date(2020, 6, 16),
-                         received_on=date(2020, 6, 2), forwarded_on=date(2020, 6, 23)),
-                _handoff(d2, "province:12", "province", "overdue", due=date(2020, 6, 16),
-                         received_on=date(2020, 6, 22)),
-                _handoff(d3, "district:5401", "district", "forwarded", due=date(2020, 6, 25),
-                         received_on=date(2020, 6, 24), forwarded_on=date(2020, 6, 25)),
+                _handoff(
+                    d1,
+                    "moi",
+                    "ministry",
+                    "forwarded",
+                    due=date(2020, 6, 3),
+                    received_on=date(2020, 5, 29),
+                    forwarded_on=date(2020, 6, 1),
+                ),
+                _handoff(
+                    d2,
+                    "province:21",
+                    "province",
+                    "forwarded",
+                    due=date(2020, 6, 16),
+                    received_on=date(2020, 6, 2),
+                    forwarded_on=date(2020, 6, 3),
+                ),
+                _handoff(
+                    d2,
+                    "province:54",
+                    "province",
+                    "late",
+                    due=date(2020, 6, 16),
+                    received_on=date(2020, 6, 2),
+                    forwarded_on=date(2020, 6, 23),
+                ),
+                _handoff(
+                    d2,
+                    "province:12",
+                    "province",
+                    "overdue",
+                    due=date(2020, 6, 16),
+                    received_on=date(2020, 6, 22),
+                ),
+                _handoff(
+                    d3,
+                    "district:5401",
+                    "district",
+                    "forwarded",
+                    due=date(2020, 6, 25),
+                    received_on=date(2020, 6, 24),
+                    forwarded_on=date(2020, 6, 25),
+                ),
                 _handoff(d3, "district:5402", "district", "overdue", due=date(2020, 6, 25)),
                 _handoff(d3, "local:pao:54", "local", "received", due=due, received_on=date(2020, 6, 24)),
                 _handoff(d4, "local:sd:540101", "local", "pending", due=due),
                 _handoff(d4, "local:sd:540102", "local", "overdue", due=date(2020, 6, 26)),
             ]
-        )  # fmt: skip
+        )
         return circular.id
 
 
@@ -137,7 +186,14 @@ def build_national(engine) -> None:
         districts = [a for a in directory.values() if a.level is Level.DISTRICT]
         existing = set(session.exec(sa.select(AgencyRow.id)).scalars())
         session.add_all(
-            new_row(AgencyRow, id=a.id, name_th=a.name_th, name_en=a.name_en, level=a.level.value, parent_id=a.parent)
+            new_row(
+                AgencyRow,
+                id=a.id,
+                name_th=a.name_th,
+                name_en=a.name_en,
+                level=a.level.value,
+                parent_id=a.parent,
+            )
             for a in [*provinces, *districts]
             if a.id not in existing
         )
@@ -152,18 +208,31 @@ def build_national(engine) -> None:
             forwarded = NATIONAL_SENT + timedelta(days=9 if late else 3)
             status = "late" if late else "forwarded"
             rows.append(
-                _handoff(top, p.id, "province", status, due=NATIONAL_DUE - timedelta(days=7),
-                         received_on=NATIONAL_SENT + timedelta(days=1), forwarded_on=forwarded)
-            )  # fmt: skip
+                _handoff(
+                    top,
+                    p.id,
+                    "province",
+                    status,
+                    due=NATIONAL_DUE - timedelta(days=7),
+                    received_on=NATIONAL_SENT + timedelta(days=1),
+                    forwarded_on=forwarded,
+                )
+            )
             down = _dispatch(session, NATIONAL_ID, letter_id, p.id, forwarded, "district")
             for d in districts:
                 if d.parent != p.id:
                     continue
                 status = "overdue" if d.id.endswith("1") else "received"
                 rows.append(
-                    _handoff(down, d.id, "district", status, due=NATIONAL_DUE,
-                             received_on=None if status == "overdue" else forwarded + timedelta(days=1))
-                )  # fmt: skip
+                    _handoff(
+                        down,
+                        d.id,
+                        "district",
+                        status,
+                        due=NATIONAL_DUE,
+                        received_on=None if status == "overdue" else forwarded + timedelta(days=1),
+                    )
+                )
         session.add_all(rows)
 
 
@@ -210,4 +279,3 @@ def national_client(national_record: Record) -> Iterator[TestClient]:
 def chain_client(chain_record: Record) -> Iterator[TestClient]:
     with TestClient(create_app(chain_record.url, prefect_ui_url="http://prefect.test:4200")) as client:
         yield client
-

@@ -92,11 +92,11 @@ def _shot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
 
 def _web_font_loaded(page) -> bool:  # type: ignore[no-untyped-def]
     page.evaluate("document.fonts.ready")
-    return bool(
-        page.evaluate(
-            "Array.from(document.fonts).some(f => f.family.replace(/\"/g, '') === 'Loma' && f.status === 'loaded')"
-        )
+    script = (
+        "Array.from(document.fonts)"
+        ".some(f => f.family.replace(/\"/g, '') === 'Loma' && f.status === 'loaded')"
     )
+    return bool(page.evaluate(script))
 
 
 def test_walk_the_seed_chain(page, chain_id: str) -> None:  # type: ignore[no-untyped-def]

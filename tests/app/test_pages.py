@@ -36,7 +36,12 @@ class Rows(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
         if tag == "tr" and self.attribute in a:
-            self._current = {"key": a[self.attribute], "class": a.get("class") or "", "cells": [], "links": []}
+            self._current = {
+                "key": a[self.attribute],
+                "class": a.get("class") or "",
+                "cells": [],
+                "links": [],
+            }
         elif self._current is not None and tag in ("td", "th"):
             self._cell = []
         elif self._current is not None and tag == "a" and a.get("href"):
@@ -76,10 +81,10 @@ def db(record: Record) -> sqlite3.Connection:
 
 def handoffs(record: Record, circular_id: str) -> list[tuple[str, str, str, str | None, str | None]]:
     with db(record) as con:
-        return con.execute(
-            "SELECT recipient_id, level, status, received_on, forwarded_on FROM handoff WHERE circular_id = ?",
-            (circular_id,),
-        ).fetchall()
+        sql = (
+            "SELECT recipient_id, level, status, received_on, forwarded_on FROM handoff WHERE circular_id = ?"
+        )
+        return con.execute(sql, (circular_id,)).fetchall()
 
 
 def parents(record: Record) -> dict[str, str | None]:
@@ -120,7 +125,9 @@ def test_healthz_fails_on_a_database_without_a_schema(tmp_path: Path) -> None:
 
 
 def test_only_get_routes_exist(national_client: TestClient) -> None:
-    methods = {m for route in national_client.app.routes for m in (getattr(route, "methods", None) or {"GET"})}
+    methods = {
+        m for route in national_client.app.routes for m in (getattr(route, "methods", None) or {"GET"})
+    }
     assert methods <= {"GET", "HEAD"}
     assert national_client.post("/").status_code == 405
     assert national_client.delete(circular_url(NATIONAL_ID)).status_code == 405
@@ -132,7 +139,9 @@ def test_the_app_cannot_write_to_the_record(national_client: TestClient) -> None
         conn.exec_driver_sql("DELETE FROM handoff")
 
 
-def test_home_lists_circulars_with_their_progress(national_client: TestClient, national_record: Record) -> None:
+def test_home_lists_circulars_with_their_progress(
+    national_client: TestClient, national_record: Record
+) -> None:
     page = national_client.get("/")
     assert page.status_code == 200
     listed = {r["key"]: r for r in rows(page.text, "data-circular")}
@@ -160,7 +169,14 @@ def test_home_paginates(tmp_path: Path) -> None:
     init_db(engine)
     with session_scope(engine) as session:
         for i in range(PAGE_SIZE + 7):
-            session.add(new_row(Circular, id=f"c-{i:03d}", title=f"เรื่องที่ {i}", created_at=bangkok_datetime(date(2021, 1, 1))))
+            session.add(
+                new_row(
+                    Circular,
+                    id=f"c-{i:03d}",
+                    title=f"เรื่องที่ {i}",
+                    created_at=bangkok_datetime(date(2021, 1, 1)),
+                )
+            )
     with TestClient(create_app(url)) as client:
         first = [r["key"] for r in rows(client.get("/").text, "data-circular")]
         second_page = client.get("/?page=2")
@@ -192,10 +208,19 @@ def test_circular_page_counts_each_level(national_client: TestClient, national_r
     assert set(shown) == set(by_level) == {"province", "district"}
     for level, c in by_level.items():
         got = [number(x) for x in shown[level][1:7]]
-        assert got == [c["sent"], c["received_on"], c["forwarded_on"], c["overdue"], c["late"], c["pending"]], level
+        assert got == [
+            c["sent"],
+            c["received_on"],
+            c["forwarded_on"],
+            c["overdue"],
+            c["late"],
+            c["pending"],
+        ], level
 
 
-def test_circular_page_lists_overdue_first_and_paginates(national_client: TestClient, national_record: Record) -> None:
+def test_circular_page_lists_overdue_first_and_paginates(
+    national_client: TestClient, national_record: Record
+) -> None:
     expected = handoffs(national_record, NATIONAL_ID)
     severity = {s: i for i, s in enumerate(HANDOFF_STATUSES)}
     seen: list[dict] = []
@@ -239,7 +264,11 @@ def test_circular_page_rejects_bad_filters(national_client: TestClient, query: s
 
 
 def test_unknown_pages_are_404(national_client: TestClient) -> None:
-    for url in ("/circulars/no-such-circular", "/agencies/province:99", "/letters/" + quote("ขก 9999/ว 1", safe="")):
+    for url in (
+        "/circulars/no-such-circular",
+        "/agencies/province:99",
+        "/letters/" + quote("ขก 9999/ว 1", safe=""),
+    ):
         response = national_client.get(url)
         assert response.status_code == 404, url
         assert "ไม่พบ" in response.text
@@ -283,7 +312,9 @@ def test_prefect_link_comes_from_the_api_url(
     assert f'href="{prefect_runs_url("http://127.0.0.1:4200", chain_id)}"' in html
 
 
-def test_agency_page_shows_what_it_received_forwarded_issued(chain_client: TestClient, chain_record: Record) -> None:
+def test_agency_page_shows_what_it_received_forwarded_issued(
+    chain_client: TestClient, chain_record: Record
+) -> None:
     html = chain_client.get("/agencies/province:54").text
     assert "จังหวัดแพร่" in html
     received = rows(html, "data-agency")  # handoff rows of this agency
@@ -309,7 +340,9 @@ def test_agency_page_lists_stamped_receipts(chain_client: TestClient, chain_reco
 
 
 @pytest.mark.parametrize("printed", ["มท 0218/ว 3182", "มท ๐๒๑๘/ว ๓๑๘๒", "มท0218/ว.3182"])
-def test_letter_page_by_any_printed_form(chain_client: TestClient, chain_record: Record, printed: str) -> None:
+def test_letter_page_by_any_printed_form(
+    chain_client: TestClient, chain_record: Record, printed: str
+) -> None:
     response = chain_client.get("/letters/" + quote(printed, safe=""))
     assert response.status_code == 200
     html = response.text
@@ -319,7 +352,8 @@ def test_letter_page_by_any_printed_form(chain_client: TestClient, chain_record:
         ).fetchone()
         receipts = [n for (n,) in con.execute("SELECT number FROM receipt WHERE letter_id = ?", (letter_id,))]
         cited = con.execute(
-            "SELECT l.number FROM citation c JOIN letter l ON l.id = c.cited_letter_id WHERE c.citing_letter_id = ?",
+            "SELECT l.number FROM citation c JOIN letter l ON l.id = c.cited_letter_id "
+            "WHERE c.citing_letter_id = ?",
             (letter_id,),
         ).fetchall()
     assert "ที่ มท 0218/ว 3182" in html
@@ -360,7 +394,10 @@ def test_letter_search_box_redirects(chain_client: TestClient) -> None:
 def test_letter_numbers_repeating_across_years_ask_for_the_date(national_client: TestClient) -> None:
     html = national_client.get("/letters/" + quote(NATIONAL_ROOT, safe="")).text
     assert f"ที่ {NATIONAL_ROOT}" in html  # one letter with this number: shown directly
-    assert national_client.get("/letters/" + quote(NATIONAL_ROOT, safe="") + "?date=1999-01-01").status_code == 404
+    assert (
+        national_client.get("/letters/" + quote(NATIONAL_ROOT, safe="") + "?date=1999-01-01").status_code
+        == 404
+    )
 
 
 def test_static_thai_font_is_served(national_client: TestClient) -> None:

@@ -50,7 +50,9 @@ def engine(db_url: str) -> Engine:
     return eng
 
 
-def dump_tables(engine: Engine, *, skip: tuple[str, ...] = ("ingest_log",)) -> dict[str, list[tuple[Any, ...]]]:
+def dump_tables(
+    engine: Engine, *, skip: tuple[str, ...] = ("ingest_log",)
+) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table (sorted), for byte-for-byte comparisons of the record."""
     out: dict[str, list[tuple[Any, ...]]] = {}
     with engine.connect() as conn:
@@ -58,5 +60,5 @@ def dump_tables(engine: Engine, *, skip: tuple[str, ...] = ("ingest_log",)) -> d
             if table.name in skip:
                 continue
             rows = conn.execute(sa.select(table)).all()
-            out[table.name] = sorted((tuple(repr(v) for v in row) for row in rows))
+            out[table.name] = sorted(tuple(repr(v) for v in row) for row in rows)
     return out

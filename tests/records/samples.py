@@ -27,7 +27,9 @@ def file_interior() -> list[Letter]:
             Citation(number="นร ๑๒๒๐/๘๕", date="๒๗ พฤษภาคม ๒๕๖๓", text="หนังสือตัวอย่าง", source=_src(f, 9)),
         ),
         receipts=(
-            ReceiptStamp(number="1515", date="๒ มิ.ย. ๒๕๖๓", time="๑๓.๓๐", agency="จังหวัดระยอง", source=_src(f, 2)),
+            ReceiptStamp(
+                number="1515", date="๒ มิ.ย. ๒๕๖๓", time="๑๓.๓๐", agency="จังหวัดระยอง", source=_src(f, 2)
+            ),
         ),
         deadlines=(Deadline(date="2020-06-10", kind="meeting"), Deadline(date="2020-06-12", kind="meeting")),
         source=_src(f, 1),
@@ -44,7 +46,9 @@ def file_interior() -> list[Letter]:
         ),
         receipts=(
             ReceiptStamp(number="782", date="29 พ.ค. 2563", agency="กลุ่มงานพัฒนาระบบบริหาร", source=_src(f, 30)),
-            ReceiptStamp(number="92093", date="29 พ.ค. 2563", agency="สำนักงานปลัดกระทรวงมหาดไทย", source=_src(f, 31)),
+            ReceiptStamp(
+                number="92093", date="29 พ.ค. 2563", agency="สำนักงานปลัดกระทรวงมหาดไทย", source=_src(f, 31)
+            ),
             ReceiptStamp(number=None, date="02/06/2020", time="11:06", source=_src(f, 28)),
         ),
         deadlines=(Deadline(date="2020-06-03"), Deadline(date="2020-06-08", time="09:30", kind="meeting")),
@@ -88,7 +92,9 @@ def file_central() -> list[Letter]:
                 Citation(number="มท ๐๘๑๒/ว๑๔๓๔", date="๑๔ พฤษภาคม ๒๕๖๓", text="อ้างถึง ๒", source=_src(f, 22)),
             ),
             receipts=(
-                ReceiptStamp(number="011099", date="๒๒ มิ.ย. ๒๕๖๓", agency="ศาลากลางจังหวัดนนทบุรี", source=_src(f, 7)),
+                ReceiptStamp(
+                    number="011099", date="๒๒ มิ.ย. ๒๕๖๓", agency="ศาลากลางจังหวัดนนทบุรี", source=_src(f, 7)
+                ),
             ),
             deadlines=(Deadline(date="2020-06-30"),),
             source=_src(f, 3),

@@ -13,11 +13,18 @@ from sqlalchemy.engine import Engine
 
 from models.db import get_engine, init_db, session_scope
 from models.numbering import parse_letter_number
-from records.chain import LetterNotFound, assign_circulars, chain_json, circular_slug, forwarding_graph, letter_detail
+from records.chain import (
+    LetterNotFound,
+    assign_circulars,
+    chain_json,
+    circular_slug,
+    forwarding_graph,
+    letter_detail,
+)
 from records.events import verify_chain
 
 pytest.importorskip("models.parser")
-from records.ingest import ingest_file  # noqa: E402
+from records.ingest import ingest_file
 
 
 def _ingest_all(engine: Engine, paths: list[Path]) -> dict[str, Any]:
@@ -37,7 +44,11 @@ def _resolver(chain: dict[str, Any]) -> dict[str, str]:
 
 
 def _name(names: dict[str, str], printed: str) -> str:
-    for form in (printed, parse_letter_number(printed).canonical, parse_letter_number(printed, repair=False).canonical):
+    for form in (
+        printed,
+        parse_letter_number(printed).canonical,
+        parse_letter_number(printed, repair=False).canonical,
+    ):
         if form in names:
             return names[form]
     raise AssertionError(f"{printed} is not in the chain")
@@ -133,6 +144,6 @@ def test_forwarding_graph_of_the_record(engine: Engine, seed_files: list[Path]) 
     with session_scope(engine) as s:
         graph = forwarding_graph(s)
     assert graph.has_edge(("agency", "opdc"), ("letter", "นร 1220/55"), key="sent")
-    assert any(v == ("agency", "province:21") for _, v, k in graph.out_edges(("letter", "มท 0218/ว 3182"), keys=True)
-               if k.startswith("received"))  # fmt: skip
+    received = graph.out_edges(("letter", "มท 0218/ว 3182"), keys=True)
+    assert any(v == ("agency", "province:21") for _, v, k in received if k.startswith("received"))
     assert graph.has_edge(("letter", "พร 0023.1/ว 3026"), ("group", "district:province:54"), key="addressed")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from datetime import datetime
@@ -29,7 +30,7 @@ def test_appends_form_a_gap_free_chain(engine: Engine) -> None:
         result = verify_chain(s)
     assert [e.seq for e in events] == [1, 2, 3, 4, 5]
     assert events[0].prev_hash == GENESIS_HASH
-    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(events))
     assert result.ok and result.count == 5 and result.first_bad_seq is None
 
 
@@ -41,7 +42,14 @@ def test_event_time_is_aware_and_hash_reproducible(engine: Engine) -> None:
     assert json.loads(e.payload) == {"i": 0, "ชื่อ": "ทดสอบ"}
     assert e.payload == canonical_json({"ชื่อ": "ทดสอบ", "i": 0})
     assert e.hash == event_hash(
-        e.prev_hash, seq=1, at=e.at, actor="tester", on_behalf_of=None, kind=e.kind, subject=e.subject, payload=e.payload
+        e.prev_hash,
+        seq=1,
+        at=e.at,
+        actor="tester",
+        on_behalf_of=None,
+        kind=e.kind,
+        subject=e.subject,
+        payload=e.payload,
     )
 
 

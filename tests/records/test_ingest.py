@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import random
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import func, select
 
@@ -182,7 +185,9 @@ def test_different_dates_are_never_merged(engine: Engine) -> None:
     assert {"นร 1220/85", "นร 1220/55"} <= numbers
 
 
-def test_a_failure_inside_the_transaction_writes_nothing(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failure_inside_the_transaction_writes_nothing(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _ingest(engine, file_province(), "province.txt")
     before, events = dump_tables(engine, skip=()), _events(engine)
 
@@ -196,12 +201,50 @@ def test_a_failure_inside_the_transaction_writes_nothing(engine: Engine, monkeyp
     assert _events(engine) == events
 
 
+def _all_sample_letters() -> list[Letter]:
+    extra = [
+        # The cited circulars themselves turn up later (placeholders become real) ...
+        _letter("นร ๑๒๐๐/ว๐๐๑๓", "๕ พฤษภาคม ๒๕๖๓", subject="แนวทาง"),
+        _letter("มท 0812/ว 1434", "2020-05-14", salutation="ผู้ว่าราชการจังหวัดทุกจังหวัด"),
+        # ... and a copy of the enclosed letter arrives with another province's stamp.
+        file_interior()[1].model_copy(
+            update={"receipts": (ReceiptStamp(number="9", date="2020-06-03", agency="จังหวัดแพร่"),)}
+        ),
+    ]
+    return [letter for make in SAMPLE_FILES.values() for letter in make()] + extra
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.randoms(use_true_random=False), st.integers(min_value=1, max_value=4))
+def test_any_split_and_order_gives_the_same_chain(tmp_path: Path, rnd: random.Random, files: int) -> None:
+    from models.db import get_engine, init_db
+
+    letters = _all_sample_letters()
+    reference = get_engine(f"sqlite:///{tmp_path}/reference.db")
+    if not (tmp_path / "reference.db").exists():
+        init_db(reference)
+        _ingest(reference, letters)
+    shuffled = letters[:]
+    rnd.shuffle(shuffled)
+    path = tmp_path / f"run-{rnd.getrandbits(64):x}.db"
+    engine = get_engine(f"sqlite:///{path}")
+    init_db(engine)
+    for i in range(files):
+        _ingest(engine, shuffled[i::files], f"part{i}.txt")
+    assert _chain(engine) == _chain(reference)
+    before = dump_tables(engine)
+    _ingest(engine, shuffled, "all.txt")
+    assert dump_tables(engine) == before
+
+
 # --- files through the parser -----------------------------------------------------------------
 
 parser = pytest.importorskip("models.parser")
 
 
-def test_a_malformed_file_leaves_the_record_as_it_was(engine: Engine, seed_files: list[Path], tmp_path: Path) -> None:
+def test_a_malformed_file_leaves_the_record_as_it_was(
+    engine: Engine, seed_files: list[Path], tmp_path: Path
+) -> None:
     ingest_file(seed_files[0], engine)
     before = dump_tables(engine, skip=())
     bad = tmp_path / "bad.txt"
@@ -212,11 +255,15 @@ def test_a_malformed_file_leaves_the_record_as_it_was(engine: Engine, seed_files
     assert dump_tables(engine, skip=()) == before
 
 
-def test_ingest_files_goes_on_after_a_bad_file(engine: Engine, seed_files: list[Path], tmp_path: Path) -> None:
+def test_ingest_files_goes_on_after_a_bad_file(
+    engine: Engine, seed_files: list[Path], tmp_path: Path
+) -> None:
     bad = tmp_path / "bad.txt"
     bad.write_text("nothing that looks like a letter\n")
     outcomes = ingest_files([bad, *seed_files], engine)
-    assert outcomes[0].error is not None and outcomes[0].error.file == str(bad) and outcomes[0].error.line == 1
+    assert (
+        outcomes[0].error is not None and outcomes[0].error.file == str(bad) and outcomes[0].error.line == 1
+    )
     assert all(o.report is not None for o in outcomes[1:])
 
 

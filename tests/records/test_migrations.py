@@ -50,7 +50,9 @@ def test_clerk_receipt_numbers_are_unique_per_registry_and_year(engine: Engine) 
     # ... but a clerk's number is issued once per registry and year.
     try:
         with engine.begin() as conn:
-            conn.execute(sa.insert(receipt).values(**{**base, "source": "clerk", "letter_id": 1, "date": None}))
+            conn.execute(
+                sa.insert(receipt).values(**{**base, "source": "clerk", "letter_id": 1, "date": None})
+            )
     except sa.exc.IntegrityError:
         pass
     else:
@@ -74,3 +76,24 @@ def test_overdue_sweep_uses_the_status_due_index(engine: Engine) -> None:
             conn.exec_driver_sql("SET enable_seqscan = off")
             plan = " ".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {query}"))
     assert "ix_handoff_status_due_forward" in plan
+
+
+def test_sqlite_readers_do_not_wait_for_a_writer(tmp_path: object) -> None:
+    import time
+
+    from sqlmodel import text
+
+    from models.db import session_scope
+
+    engine = get_engine(f"sqlite:///{tmp_path}/rw.db")
+    init_db(engine)
+    writer = engine.connect()
+    writer.begin()  # BEGIN IMMEDIATE: holds the write lock
+    try:
+        started = time.monotonic()
+        with session_scope(engine, readonly=True) as s:
+            assert s.exec(text("SELECT count(*) FROM letter")).one() == (0,)
+        assert time.monotonic() - started < 1.0
+    finally:
+        writer.rollback()
+        writer.close()

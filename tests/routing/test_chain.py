@@ -64,7 +64,9 @@ def test_edges_run_from_the_earlier_letter_and_merge_ocr_readings() -> None:
 def test_agencies_sent_received_addressed() -> None:
     g = build_forwarding_graph(_letters())
     assert g.has_edge(("agency", "moi"), ("letter", "มท 0218/ว 3182"), key="sent")
-    received = [(v, d) for _, v, d in g.out_edges(("letter", "นร 1220/55"), data=True) if d["kind"] == "received"]
+    received = [
+        (v, d) for _, v, d in g.out_edges(("letter", "นร 1220/55"), data=True) if d["kind"] == "received"
+    ]
     assert [(v, d["number"]) for v, d in received] == [(("agency", "moi"), "782")]
     # A group salutation stays one group node unless the provinces are given ...
     assert g.has_edge(("letter", "มท 0218/ว 3182"), ("group", "province:*"), key="addressed")
@@ -108,7 +110,8 @@ def test_inputs_are_not_mutated_and_bad_links_raise() -> None:
 def test_routing_imports_no_database() -> None:
     code = (
         "import sys, routing.chain, routing.citations; "
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'sqlmodel', 'prefect', 'graphviz')]; "
+        "banned = ('sqlalchemy', 'sqlmodel', 'prefect', 'graphviz'); "
+        "bad = [m for m in sys.modules if m.split('.')[0] in banned]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)

@@ -112,9 +112,9 @@ def test_exact_beats_tolerant_and_ambiguity_is_flagged() -> None:
     assert resolve_number(n("นร 1220/85"), D, [a, b]).match == b
     amb = resolve_number(n("นร 1220/85"), D, [a, c])
     assert amb.status is ResolutionStatus.AMBIGUOUS and {k.key for k in amb.candidates} == {"a", "c"}
-    assert resolve_number(n("นร 1220/85"), D, [KnownLetter("p", n("นร 1220/55"), D, placeholder=True)]).status is (
-        ResolutionStatus.UNMATCHED
-    )
+    assert resolve_number(
+        n("นร 1220/85"), D, [KnownLetter("p", n("นร 1220/55"), D, placeholder=True)]
+    ).status is (ResolutionStatus.UNMATCHED)
 
 
 def test_resolve_citation_needs_number_and_date() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 from datetime import date
 
@@ -34,7 +35,9 @@ INF = math.inf
 
 
 # ---------------------------------------------------------------- reference implementation
-def reference(g: nx.DiGraph, events: dict[str, tuple[date | None, date | None]]) -> dict[str, tuple[float, ...]]:
+def reference(
+    g: nx.DiGraph, events: dict[str, tuple[date | None, date | None]]
+) -> dict[str, tuple[float, ...]]:
     """The same semantics written plainly over networkx attributes (slow, obviously right)."""
     urgency = g.graph.get("urgency")
     t = POLICY.transit(urgency)
@@ -127,7 +130,9 @@ def _snapshot(g: nx.DiGraph) -> tuple[object, ...]:
     return (dict(g.graph), list(g.nodes(data=True)), list(g.edges(data=True)))
 
 
-def _check_against_reference(s: Schedule, g: nx.DiGraph, events: dict[str, tuple[date | None, date | None]]) -> None:
+def _check_against_reference(
+    s: Schedule, g: nx.DiGraph, events: dict[str, tuple[date | None, date | None]]
+) -> None:
     ref = reference(g, events)
     for n in g:
         rec = s[n]
@@ -210,7 +215,7 @@ def story() -> tuple[nx.DiGraph, Schedule]:
 
 
 def test_story_phrae_late_rayong_on_time(story: tuple[nx.DiGraph, Schedule]) -> None:
-    g, s = story
+    _, s = story
     phrae = s["province:54"]
     assert phrae.actual_forwarded is not None and phrae.latest_forward is not None
     assert phrae.actual_forwarded > phrae.latest_forward
@@ -224,7 +229,7 @@ def test_story_phrae_late_rayong_on_time(story: tuple[nx.DiGraph, Schedule]) -> 
 
 
 def test_story_local_margin_to_30_june(story: tuple[nx.DiGraph, Schedule]) -> None:
-    g, s = story
+    _, s = story
     t = POLICY.transit(Urgency.MOST_URGENT)
     deadline = date(2020, 6, 30)
     assert s["opdc#plans"].latest_receive == deadline
@@ -267,7 +272,7 @@ def test_story_critical_path_and_whatif(story: tuple[nx.DiGraph, Schedule]) -> N
     path = critical_path(s)
     assert path[0] == "cabinet" and path[-1] == "opdc#plans"
     assert "province:54" in path
-    assert all(g.has_edge(u, v) for u, v in zip(path, path[1:], strict=False))
+    assert all(g.has_edge(u, v) for u, v in itertools.pairwise(path))
     assert s["province:54"].critical and not s["province:21"].critical
     base = propagate(g, CAL, POLICY, {k: v for k, v in s.events.items() if k != "province:54"})
     on_time = whatif(base, "province:54", s["province:54"].latest_forward)  # type: ignore[arg-type]

@@ -1,0 +1,184 @@
+"""`saraban run|sweep|status|overdue|whatif`: route circulars, flag what is late, ask what-if."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from models.db import get_engine, init_db, session_scope
+from models.thai import BANGKOK, ThaiDateError, now_bangkok, parse_thai_date
+from records import progress
+
+DATABASE = typer.Option(None, "--database", envvar="SARABAN_DATABASE_URL", help="Database URL.")
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=2)
+
+
+def _day(text: str | None, what: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        try:
+            return parse_thai_date(text)
+        except ThaiDateError as exc:
+            raise _fail(f"{what}: {exc}") from None
+
+
+def _engine(database: str | None) -> Any:
+    engine = get_engine(database)
+    init_db(engine)
+    return engine
+
+
+def run(
+    circular: str = typer.Argument(..., help="Circular id, or the number of any letter in it."),
+    plan: str | None = typer.Option(None, "--plan", help="Routing plan to attach first (e.g. bcp-2020)."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Judge deadlines as of this day (default today)."),
+    province: list[str] = typer.Option([], "--province", help="Route only to these provinces (DOPA codes)."),
+    national: bool = typer.Option(False, "--national", help="Route to every province, not only those on record."),
+    as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
+    database: str | None = DATABASE,
+) -> None:
+    """Run the `route_circular` Prefect flow for one circular (ephemeral Prefect unless PREFECT_API_URL is set)."""
+    from flows.route_circular import route_circular
+
+    engine = _engine(database)
+    try:
+        with session_scope(engine) as session:
+            found = progress.find_circular(session, circular)
+            if plan is not None:
+                progress.set_plan(session, found, plan)
+            circular_id = found.id
+    except progress.ProgressError as exc:
+        raise _fail(str(exc)) from None
+    provinces = list(province) or (progress.all_provinces() if national else None)
+    try:
+        summary = route_circular(
+            circular_id, as_of=_day(as_of, "--as-of"), provinces=provinces, database_url=str(engine.url)
+        )
+    except progress.ProgressError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(json.dumps(summary, ensure_ascii=False, indent=2) if as_json else progress.format_summary(summary))
+
+
+def sweep(
+    at: str | None = typer.Option(None, "--at", help="Judge as of this moment (ISO datetime; default now)."),
+    force: bool = typer.Option(False, "--force", help="Run even on a Thai public holiday."),
+    database: str | None = DATABASE,
+) -> None:
+    """Run the `flag_overdue` Prefect flow once: flag overdue handoffs, write artifacts, emit events."""
+    from flows.flag_overdue import flag_overdue
+
+    engine = _engine(database)
+    moment = now_bangkok()
+    if at is not None:
+        try:
+            moment = datetime.fromisoformat(at)
+        except ValueError:
+            raise _fail(f"--at: not an ISO date or datetime: {at!r}") from None
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=BANGKOK)
+    result = flag_overdue(at=moment, database_url=str(engine.url), force=force)
+    typer.echo(json.dumps(result, ensure_ascii=False))
+
+
+def status(
+    circular: str | None = typer.Argument(None, help="Circular id or letter number (default: all)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    database: str | None = DATABASE,
+) -> None:
+    """Routing status per circular and level: sent, received, forwarded, overdue, late, pending."""
+    engine = _engine(database)
+    try:
+        with session_scope(engine) as session:
+            rows = progress.status_report(session, circular)
+    except progress.ProgressError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        typer.echo("no routed circulars yet: run `saraban run CIRCULAR --plan PLAN` first")
+        return
+    table = Table(title="routing status")
+    columns = ("circular", "level", "handoffs", "received", "forwarded", "overdue", "late", "pending")
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("circular", "level") else "right")
+    for row in rows:
+        table.add_row(*(str(row[c]) for c in columns))
+    Console().print(table)
+
+
+def overdue(
+    as_of: str = typer.Option(..., "--as-of", help="Judge as of this day (ISO or Thai date)."),
+    circular: str | None = typer.Option(None, "--circular", help="One circular (default: every open one)."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list."),
+    database: str | None = DATABASE,
+) -> None:
+    """Agencies that are overdue (not done by their latest date) or were late, with whom to escalate to."""
+    day = _day(as_of, "--as-of")
+    assert day is not None
+    engine = _engine(database)
+    try:
+        with session_scope(engine) as session:
+            items = progress.overdue_report(session, day, circular)
+    except progress.ProgressError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps(items, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"overdue and late as of {day.isoformat()}: {len(items)}")
+    for column in ("agency", "letter", "duty", "due", "done", "days over", "status", "escalate to"):
+        table.add_column(column)
+    for i in items[:200]:
+        table.add_row(
+            i["agency"], i["letter"], i["duty"], i["due"], i["done"] or "-", str(i["days_over"]), i["status"],
+            i["escalate_to"] or "-",
+        )  # fmt: skip
+    Console().print(table)
+    if len(items) > 200:
+        typer.echo(f"... and {len(items) - 200} more (use --json for all)")
+
+
+def whatif(
+    circular: str = typer.Argument(..., help="Circular id or letter number."),
+    agency: str = typer.Option(..., "--agency", help="Agency id or Thai name, e.g. province:54 or จังหวัดแพร่."),
+    forwards_on: str = typer.Option(..., "--forwards-on", help="The day it forwards (ISO or Thai date)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    database: str | None = DATABASE,
+) -> None:
+    """If AGENCY forwards on a day, who downstream still makes the deadline?"""
+    day = _day(forwards_on, "--forwards-on")
+    assert day is not None
+    engine = _engine(database)
+    try:
+        with session_scope(engine) as session:
+            report = progress.whatif_report(session, circular, agency, day)
+    except progress.ProgressError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    typer.echo(
+        f"if {report['agency']} forwards on {report['forwarded_on']}: "
+        f"{report['makes']} downstream agencies still make their deadline, {report['misses']} miss it"
+    )
+    for level, counts in report["by_level"].items():
+        typer.echo(f"  {level}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(run)
+    app.command()(sweep)
+    app.command()(status)
+    app.command()(overdue)
+    app.command()(whatif)

@@ -1,0 +1,726 @@
+"""Where each circular stands: its routing plan against the record, handoffs, overdue, what-if.
+
+This is the bridge between the record (letters, receipts, dispatches, handoffs in the database)
+and the pure deadline engine (`routing.plans`, `routing.deadlines`):
+
+- `plan_route` instantiates a circular's plan, reads what has happened from the record (who
+  issued which letter when, who stamped a receipt when), propagates deadlines, and returns one
+  `DispatchSpec` per sending agency, in plan order;
+- `record_dispatch` writes one dispatch and its addressees' handoffs (idempotent upserts);
+- `sweep_overdue` flags open handoffs whose forwarding deadline has passed, from an index;
+- `overdue_report`, `whatif_report` and `status_report` answer the CLI.
+
+What counts as an agency's acts for a circular: it *forwarded* on the date of its earliest letter
+in the circular, and *received* on the date of its earliest receipt stamp there. The letter an
+agency hands on is the newest letter of one of its senders that its own letters carry (encloses or
+references); without such a letter, the newest letter its senders issued, else what reached them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+import networkx as nx
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from models.letters import Level
+from models.tables import AgencyRow, Circular, CitationRow, Dispatch, Handoff, LetterRow, Receipt
+from models.thai import now_bangkok
+from records.events import append_event, default_actor
+from records.service import lookup_letter
+from routing.calendar import WorkingCalendar, load_calendar
+from routing.deadlines import Schedule, Status, overdue, propagate, whatif
+from routing.directory import Directory, load_directory
+from routing.plans import Plan, builtin_plans, instantiate_plan, load_plan
+from routing.policy import Policy, load_policy
+
+OPEN_STATUSES = ("pending", "received")
+LEVEL_TITLES_TH = {
+    "cabinet": "คณะรัฐมนตรี",
+    "central": "ส่วนกลาง",
+    "ministry": "กระทรวง",
+    "department": "กรม",
+    "province": "จังหวัด",
+    "district": "อำเภอ",
+    "local": "อปท.",
+}
+
+
+class ProgressError(LookupError):
+    """A circular or agency that the record does not know, or a circular without a plan."""
+
+
+# --- reference data, loaded once per process ----------------------------------------------------
+
+
+@cache
+def directory() -> Directory:
+    return load_directory()
+
+
+@cache
+def calendar() -> WorkingCalendar:
+    return load_calendar()
+
+
+@cache
+def policy() -> Policy:
+    return load_policy()
+
+
+def is_working_day(day: date) -> bool:
+    return calendar().is_working_day(day)
+
+
+@cache
+def _plan(plan_id: str) -> Plan:
+    plans = builtin_plans()
+    if plan_id not in plans:
+        raise ProgressError(f"no routing plan {plan_id!r}; known plans: {', '.join(sorted(plans))}")
+    return load_plan(plans[plan_id])
+
+
+@cache
+def _graph(plan_id: str, provinces: tuple[str, ...] | None) -> nx.DiGraph:
+    return instantiate_plan(_plan(plan_id), directory(), provinces=provinces)
+
+
+# --- circulars ----------------------------------------------------------------------------------
+
+
+def find_circular(session: Session, ref: str) -> Circular:
+    """A circular by id, or the circular that holds the letter with that number (any printed form)."""
+    circular = session.get(Circular, ref)
+    if circular is not None:
+        return circular
+    letter = lookup_letter(session, ref)
+    if letter is not None and letter.circular_id is not None:
+        found = session.get(Circular, letter.circular_id)
+        if found is not None:
+            return found
+    known = ", ".join(session.exec(select(Circular.id)).all()) or "none yet (ingest letters first)"
+    raise ProgressError(f"no circular {ref!r} and no letter with that number; circulars: {known}")
+
+
+def set_plan(session: Session, circular: Circular, plan_id: str, *, actor: str | None = None) -> bool:
+    """Attach a routing plan to a circular (logged). Returns whether anything changed."""
+    _plan(plan_id)  # fail early on an unknown plan
+    if circular.plan_id == plan_id:
+        return False
+    before = circular.plan_id
+    circular.plan_id = plan_id
+    session.add(circular)
+    session.flush()
+    append_event(
+        session, "circular.plan_set", circular.id, {"plan": plan_id, "before": before}, actor=actor or default_actor()
+    )
+    return True
+
+
+def _scope(session: Session, circular_id: str) -> tuple[str, ...] | None:
+    """Provinces the record shows this circular reaching (DOPA codes); None when none: national."""
+    agency_ids: set[str] = set()
+    letters = select(LetterRow.id).where(LetterRow.circular_id == circular_id)
+    agency_ids.update(
+        i for i in session.exec(select(LetterRow.issuer_id).where(LetterRow.circular_id == circular_id)) if i
+    )
+    agency_ids.update(
+        i for i in session.exec(select(Receipt.agency_id).where(col(Receipt.letter_id).in_(letters))) if i
+    )
+    d = directory()
+    provinces = {d.province_of(a) for a in agency_ids if a in d}
+    codes = tuple(sorted(p.split(":", 1)[1] for p in provinces if p))
+    return codes or None
+
+
+# --- what happened, from the record ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Record:
+    events: dict[str, tuple[date | None, date | None]]
+    carried: dict[str, int]  # node -> letter id it hands on
+    own_letter: dict[str, int]  # node -> its earliest letter in the circular
+    numbers: dict[int, str]
+    root_letter: int
+
+
+def _read_record(session: Session, circular: Circular, graph: nx.DiGraph) -> _Record:
+    letters = session.exec(select(LetterRow).where(LetterRow.circular_id == circular.id)).all()
+    by_id = {row.id: row for row in letters if row.id is not None}
+    issued: dict[str, list[LetterRow]] = defaultdict(list)
+    for row in sorted(by_id.values(), key=lambda r: (r.date, r.number)):
+        if row.issuer_id in graph:
+            issued[row.issuer_id].append(row)
+    received: dict[str, date] = {}
+    receipts = select(Receipt).where(col(Receipt.letter_id).in_(list(by_id)))
+    for receipt in session.exec(receipts):
+        if receipt.agency_id in graph and receipt.date is not None:
+            seen = received.get(receipt.agency_id)
+            received[receipt.agency_id] = receipt.date if seen is None else min(seen, receipt.date)
+    carries: dict[int, set[int]] = defaultdict(set)
+    citations = select(CitationRow).where(col(CitationRow.citing_letter_id).in_(list(by_id)))
+    for c in session.exec(citations):
+        carries[c.citing_letter_id].add(c.cited_letter_id)
+
+    events: dict[str, tuple[date | None, date | None]] = {}
+    for node in set(issued) | set(received):
+        forwarded = issued[node][0].date if issued.get(node) else None
+        events[node] = (received.get(node), forwarded)
+
+    root = circular.root_letter_id or min(by_id.values(), key=lambda r: (r.date, r.number)).id
+    assert root is not None
+    carried: dict[str, int] = {}
+    for node in nx.topological_sort(graph):
+        senders = [u for u in graph.predecessors(node) if graph.edges[u, node].get("kind", "forward") == "forward"]
+        from_senders = [row for s in senders for row in issued.get(s, [])]
+        own = {i for row in issued.get(node, []) for i in carries.get(row.id or -1, ())}
+        pick = [row for row in from_senders if row.id in own] or from_senders
+        if pick:
+            carried[node] = max(pick, key=lambda r: (r.date, r.number)).id or root
+        else:
+            upstream = [carried[s] for s in senders if s in carried]
+            carried[node] = upstream[0] if upstream else root
+    own_letter = {node: rows[0].id for node, rows in issued.items() if rows and rows[0].id is not None}
+    return _Record(events, carried, own_letter, {i: r.number for i, r in by_id.items()}, root)
+
+
+# --- planning a route ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffSpec:
+    """One addressee's copy of a dispatch, with its deadlines from propagation."""
+
+    recipient_id: str
+    recipient_name: str
+    level: str
+    received_on: date | None
+    forwarded_on: date | None
+    due_receive: date | None
+    due_forward: date | None
+    expected_forward: date | None
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchSpec:
+    """One agency sending the circular on to its addressees: the unit of one Prefect task."""
+
+    key: str
+    sender_id: str
+    sender_name: str
+    level: str
+    letter_id: int
+    letter_number: str
+    sent_on: date
+    sent: bool
+    upstream: str | None
+    recipients: tuple[HandoffSpec, ...]
+
+    @property
+    def recipient_summary(self) -> str:
+        if len(self.recipients) == 1:
+            return self.recipients[0].recipient_name
+        levels = Counter(r.level for r in self.recipients)
+        return ", ".join(f"{LEVEL_TITLES_TH.get(lv, lv)} ×{n}" for lv, n in levels.items())
+
+    def fingerprint(self) -> list[Any]:
+        return [
+            self.sender_id,
+            self.letter_id,
+            self.sent_on.isoformat(),
+            [(r.recipient_id, str(r.received_on), str(r.forwarded_on), str(r.due_forward), r.status) for r in self.recipients],
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class RoutePlan:
+    circular_id: str
+    plan_id: str
+    as_of: date
+    provinces: tuple[str, ...] | None
+    dispatches: tuple[DispatchSpec, ...]
+    deadline: date | None
+
+
+def handoff_status(
+    as_of: date, received_on: date | None, forwarded_on: date | None, due_forward: date | None
+) -> str:
+    """`forwarded` / `late` once forwarded; before that `overdue` past its due date, else `received` or `pending`."""
+    if forwarded_on is not None:
+        return "late" if due_forward is not None and forwarded_on > due_forward else "forwarded"
+    if due_forward is not None and as_of > due_forward:
+        return "overdue"
+    return "received" if received_on is not None else "pending"
+
+
+def schedule_for(session: Session, circular: Circular, provinces: Sequence[str] | None = None) -> tuple[
+    nx.DiGraph, Schedule, _Record, tuple[str, ...] | None
+]:
+    """Plan graph, propagated schedule and record of one circular."""
+    if circular.plan_id is None:
+        raise ProgressError(
+            f"circular {circular.id} has no routing plan yet; choose one with --plan "
+            f"({', '.join(sorted(builtin_plans()))})"
+        )
+    scope = tuple(sorted(provinces)) if provinces else _scope(session, circular.id)
+    graph = _graph(circular.plan_id, scope)
+    record = _read_record(session, circular, graph)
+    schedule = propagate(graph, calendar(), policy(), record.events)
+    return graph, schedule, record, scope
+
+
+def plan_route(
+    session: Session, circular_ref: str, *, as_of: date, provinces: Sequence[str] | None = None
+) -> RoutePlan:
+    """Every dispatch of a circular, with each addressee's deadlines and state as of `as_of`."""
+    circular = find_circular(session, circular_ref)
+    graph, schedule, record, scope = schedule_for(session, circular, provinces)
+    sync_agencies(session, graph)
+    specs: list[DispatchSpec] = []
+    for node in nx.topological_sort(graph):
+        children = [v for v in graph.successors(node) if graph.edges[node, v].get("kind", "forward") == "forward"]
+        if not children:
+            continue
+        me = schedule[node]
+        sent_on = me.actual_forwarded or me.expected_forward or as_of
+        letter_id = record.own_letter.get(node, record.carried[node])
+        recipients = []
+        for child in children:
+            c = schedule[child]
+            recipients.append(
+                HandoffSpec(
+                    recipient_id=child,
+                    recipient_name=c.name_th,
+                    level=c.level.value,
+                    received_on=c.actual_received,
+                    forwarded_on=c.actual_forwarded,
+                    due_receive=c.latest_receive,
+                    due_forward=c.latest_forward,
+                    expected_forward=c.expected_forward,
+                    status=handoff_status(as_of, c.actual_received, c.actual_forwarded, c.latest_forward),
+                )
+            )
+        specs.append(
+            DispatchSpec(
+                key=node,
+                sender_id=node,
+                sender_name=me.name_th,
+                level=me.level.value,
+                letter_id=letter_id,
+                letter_number=record.numbers.get(letter_id, ""),
+                sent_on=sent_on,
+                sent=me.actual_forwarded is not None,
+                upstream=me.sender,
+                recipients=tuple(recipients),
+            )
+        )
+    deadlines = [d.date for d in graph.graph.get("deadlines", ())]
+    return RoutePlan(
+        circular_id=circular.id,
+        plan_id=circular.plan_id or "",
+        as_of=as_of,
+        provinces=scope,
+        dispatches=tuple(specs),
+        deadline=max(deadlines) if deadlines else None,
+    )
+
+
+def sync_agencies(session: Session, graph: nx.DiGraph) -> int:
+    """Make sure every agency of a plan graph has its row (bulk; logged once per batch)."""
+    d = directory()
+    wanted = {n for n in graph if n in d}
+    present = set(session.exec(select(AgencyRow.id)).all())
+    missing = sorted(wanted - present)
+    if not missing:
+        return 0
+    rows = [
+        {"id": a.id, "name_th": a.name_th, "name_en": a.name_en, "level": a.level.value, "parent_id": a.parent}
+        for a in (d[i] for i in missing)
+    ]
+    session.execute(sa.insert(AgencyRow), rows)
+    append_event(session, "agencies.synced", graph.graph.get("plan", ""), {"added": len(rows), "first": missing[:5]})
+    return len(rows)
+
+
+# --- recording a dispatch ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffState:
+    circular_id: str
+    sender_id: str
+    recipient_id: str
+    level: str
+    status: str
+    due_forward: date | None
+    forwarded_on: date | None
+
+
+def _upsert(session: Session, table: Any, rows: list[dict[str, Any]], keys: list[str], update: list[str]) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(table).values(rows)
+    if update:
+        stmt = stmt.on_conflict_do_update(index_elements=keys, set_={k: stmt.excluded[k] for k in update})
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+    session.execute(stmt)
+
+
+_HANDOFF_FIELDS = ("level", "sent_on", "received_on", "forwarded_on", "due_receive", "due_forward", "status")
+
+
+def record_dispatch(session: Session, circular_id: str, spec: DispatchSpec, *, actor: str | None = None) -> list[HandoffState]:
+    """Write one dispatch and its handoffs; rows that already say the same are left untouched.
+
+    Idempotent under retries and overlapping runs: UNIQUE(circular, sender, letter) and
+    UNIQUE(dispatch, recipient) with upserts mean a second writer rewrites the same rows.
+    """
+    source = "ocr" if spec.sent else "plan"
+    _upsert(
+        session,
+        Dispatch,
+        [{"circular_id": circular_id, "letter_id": spec.letter_id, "sender_id": spec.sender_id,
+          "sent_on": spec.sent_on, "level": spec.recipients[0].level, "source": source}],
+        ["circular_id", "sender_id", "letter_id"],
+        [],
+    )  # fmt: skip
+    dispatch = session.exec(
+        select(Dispatch).where(
+            Dispatch.circular_id == circular_id, Dispatch.sender_id == spec.sender_id, Dispatch.letter_id == spec.letter_id
+        )
+    ).one()
+    changed_dispatch = dispatch.sent_on != spec.sent_on or dispatch.source != source
+    if changed_dispatch:
+        dispatch.sent_on, dispatch.source = spec.sent_on, source
+        session.add(dispatch)
+    existing = {h.recipient_id: h for h in session.exec(select(Handoff).where(Handoff.dispatch_id == dispatch.id))}
+    wanted = []
+    for r in spec.recipients:
+        values = {
+            "level": r.level, "sent_on": spec.sent_on, "received_on": r.received_on, "forwarded_on": r.forwarded_on,
+            "due_receive": r.due_receive, "due_forward": r.due_forward, "status": r.status,
+        }  # fmt: skip
+        have = existing.get(r.recipient_id)
+        if have is not None and all(getattr(have, k) == values[k] for k in _HANDOFF_FIELDS):
+            continue
+        if have is not None and have.status == "overdue" and r.status == "overdue":
+            values["overdue_flagged_at"] = have.overdue_flagged_at
+        wanted.append({"dispatch_id": dispatch.id, "circular_id": circular_id, "recipient_id": r.recipient_id, **values})
+    if wanted:
+        _upsert(session, Handoff, wanted, ["dispatch_id", "recipient_id"], [*_HANDOFF_FIELDS])
+    if wanted or changed_dispatch:
+        append_event(
+            session,
+            "dispatch.recorded",
+            f"{circular_id}:{spec.sender_id}",
+            {"letter": spec.letter_number, "sent_on": spec.sent_on.isoformat(), "sent": spec.sent,
+             "handoffs_written": len(wanted), "recipients": len(spec.recipients)},
+            actor=actor or default_actor(),
+        )  # fmt: skip
+    return [
+        HandoffState(circular_id, spec.sender_id, r.recipient_id, r.level, r.status, r.due_forward, r.forwarded_on)
+        for r in spec.recipients
+    ]
+
+
+def summarise(route: RoutePlan, states: Iterable[HandoffState]) -> dict[str, Any]:
+    """Counts per level and status of one routing run (JSON-friendly)."""
+    per_level: dict[str, Counter[str]] = defaultdict(Counter)
+    for s in states:
+        per_level[s.level][s.status] += 1
+    return {
+        "circular": route.circular_id,
+        "plan": route.plan_id,
+        "as_of": route.as_of.isoformat(),
+        "provinces": list(route.provinces) if route.provinces else "all",
+        "dispatches": len(route.dispatches),
+        "dispatched": sum(d.sent for d in route.dispatches),
+        "handoffs": sum(sum(c.values()) for c in per_level.values()),
+        "deadline": route.deadline.isoformat() if route.deadline else None,
+        "levels": {lv: dict(sorted(c.items())) for lv, c in per_level.items()},
+    }
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    lines = [
+        f"circular {summary['circular']} (plan {summary['plan']}) as of {summary['as_of']}: "
+        f"{summary['dispatches']} dispatches ({summary['dispatched']} recorded as sent), {summary['handoffs']} handoffs"
+    ]
+    for level, counts in summary["levels"].items():
+        lines.append(f"  {level:<10} " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return "\n".join(lines)
+
+
+# --- the overdue sweep ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SweepItem:
+    handoff_id: int
+    circular: str
+    agency_id: str
+    agency: str
+    letter: str
+    due: date
+    days_over: int
+    escalate_to_id: str
+    escalate_to: str
+
+    def table_row(self) -> dict[str, Any]:
+        return {
+            "agency": self.agency, "letter": self.letter, "due": self.due.isoformat(),
+            "days_over": self.days_over, "escalate_to": self.escalate_to, "circular": self.circular,
+        }  # fmt: skip
+
+    def event_payload(self) -> dict[str, Any]:
+        return {**self.table_row(), "handoff_id": self.handoff_id, "agency_id": self.agency_id,
+                "escalate_to_id": self.escalate_to_id}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class SweepResult:
+    at: datetime
+    overdue_total: int
+    overdue: tuple[SweepItem, ...]  # the worst first, at most `limit`
+    newly_overdue: tuple[SweepItem, ...]
+    by_circular: dict[str, int] = field(default_factory=dict)
+
+
+def _items(session: Session, rows: Sequence[Any], today: date) -> list[SweepItem]:
+    if not rows:
+        return []
+    agency_ids = {r.recipient_id for r in rows} | {r.sender_id for r in rows}
+    names = dict(session.exec(select(AgencyRow.id, AgencyRow.name_th).where(col(AgencyRow.id).in_(agency_ids))).all())
+    letter_ids = {r.letter_id for r in rows}
+    numbers = dict(session.exec(select(LetterRow.id, LetterRow.number).where(col(LetterRow.id).in_(letter_ids))).all())
+    cal = calendar()
+    return [
+        SweepItem(
+            handoff_id=r.id,
+            circular=r.circular_id,
+            agency_id=r.recipient_id,
+            agency=names.get(r.recipient_id, r.recipient_id),
+            letter=numbers.get(r.letter_id, ""),
+            due=r.due_forward,
+            days_over=cal.working_days_between(r.due_forward, today),
+            escalate_to_id=r.sender_id,
+            escalate_to=names.get(r.sender_id, r.sender_id),
+        )
+        for r in rows
+    ]
+
+
+def sweep_overdue(session: Session, at: datetime, *, limit: int = 500, actor: str | None = None) -> SweepResult:
+    """Flag open handoffs whose forwarding deadline passed before `at`'s day, from the (status, due_forward) index.
+
+    Newly overdue rows get status `overdue` and `overdue_flagged_at`; the result lists them and the
+    `limit` most overdue handoffs in all.
+    """
+    today = at.date()
+    columns = (Handoff.id, Handoff.circular_id, Handoff.recipient_id, Handoff.due_forward,
+               Dispatch.sender_id, Dispatch.letter_id)  # fmt: skip
+    newly_rows = session.exec(
+        select(*columns)
+        .join(Dispatch, col(Dispatch.id) == col(Handoff.dispatch_id))
+        .where(col(Handoff.status).in_(OPEN_STATUSES), col(Handoff.due_forward) < today)
+    ).all()
+    if newly_rows:
+        ids = [r.id for r in newly_rows]
+        for start in range(0, len(ids), 5000):
+            session.execute(
+                sa.update(Handoff)
+                .where(col(Handoff.id).in_(ids[start : start + 5000]))
+                .values(status="overdue", overdue_flagged_at=at)
+            )
+        append_event(
+            session, "handoffs.flagged_overdue", today.isoformat(), {"count": len(ids), "first": ids[:20]},
+            actor=actor or default_actor(),
+        )  # fmt: skip
+    total = session.exec(select(sa.func.count()).select_from(Handoff).where(Handoff.status == "overdue")).one()
+    worst = session.exec(
+        select(*columns)
+        .join(Dispatch, col(Dispatch.id) == col(Handoff.dispatch_id))
+        .where(Handoff.status == "overdue")
+        .order_by(col(Handoff.due_forward), col(Handoff.id))
+        .limit(limit)
+    ).all()
+    by_circular = dict(
+        session.exec(
+            select(Handoff.circular_id, sa.func.count())
+            .where(Handoff.status == "overdue")
+            .group_by(col(Handoff.circular_id))
+        ).all()
+    )
+    return SweepResult(
+        at=at,
+        overdue_total=int(total),
+        overdue=tuple(_items(session, worst, today)),
+        newly_overdue=tuple(_items(session, newly_rows, today)),
+        by_circular={str(k): int(v) for k, v in by_circular.items()},
+    )
+
+
+def overdue_markdown(result: SweepResult) -> str:
+    lines = [
+        f"# Overdue handoffs as of {result.at:%Y-%m-%d %H:%M} (Asia/Bangkok)",
+        "",
+        f"- overdue in all: **{result.overdue_total}**",
+        f"- newly flagged in this run: **{len(result.newly_overdue)}**",
+        "",
+        "| circular | overdue |",
+        "|---|---|",
+        *(f"| {c} | {n} |" for c, n in sorted(result.by_circular.items())),
+    ]
+    if result.overdue:
+        lines += ["", "## Most overdue", "", "| agency | letter | due | working days over | escalate to |",
+                  "|---|---|---|---|---|"]  # fmt: skip
+        lines += [
+            f"| {i.agency} | {i.letter} | {i.due.isoformat()} | {i.days_over} | {i.escalate_to} |"
+            for i in result.overdue[:50]
+        ]
+    return "\n".join(lines)
+
+
+# --- reports from propagation --------------------------------------------------------------------
+
+
+def _circulars(session: Session, ref: str | None) -> list[Circular]:
+    if ref is not None:
+        return [find_circular(session, ref)]
+    return list(session.exec(select(Circular).where(Circular.status == "open", col(Circular.plan_id).is_not(None))))
+
+
+def overdue_report(session: Session, as_of: date, circular_ref: str | None = None) -> list[dict[str, Any]]:
+    """Every agency that is overdue or was late, per circular, computed from the plan and the record."""
+    out: list[dict[str, Any]] = []
+    d = directory()
+    for circular in _circulars(session, circular_ref):
+        graph, schedule, record, _ = schedule_for(session, circular)
+        for item in overdue(schedule, as_of):
+            escalate = item.escalate_to
+            letter_id = record.carried.get(item.node, record.root_letter)
+            out.append(
+                {
+                    "circular": circular.id,
+                    "agency": item.name_th,
+                    "agency_id": item.agency_id,
+                    "letter": record.numbers.get(letter_id, ""),
+                    "duty": item.duty,
+                    "due": item.due.isoformat(),
+                    "done": item.done.isoformat() if item.done else None,
+                    "days_over": item.days_over,
+                    "status": item.status.value,
+                    "escalate_to": d[escalate].name_th if escalate and escalate in d else escalate,
+                    "escalate_to_id": escalate,
+                }
+            )
+    return out
+
+
+def margins(session: Session, circular_ref: str, level: str = "local") -> dict[str, Any]:
+    """Slack at one level of a circular: how much margin the agencies there have to the deadline."""
+    circular = find_circular(session, circular_ref)
+    graph, schedule, _, _ = schedule_for(session, circular)
+    values = [
+        (rec.latest_forward, rec.expected_forward, rec.slack)
+        for rec in schedule.records()
+        if rec.level.value == level and not rec.sink
+    ]
+    slacks = sorted(s for _, _, s in values if s is not None)
+    return {
+        "level": level,
+        "agencies": len(values),
+        "latest_forward": min((lf for lf, _, _ in values if lf), default=None),
+        "min_slack": slacks[0] if slacks else None,
+        "median_slack": slacks[len(slacks) // 2] if slacks else None,
+        "missing_deadline": sum(1 for s in slacks if s < 0),
+    }
+
+
+def whatif_report(session: Session, circular_ref: str, agency: str, forwarded_on: date) -> dict[str, Any]:
+    """If `agency` forwards on `forwarded_on`, who downstream still makes their latest date?"""
+    circular = find_circular(session, circular_ref)
+    graph, schedule, _, _ = schedule_for(session, circular)
+    node = _agency_node(graph, agency)
+    result = whatif(schedule, node, forwarded_on)
+    by_level: dict[str, Counter[str]] = defaultdict(Counter)
+    for n in result.makes:
+        by_level[graph.nodes[n].get("level", "?")]["makes"] += 1
+    for n in result.misses:
+        by_level[graph.nodes[n].get("level", "?")]["misses"] += 1
+    return {
+        "circular": circular.id,
+        "agency": graph.nodes[node].get("name_th", node),
+        "agency_id": node,
+        "forwarded_on": forwarded_on.isoformat(),
+        "makes": len(result.makes),
+        "misses": len(result.misses),
+        "by_level": {k: dict(v) for k, v in by_level.items()},
+        "missing": [graph.nodes[n].get("name_th", n) for n in result.misses[:50]],
+    }
+
+
+def _agency_node(graph: nx.DiGraph, agency: str) -> str:
+    if agency in graph:
+        return agency
+    wanted = agency.replace(" ", "")
+    matches = [n for n, data in graph.nodes(data=True) if str(data.get("name_th", "")).replace(" ", "") == wanted]
+    if not matches:
+        matches = [n for n in directory().find(agency) if n in graph] if agency else []
+    if len(matches) != 1:
+        raise ProgressError(f"agency {agency!r} is not one agency of this circular's plan (found {len(matches)})")
+    return matches[0]
+
+
+def status_report(session: Session, circular_ref: str | None = None) -> list[dict[str, Any]]:
+    """Handoff counts per circular and level by status, from the handoff table."""
+    query = select(Handoff.circular_id, Handoff.level, Handoff.status, sa.func.count()).group_by(
+        col(Handoff.circular_id), col(Handoff.level), col(Handoff.status)
+    )
+    if circular_ref is not None:
+        query = query.where(Handoff.circular_id == find_circular(session, circular_ref).id)
+    table: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for circular_id, level, status_, count in session.exec(query):
+        table[(circular_id, level)][status_] += int(count)
+    order = {lv.value: i for i, lv in enumerate(Level)}
+    rows = []
+    for (circular_id, level), counts in sorted(table.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 99))):
+        rows.append(
+            {
+                "circular": circular_id,
+                "level": level,
+                "handoffs": sum(counts.values()),
+                "sent": sum(counts.values()),
+                "received": counts["received"] + counts["forwarded"] + counts["late"],
+                "forwarded": counts["forwarded"] + counts["late"],
+                "overdue": counts["overdue"],
+                "late": counts["late"],
+                "pending": counts["pending"] + counts["received"],
+            }
+        )
+    return rows
+
+
+def node_statuses(schedule: Schedule, as_of: date) -> dict[str, Status]:
+    from routing.deadlines import statuses
+
+    return statuses(schedule, as_of)
+
+
+def now() -> datetime:
+    return now_bangkok()
+
+
+def all_provinces() -> list[str]:
+    """DOPA codes of every province (for a national route)."""
+    return [p.id.split(":", 1)[1] for p in directory().provinces()]

@@ -1,0 +1,49 @@
+"""`saraban ingest / chain / letter` on a Typer app of our own (register(app))."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from cli.records import register
+
+pytest.importorskip("models.parser")
+
+
+@pytest.fixture
+def app() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+    return app
+
+
+def test_ingest_chain_letter(app: typer.Typer, seed_files: list[Path], tmp_path: Path) -> None:
+    runner = CliRunner()
+    env = {"SARABAN_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db", "SARABAN_ACTOR": "cli-test"}
+    bad = tmp_path / "bad.txt"
+    bad.write_text("no letter here\n")
+    first = runner.invoke(app, ["ingest", str(bad), *map(str, seed_files)], env=env)
+    assert first.exit_code == 2
+    assert f"{bad}:1:" in first.stderr and "Traceback" not in first.output
+    assert "added" in first.stdout
+    again = runner.invoke(app, ["ingest", *map(str, seed_files)], env=env)
+    assert again.exit_code == 0 and "0 added, 0 merged" in again.stdout
+
+    chain = runner.invoke(app, ["chain", "--json"], env=env)
+    assert chain.exit_code == 0
+    data = json.loads(chain.stdout)
+    assert set(data) == {"letters", "edges", "receipts"}
+    assert {"from": "นร 1220/55", "to": "มท 0218/ว 3182", "kind": "encloses"} in data["edges"]
+    readable = runner.invoke(app, ["chain"], env=env)
+    assert readable.exit_code == 0 and "มท 0218/ว 3182" in readable.stdout
+
+    letter = runner.invoke(app, ["letter", "นร ๑๒๒๐/๘๕", "--json"], env=env)
+    assert letter.exit_code == 0 and json.loads(letter.stdout)["number"] == "นร 1220/55"
+    shown = runner.invoke(app, ["letter", "นร 1220/85"], env=env)
+    assert shown.exit_code == 0 and "๕/๘" in shown.stdout
+    missing = runner.invoke(app, ["letter", "นร 9999/1"], env=env)
+    assert missing.exit_code == 2 and "no letter" in missing.stderr
