@@ -329,21 +329,26 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
             raise HTTPException(404, f"ไม่พบหนังสือเวียน {circular_id!r} (no such circular)")
         province_id = queries.province_agency_id(province) if province else None
         provinces = queries.circular_provinces(session, circular_id)
+        handoffs = queries.circular_handoffs(
+            session, circular_id, province=province_id, status=status, page=page
+        )
         return render(
             request,
             "circular.html",
             circular=circular,
             levels=queries.level_status(session, circular_id, province=province_id),
-            handoffs=queries.circular_handoffs(
-                session, circular_id, province=province_id, status=status, page=page
-            ),
+            handoffs=handoffs,
             deadlines=queries.root_deadlines(session, circular_id),
             provinces=provinces,
             province=province_id,
-            province_code=province_id.split(":", 1)[1] if province_id else None,
             status=status,
             statuses=queries.HANDOFF_STATUSES,
-            graph=circular_graph(session, circular_id, province=province_id) if graph else None,
+            # The graph (a `dot` run) is drawn on the first page only: paging through a long table of
+            # handoffs stays fast, and the graph does not change from page to page.
+            graph=circular_graph(session, circular_id, province=province_id)
+            if graph and handoffs.number == 1
+            else None,
+            graph_url=circular_url(circular_id, province=province, status=status) + "#graph",
             prefect_url=prefect_runs_url(prefect_ui, circular_id) if prefect_ui else None,
         )
 
@@ -356,8 +361,11 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
         dpage: PageQ = 1,
         lpage: PageQ = 1,
         rpage: PageQ = 1,
-    ) -> HTMLResponse:
+    ) -> Response:
         agency = queries.get_agency(session, agency_id)
+        if agency is None and "#" in agency_id:
+            # Planned diagrams split an agency into roles (`opdc#plans`, `province:54#copies`).
+            return RedirectResponse(agency_url(agency_id.split("#", 1)[0]), status_code=307)
         if agency is None:
             raise HTTPException(404, f"ไม่พบหน่วยงาน {agency_id!r} (no such agency)")
         return render(

@@ -119,7 +119,11 @@ def set_plan(session: Session, circular: Circular, plan_id: str, *, actor: str |
     session.add(circular)
     session.flush()
     append_event(
-        session, "circular.plan_set", circular.id, {"plan": plan_id, "before": before}, actor=actor or default_actor()
+        session,
+        "circular.plan_set",
+        circular.id,
+        {"plan": plan_id, "before": before},
+        actor=actor or default_actor(),
     )
     return True
 
@@ -179,7 +183,9 @@ def _read_record(session: Session, circular: Circular, graph: nx.DiGraph) -> _Re
     assert root is not None
     carried: dict[str, int] = {}
     for node in nx.topological_sort(graph):
-        senders = [u for u in graph.predecessors(node) if graph.edges[u, node].get("kind", "forward") == "forward"]
+        senders = [
+            u for u in graph.predecessors(node) if graph.edges[u, node].get("kind", "forward") == "forward"
+        ]
         from_senders = [row for s in senders for row in issued.get(s, [])]
         own = {i for row in issued.get(node, []) for i in carries.get(row.id or -1, ())}
         pick = [row for row in from_senders if row.id in own] or from_senders
@@ -237,7 +243,10 @@ class DispatchSpec:
             self.sender_id,
             self.letter_id,
             self.sent_on.isoformat(),
-            [(r.recipient_id, str(r.received_on), str(r.forwarded_on), str(r.due_forward), r.status) for r in self.recipients],
+            [
+                (r.recipient_id, str(r.received_on), str(r.forwarded_on), str(r.due_forward), r.status)
+                for r in self.recipients
+            ],
         ]
 
 
@@ -262,9 +271,9 @@ def handoff_status(
     return "received" if received_on is not None else "pending"
 
 
-def schedule_for(session: Session, circular: Circular, provinces: Sequence[str] | None = None) -> tuple[
-    nx.DiGraph, Schedule, _Record, tuple[str, ...] | None
-]:
+def schedule_for(
+    session: Session, circular: Circular, provinces: Sequence[str] | None = None
+) -> tuple[nx.DiGraph, Schedule, _Record, tuple[str, ...] | None]:
     """Plan graph, propagated schedule and record of one circular."""
     if circular.plan_id is None:
         raise ProgressError(
@@ -287,7 +296,9 @@ def plan_route(
     sync_agencies(session, graph)
     specs: list[DispatchSpec] = []
     for node in nx.topological_sort(graph):
-        children = [v for v in graph.successors(node) if graph.edges[node, v].get("kind", "forward") == "forward"]
+        children = [
+            v for v in graph.successors(node) if graph.edges[node, v].get("kind", "forward") == "forward"
+        ]
         if not children:
             continue
         me = schedule[node]
@@ -343,11 +354,19 @@ def sync_agencies(session: Session, graph: nx.DiGraph) -> int:
     if not missing:
         return 0
     rows = [
-        {"id": a.id, "name_th": a.name_th, "name_en": a.name_en, "level": a.level.value, "parent_id": a.parent}
+        {
+            "id": a.id,
+            "name_th": a.name_th,
+            "name_en": a.name_en,
+            "level": a.level.value,
+            "parent_id": a.parent,
+        }
         for a in (d[i] for i in missing)
     ]
     session.execute(sa.insert(AgencyRow), rows)
-    append_event(session, "agencies.synced", graph.graph.get("plan", ""), {"added": len(rows), "first": missing[:5]})
+    append_event(
+        session, "agencies.synced", graph.graph.get("plan", ""), {"added": len(rows), "first": missing[:5]}
+    )
     return len(rows)
 
 
@@ -365,7 +384,9 @@ class HandoffState:
     forwarded_on: date | None
 
 
-def _upsert(session: Session, table: Any, rows: list[dict[str, Any]], keys: list[str], update: list[str]) -> None:
+def _upsert(
+    session: Session, table: Any, rows: list[dict[str, Any]], keys: list[str], update: list[str]
+) -> None:
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(table).values(rows)
@@ -379,7 +400,9 @@ def _upsert(session: Session, table: Any, rows: list[dict[str, Any]], keys: list
 _HANDOFF_FIELDS = ("level", "sent_on", "received_on", "forwarded_on", "due_receive", "due_forward", "status")
 
 
-def record_dispatch(session: Session, circular_id: str, spec: DispatchSpec, *, actor: str | None = None) -> list[HandoffState]:
+def record_dispatch(
+    session: Session, circular_id: str, spec: DispatchSpec, *, actor: str | None = None
+) -> list[HandoffState]:
     """Write one dispatch and its handoffs; rows that already say the same are left untouched.
 
     Idempotent under retries and overlapping runs: UNIQUE(circular, sender, letter) and
@@ -396,14 +419,18 @@ def record_dispatch(session: Session, circular_id: str, spec: DispatchSpec, *, a
     )  # fmt: skip
     dispatch = session.exec(
         select(Dispatch).where(
-            Dispatch.circular_id == circular_id, Dispatch.sender_id == spec.sender_id, Dispatch.letter_id == spec.letter_id
+            Dispatch.circular_id == circular_id,
+            Dispatch.sender_id == spec.sender_id,
+            Dispatch.letter_id == spec.letter_id,
         )
     ).one()
     changed_dispatch = dispatch.sent_on != spec.sent_on or dispatch.source != source
     if changed_dispatch:
         dispatch.sent_on, dispatch.source = spec.sent_on, source
         session.add(dispatch)
-    existing = {h.recipient_id: h for h in session.exec(select(Handoff).where(Handoff.dispatch_id == dispatch.id))}
+    existing = {
+        h.recipient_id: h for h in session.exec(select(Handoff).where(Handoff.dispatch_id == dispatch.id))
+    }
     wanted = []
     for r in spec.recipients:
         values = {
@@ -413,9 +440,9 @@ def record_dispatch(session: Session, circular_id: str, spec: DispatchSpec, *, a
         have = existing.get(r.recipient_id)
         if have is not None and all(getattr(have, k) == values[k] for k in _HANDOFF_FIELDS):
             continue
-        if have is not None and have.status == "overdue" and r.status == "overdue":
-            values["overdue_flagged_at"] = have.overdue_flagged_at
-        wanted.append({"dispatch_id": dispatch.id, "circular_id": circular_id, "recipient_id": r.recipient_id, **values})
+        wanted.append(
+            {"dispatch_id": dispatch.id, "circular_id": circular_id, "recipient_id": r.recipient_id, **values}
+        )
     if wanted:
         _upsert(session, Handoff, wanted, ["dispatch_id", "recipient_id"], [*_HANDOFF_FIELDS])
     if wanted or changed_dispatch:
@@ -428,7 +455,9 @@ def record_dispatch(session: Session, circular_id: str, spec: DispatchSpec, *, a
             actor=actor or default_actor(),
         )  # fmt: skip
     return [
-        HandoffState(circular_id, spec.sender_id, r.recipient_id, r.level, r.status, r.due_forward, r.forwarded_on)
+        HandoffState(
+            circular_id, spec.sender_id, r.recipient_id, r.level, r.status, r.due_forward, r.forwarded_on
+        )
         for r in spec.recipients
     ]
 
@@ -500,9 +529,13 @@ def _items(session: Session, rows: Sequence[Any], today: date) -> list[SweepItem
     if not rows:
         return []
     agency_ids = {r.recipient_id for r in rows} | {r.sender_id for r in rows}
-    names = dict(session.exec(select(AgencyRow.id, AgencyRow.name_th).where(col(AgencyRow.id).in_(agency_ids))).all())
+    names = dict(
+        session.exec(select(AgencyRow.id, AgencyRow.name_th).where(col(AgencyRow.id).in_(agency_ids))).all()
+    )
     letter_ids = {r.letter_id for r in rows}
-    numbers = dict(session.exec(select(LetterRow.id, LetterRow.number).where(col(LetterRow.id).in_(letter_ids))).all())
+    numbers = dict(
+        session.exec(select(LetterRow.id, LetterRow.number).where(col(LetterRow.id).in_(letter_ids))).all()
+    )
     cal = calendar()
     return [
         SweepItem(
@@ -520,7 +553,9 @@ def _items(session: Session, rows: Sequence[Any], today: date) -> list[SweepItem
     ]
 
 
-def sweep_overdue(session: Session, at: datetime, *, limit: int = 500, actor: str | None = None) -> SweepResult:
+def sweep_overdue(
+    session: Session, at: datetime, *, limit: int = 500, actor: str | None = None
+) -> SweepResult:
     """Flag open handoffs whose forwarding deadline passed before `at`'s day, from the (status, due_forward) index.
 
     Newly overdue rows get status `overdue` and `overdue_flagged_at`; the result lists them and the
@@ -529,11 +564,20 @@ def sweep_overdue(session: Session, at: datetime, *, limit: int = 500, actor: st
     today = at.date()
     columns = (Handoff.id, Handoff.circular_id, Handoff.recipient_id, Handoff.due_forward,
                Dispatch.sender_id, Dispatch.letter_id)  # fmt: skip
-    newly_rows = session.exec(
-        select(*columns)
-        .join(Dispatch, col(Dispatch.id) == col(Handoff.dispatch_id))
-        .where(col(Handoff.status).in_(OPEN_STATUSES), col(Handoff.due_forward) < today)
-    ).all()
+    # Two index range scans on (status, due_forward): open handoffs now past due, and handoffs a
+    # routing run already recorded as overdue that no sweep has flagged (announced) yet.
+    newly_rows = [
+        *session.exec(
+            select(*columns)
+            .join(Dispatch, col(Dispatch.id) == col(Handoff.dispatch_id))
+            .where(col(Handoff.status).in_(OPEN_STATUSES), col(Handoff.due_forward) < today)
+        ).all(),
+        *session.exec(
+            select(*columns)
+            .join(Dispatch, col(Dispatch.id) == col(Handoff.dispatch_id))
+            .where(Handoff.status == "overdue", col(Handoff.overdue_flagged_at).is_(None))
+        ).all(),
+    ]
     if newly_rows:
         ids = [r.id for r in newly_rows]
         for start in range(0, len(ids), 5000):
@@ -546,7 +590,9 @@ def sweep_overdue(session: Session, at: datetime, *, limit: int = 500, actor: st
             session, "handoffs.flagged_overdue", today.isoformat(), {"count": len(ids), "first": ids[:20]},
             actor=actor or default_actor(),
         )  # fmt: skip
-    total = session.exec(select(sa.func.count()).select_from(Handoff).where(Handoff.status == "overdue")).one()
+    total = session.exec(
+        select(sa.func.count()).select_from(Handoff).where(Handoff.status == "overdue")
+    ).one()
     worst = session.exec(
         select(*columns)
         .join(Dispatch, col(Dispatch.id) == col(Handoff.dispatch_id))
@@ -597,7 +643,9 @@ def overdue_markdown(result: SweepResult) -> str:
 def _circulars(session: Session, ref: str | None) -> list[Circular]:
     if ref is not None:
         return [find_circular(session, ref)]
-    return list(session.exec(select(Circular).where(Circular.status == "open", col(Circular.plan_id).is_not(None))))
+    return list(
+        session.exec(select(Circular).where(Circular.status == "open", col(Circular.plan_id).is_not(None)))
+    )
 
 
 def overdue_report(session: Session, as_of: date, circular_ref: str | None = None) -> list[dict[str, Any]]:
@@ -674,11 +722,15 @@ def _agency_node(graph: nx.DiGraph, agency: str) -> str:
     if agency in graph:
         return agency
     wanted = agency.replace(" ", "")
-    matches = [n for n, data in graph.nodes(data=True) if str(data.get("name_th", "")).replace(" ", "") == wanted]
+    matches = [
+        n for n, data in graph.nodes(data=True) if str(data.get("name_th", "")).replace(" ", "") == wanted
+    ]
     if not matches:
         matches = [n for n in directory().find(agency) if n in graph] if agency else []
     if len(matches) != 1:
-        raise ProgressError(f"agency {agency!r} is not one agency of this circular's plan (found {len(matches)})")
+        raise ProgressError(
+            f"agency {agency!r} is not one agency of this circular's plan (found {len(matches)})"
+        )
     return matches[0]
 
 
@@ -694,7 +746,9 @@ def status_report(session: Session, circular_ref: str | None = None) -> list[dic
         table[(circular_id, level)][status_] += int(count)
     order = {lv.value: i for i, lv in enumerate(Level)}
     rows = []
-    for (circular_id, level), counts in sorted(table.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 99))):
+    for (circular_id, level), counts in sorted(
+        table.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 99))
+    ):
         rows.append(
             {
                 "circular": circular_id,

@@ -8,7 +8,6 @@ from sqlmodel import SQLModel
 import models.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from models.db import get_engine
 
-config = context.config
 target_metadata = SQLModel.metadata
 
 
@@ -25,6 +24,7 @@ def _run(connection: object) -> None:
 
 
 def run_migrations_online() -> None:
+    config = context.config
     connection = config.attributes.get("connection")
     if connection is not None:
         _run(connection)
@@ -33,6 +33,15 @@ def run_migrations_online() -> None:
         _run(conn)
 
 
-if context.is_offline_mode():
-    raise SystemExit("offline (--sql) migrations are not supported; run against a database")
-run_migrations_online()
+def _inside_alembic() -> bool:
+    try:
+        context.config  # noqa: B018  (a proxy that only exists while Alembic runs this script)
+    except AttributeError:  # imported some other way (doctest collection): nothing to run
+        return False
+    return True
+
+
+if _inside_alembic():
+    if context.is_offline_mode():
+        raise SystemExit("offline (--sql) migrations are not supported; run against a database")
+    run_migrations_online()

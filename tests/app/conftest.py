@@ -1,8 +1,11 @@
-"""Records for the dashboard tests: the seed chain routed with some overdue handoffs, and a
-synthetic national circular (every province and district) for pagination, filters and collapse.
+"""Records for the dashboard tests.
 
-Letters go in through the service layer (`records.ingest`, `records.service.ingest_letters`).
-Dispatches and handoffs are inserted as rows here, standing in for the `route_circular` flow.
+- The seed chain: ingested (`records.ingest`) and routed with its plan through `records.progress`,
+  the service calls the `route_circular` flow makes, so it has deadlines, late and overdue handoffs
+  and a planned routing diagram.
+- A synthetic national circular (DLA -> 77 provinces -> 928 districts) without a plan: its letter
+  goes in through `records.service.ingest_letters`, its dispatches and handoffs are inserted as rows
+  here. It exercises pagination, filters, the collapsed national graph and the handoff-only diagram.
 """
 
 from __future__ import annotations
@@ -15,17 +18,25 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from app.main import create_app
 from models.db import get_engine, init_db, session_scope
 from models.letters import Letter, Level, SourceRef
 from models.tables import AgencyRow, Circular, Dispatch, Handoff, LetterRow, new_row
+from records import progress
 from records.chain import circular_slug
 from records.ingest import ingest_files
 from records.service import ensure_agency, ingest_letters
 from routing.agencies import CENTRAL_AGENCIES
 from routing.directory import load_directory
+
+# The seed chain is routed with this plan, as of this day, over these provinces (Nonthaburi, Rayong,
+# Phrae: the ones the seed letters name).
+SEED_PLAN = "bcp-2020"
+SEED_AS_OF = date(2020, 6, 26)
+SEED_PROVINCES = ("12", "21", "54")
 
 # The synthetic national circular: DLA -> every province -> every district.
 NATIONAL_ROOT = "มท 0810/ว 7001"
@@ -79,88 +90,25 @@ def _letter_id(session: Session, number: str) -> int:
     return row.id
 
 
-def route_seed_chain(engine) -> str:
-    """Record how the seed chain travelled, as the routing flow would: some on time, some not.
+def route_seed_chain(engine: Engine) -> str:
+    """Route the seed chain as the `route_circular` flow does, without Prefect: attach the BCP
+    routing plan, plan the route as of 26 June 2020 over three provinces, record every dispatch.
 
-    Returns the circular id. OPDC -> Interior -> three provinces; Phrae -> two districts and its
-    PAO; Mueang Phrae district -> two local bodies. Nonthaburi and one Phrae district never
-    forwarded before the deadline (overdue); Phrae itself forwarded 40 days after DLA's letter (late).
+    Returns the circular id. Statuses (late, overdue, pending...) are the service layer's.
     """
-    directory = load_directory()
     with session_scope(engine) as session:
         circular = session.exec(select(Circular)).one()
-        for agency_id in (
-            "district:5401",
-            "district:5402",
-            "local:pao:54",
-            "local:sd:540101",
-            "local:sd:540102",
-        ):
-            ensure_agency(session, directory[agency_id], actor="test")
-        opdc_letter = _letter_id(session, "นร 1220/55")
-        moi_letter = _letter_id(session, "มท 0218/ว 3182")
-        phrae_letter = _letter_id(session, "พร 0023.1/ว 3026")
-        d1 = _dispatch(session, circular.id, opdc_letter, "opdc", date(2020, 5, 27), "ministry")
-        d2 = _dispatch(session, circular.id, moi_letter, "moi", date(2020, 6, 1), "province")
-        d3 = _dispatch(session, circular.id, phrae_letter, "province:54", date(2020, 6, 23), "district")
-        d4 = _dispatch(session, circular.id, phrae_letter, "district:5401", date(2020, 6, 25), "local")
-        due = date(2020, 6, 30)
-        session.add_all(
-            [
-                _handoff(
-                    d1,
-                    "moi",
-                    "ministry",
-                    "forwarded",
-                    due=date(2020, 6, 3),
-                    received_on=date(2020, 5, 29),
-                    forwarded_on=date(2020, 6, 1),
-                ),
-                _handoff(
-                    d2,
-                    "province:21",
-                    "province",
-                    "forwarded",
-                    due=date(2020, 6, 16),
-                    received_on=date(2020, 6, 2),
-                    forwarded_on=date(2020, 6, 3),
-                ),
-                _handoff(
-                    d2,
-                    "province:54",
-                    "province",
-                    "late",
-                    due=date(2020, 6, 16),
-                    received_on=date(2020, 6, 2),
-                    forwarded_on=date(2020, 6, 23),
-                ),
-                _handoff(
-                    d2,
-                    "province:12",
-                    "province",
-                    "overdue",
-                    due=date(2020, 6, 16),
-                    received_on=date(2020, 6, 22),
-                ),
-                _handoff(
-                    d3,
-                    "district:5401",
-                    "district",
-                    "forwarded",
-                    due=date(2020, 6, 25),
-                    received_on=date(2020, 6, 24),
-                    forwarded_on=date(2020, 6, 25),
-                ),
-                _handoff(d3, "district:5402", "district", "overdue", due=date(2020, 6, 25)),
-                _handoff(d3, "local:pao:54", "local", "received", due=due, received_on=date(2020, 6, 24)),
-                _handoff(d4, "local:sd:540101", "local", "pending", due=due),
-                _handoff(d4, "local:sd:540102", "local", "overdue", due=date(2020, 6, 26)),
-            ]
-        )
-        return circular.id
+        progress.set_plan(session, circular, SEED_PLAN, actor="test")
+        circular_id = circular.id
+    with session_scope(engine) as session:
+        route = progress.plan_route(session, circular_id, as_of=SEED_AS_OF, provinces=list(SEED_PROVINCES))
+    for spec in route.dispatches:
+        with session_scope(engine) as session:
+            progress.record_dispatch(session, circular_id, spec, actor="test")
+    return circular_id
 
 
-def build_national(engine) -> None:
+def build_national(engine: Engine) -> None:
     """A synthetic national circular: DLA to 77 provinces, each province to all its districts.
 
     Every seventh province never received it (overdue), every fifth forwarded late; districts

@@ -413,3 +413,90 @@ def test_circular_filter_form_sends_empty_values_for_all(national_client: TestCl
     blank = national_client.get(circular_url(NATIONAL_ID, "province=&status=&graph=0"))
     assert blank.status_code == 200
     assert rows(blank.text, "data-agency") == everything
+
+
+def test_graph_comes_from_the_plan_when_there_is_one(chain_client: TestClient, chain_id: str) -> None:
+    planned = chain_client.get(circular_url(chain_id)).text
+    assert "ตามแผนเส้นทาง" in planned and "<svg" in planned
+    assert "วันทำการ" in planned.split('id="graph"', 1)[1]  # slack on the nodes: the plan's schedule
+
+
+def test_graph_falls_back_to_handoffs_without_a_plan(national_client: TestClient) -> None:
+    html = national_client.get(circular_url(NATIONAL_ID)).text
+    assert "จากรายการส่งต่อ" in html and "<svg" in html
+
+
+def test_role_nodes_of_planned_graphs_lead_to_their_agency(chain_client: TestClient) -> None:
+    response = chain_client.get("/agencies/" + quote("opdc#plans", safe=":"), follow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["location"] == "/agencies/opdc"
+
+
+def all_rows(client: TestClient, url: str) -> list[dict]:
+    """Every handoff row of a circular page, walking its pages."""
+    seen: list[dict] = []
+    for n in range(1, 1000):
+        got = rows(client.get(f"{url}&page={n}").text, "data-agency")
+        seen += got
+        if len(got) < PAGE_SIZE:
+            return seen
+    raise AssertionError("too many pages")
+
+
+def test_province_filter_reaches_local_bodies_under_districts(
+    chain_client: TestClient, chain_record: Record, chain_id: str
+) -> None:
+    parent = parents(chain_record)
+    expected = [h for h in handoffs(chain_record, chain_id) if in_province(h[0], "province:54", parent)]
+    assert {h[1] for h in expected} >= {"province", "district", "local"}
+    got = all_rows(chain_client, circular_url(chain_id, "province=54&graph=0"))
+    assert sorted(r["key"] for r in got) == sorted(h[0] for h in expected)
+
+
+def test_graph_is_drawn_on_the_first_page_only(national_client: TestClient) -> None:
+    second = national_client.get(circular_url(NATIONAL_ID, "status=overdue&page=2"))
+    assert second.status_code == 200 and "<svg" not in second.text
+    assert f'href="{circular_url(NATIONAL_ID, "status=overdue")}#graph"' in second.text
+    # A page number past the end shows the last page: of a one-page list, the first, with its graph.
+    assert "<svg" in national_client.get(circular_url(NATIONAL_ID, "province=54&page=2")).text
+
+
+@pytest.mark.postgres
+def test_pages_on_postgresql(seed_files: list[Path]) -> None:
+    """The same queries on PostgreSQL: GROUP BY, CASE, UNION and DISTINCT behave alike."""
+    import os
+    import uuid
+
+    from models.db import get_engine, init_db
+    from records.ingest import ingest_files
+    from tests.app.conftest import build_national, route_seed_chain
+
+    base = os.environ.get("SARABAN_TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("SARABAN_TEST_POSTGRES_URL not set")
+    schema = f"app_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = sa.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(False)
+    try:
+        engine = get_engine(url)
+        init_db(engine)
+        ingest_files(seed_files, engine, actor="test")
+        chain = route_seed_chain(engine)
+        build_national(engine)
+        with TestClient(create_app(url)) as client:
+            assert client.get("/healthz").json()["database"] == "postgresql"
+            home = {r["key"] for r in rows(client.get("/").text, "data-circular")}
+            assert {chain, NATIONAL_ID} <= home
+            page = client.get(circular_url(chain, "province=54&graph=0"))
+            assert page.status_code == 200 and rows(page.text, "data-agency")
+            assert client.get("/agencies/province:54").status_code == 200
+            assert client.get("/letters/" + quote("นร 1220/85", safe="")).status_code == 200
+            with pytest.raises(sa.exc.DBAPIError, match="read-only"), client.app.state.engine.begin() as conn:
+                conn.exec_driver_sql("DELETE FROM handoff")
+        engine.dispose()
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()

@@ -1,0 +1,172 @@
+"""`route_circular` and `flag_overdue` as real Prefect runs (ephemeral API) over a real SQLite record."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import date, datetime
+
+import pytest
+import sqlalchemy as sa
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from prefect.client.schemas.sorting import TaskRunSort
+
+from flows.flag_overdue import flag_overdue
+from flows.route_circular import plan_route, record_dispatch, route_circular
+from models.db import get_engine, session_scope
+from models.thai import BANGKOK
+from records import progress
+
+AS_OF = date(2020, 6, 26)
+
+
+def _attach_plan(url: str) -> str:
+    with session_scope(get_engine(url)) as session:
+        circular = progress.find_circular(session, "มท 0812/ว 1434")
+        progress.set_plan(session, circular, "bcp-2020")
+        return circular.id
+
+
+def _dump(url: str, table: str) -> list[tuple[object, ...]]:
+    with get_engine(url).connect() as conn:
+        return sorted(tuple(r) for r in conn.execute(sa.text(f"SELECT * FROM {table}")))
+
+
+def _artifact(key: str) -> dict[str, object]:
+    # Prefect 3.8's sync client sends null for optional filter fields, which its own API (under
+    # fastapi 0.154) rejects; post the filter with the fields it needs set instead.
+    with get_client(sync_client=True) as client:
+        response = client._client.post(
+            "/artifacts/filter",
+            json={"artifacts": {"key": {"any_": [key]}}, "limit": 1, "offset": 0, "sort": "UPDATED_DESC"},
+        )
+    response.raise_for_status()
+    found = response.json()
+    assert found, f"no artifact {key!r}"
+    return dict(found[0])
+
+
+def _count(url: str, table: str) -> int:
+    with get_engine(url).connect() as conn:
+        return int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+
+@pytest.mark.prefect
+def test_route_circular_runs_one_task_per_dispatch_along_the_plan(prefect_api: None, chain_db: str) -> None:
+    circular_id = _attach_plan(chain_db)
+    state = route_circular(circular_id, as_of=AS_OF, database_url=chain_db, return_state=True)
+    summary = state.result()
+    flow_run_id = state.state_details.flow_run_id
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])),
+            sort=TaskRunSort.EXPECTED_START_TIME_ASC,
+            limit=200,
+        )
+        flow_run = client.read_flow_run(flow_run_id)
+    assert flow_run.name == f"route-{circular_id}"
+    dispatches = [r for r in runs if r.task_key.startswith("record_dispatch") or "dispatch" in r.name]
+    planning = [r for r in runs if r not in dispatches]
+    assert len(planning) == 1
+    assert len(dispatches) == summary["dispatches"] == _count(chain_db, "dispatch")
+    assert summary["handoffs"] == _count(chain_db, "handoff")
+
+    by_agency = {}
+    for run in dispatches:
+        agency = next(t.split(":", 1)[1] for t in run.tags if t.startswith("agency:"))
+        assert any(t.startswith("level:") for t in run.tags)
+        by_agency[agency] = run
+    assert {"cabinet", "opdc", "moi", "dla", "province:54", "district:5401"} <= set(by_agency)
+    # wait_for follows the plan: Phrae's dispatch waits on the dispatch of the agency that sent to it.
+    route = plan_route.fn(circular_id, AS_OF, None, chain_db)
+    phrae = next(d for d in route.dispatches if d.sender_id == "province:54")
+    waits = {i.id for i in by_agency["province:54"].task_inputs.get("wait_for", [])}
+    assert phrae.upstream in {"moi", "dla"}
+    assert waits == {by_agency[phrae.upstream].id}
+    district = next(d for d in route.dispatches if d.sender_id == "district:5401")
+    assert {i.id for i in by_agency["district:5401"].task_inputs["wait_for"]} == {by_agency[district.upstream].id}
+
+    # The seed story: Phrae forwarded late, its districts are overdue, local bodies still pending.
+    assert summary["levels"]["province"]["late"] >= 1
+    assert summary["levels"]["district"].get("overdue", 0) > 0
+    assert summary["levels"]["local"].get("pending", 0) > 0
+
+
+@pytest.mark.prefect
+def test_rerunning_the_flow_changes_nothing(prefect_api: None, chain_db: str) -> None:
+    circular_id = _attach_plan(chain_db)
+    route_circular(circular_id, as_of=AS_OF, database_url=chain_db)
+    before = {t: _dump(chain_db, t) for t in ("dispatch", "handoff", "event")}
+    route_circular(circular_id, as_of=AS_OF, database_url=chain_db)
+    after = {t: _dump(chain_db, t) for t in ("dispatch", "handoff", "event")}
+    assert after == before
+
+
+def test_overlapping_writers_record_each_handoff_once(chain_db: str) -> None:
+    circular_id = _attach_plan(chain_db)
+    route = plan_route.fn(circular_id, AS_OF, None, chain_db)
+    spec = next(d for d in route.dispatches if d.sender_id == "province:54")
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            for _ in range(3):
+                record_dispatch.fn(circular_id, spec, chain_db)
+        except BaseException as exc:  # collected and re-raised in the test thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert _count(chain_db, "dispatch") == 1
+    assert _count(chain_db, "handoff") == len(spec.recipients)
+
+
+def test_a_planned_route_reports_what_is_pending_and_when_it_falls_due(chain_db: str) -> None:
+    circular_id = _attach_plan(chain_db)
+    route = plan_route.fn(circular_id, date(2020, 5, 4), ["21"], chain_db)
+    rayong = next(d for d in route.dispatches if d.sender_id == "province:21")
+    assert not rayong.sent  # Rayong has no letter of its own on record: a planned dispatch
+    assert rayong.sent_on >= date(2020, 5, 4)
+    assert all(r.status == "pending" and r.due_forward is not None for r in rayong.recipients)
+    assert all(r.due_forward <= date(2020, 6, 30) for r in rayong.recipients)
+
+
+@pytest.mark.prefect
+def test_flag_overdue_flags_once_with_artifacts_and_events(
+    prefect_api: None, chain_db: str, asserting_and_emitting_events_worker
+) -> None:
+    circular_id = _attach_plan(chain_db)
+    route_circular(circular_id, as_of=AS_OF, database_url=chain_db)
+    at = datetime(2020, 6, 26, 10, 0, tzinfo=BANGKOK)
+    first = flag_overdue(at=at, database_url=chain_db)
+    assert first["newly_overdue"] == first["overdue"] > 0
+    asserting_and_emitting_events_worker.drain()
+    events = [
+        e for e in asserting_and_emitting_events_worker._client.events if e.event == "saraban.handoff.overdue"
+    ]
+    assert len(events) == first["newly_overdue"]
+    assert all(e.resource.id.startswith("saraban.handoff.") for e in events)
+    assert any(e.payload.get("agency") == "อำเภอเมืองแพร่" for e in events)
+
+    second = flag_overdue(at=at.replace(hour=11), database_url=chain_db)
+    assert second["newly_overdue"] == 0 and second["overdue"] == first["overdue"]
+
+    table = _artifact("saraban-overdue")
+    summary = _artifact("saraban-overdue-summary")
+    rows = json.loads(str(table["data"]))
+    assert table["type"] == "table" and any(r["agency"] == "อำเภอเมืองแพร่" for r in rows)
+    assert {"agency", "letter", "due", "days_over", "escalate_to"} <= set(rows[0])
+    assert "Overdue handoffs" in str(summary["data"])
+
+
+@pytest.mark.prefect
+def test_flag_overdue_skips_thai_public_holidays(prefect_api: None, chain_db: str) -> None:
+    # 3 June 2020 was Queen Suthida's birthday, a public holiday.
+    result = flag_overdue(at=datetime(2020, 6, 3, 9, 0, tzinfo=BANGKOK), database_url=chain_db)
+    assert result["skipped"] is True
