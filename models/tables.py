@@ -91,7 +91,7 @@ class LetterBase(SQLModel):
     date: dt.date
     circular: bool = False
     urgency: str | None = None
-    issuer_id: str | None = Field(default=None, foreign_key="agency.id")
+    issuer_id: str | None = Field(default=None, foreign_key="agency.id", index=True)
     issuer_name: str | None = None
     subject: str | None = Field(default=None, sa_type=sa.Text)
     salutation: str | None = Field(default=None, sa_type=sa.Text)
@@ -102,7 +102,7 @@ class LetterBase(SQLModel):
     source_file: str | None = None
     source_line: int | None = None
     source_text: str | None = Field(default=None, sa_type=sa.Text)
-    circular_id: str | None = Field(default=None, foreign_key="circular.id")
+    circular_id: str | None = Field(default=None, foreign_key="circular.id", index=True)
 
 
 class LetterRow(LetterBase, table=True):
@@ -116,7 +116,7 @@ class LetterVariantBase(SQLModel):
     """A printed form of a letter's number, as printed on the letter or in a citation of it."""
 
     letter_id: int = Field(foreign_key="letter.id", index=True)
-    printed: str = Field(min_length=3, description="canonical form of the number as printed or cited")
+    printed: str = Field(min_length=3, index=True, description="canonical form of the number as printed or cited")
     raw: str = ""
     seen_in: str = Field(description="file:line where first seen")
 
@@ -171,7 +171,7 @@ class MergeBase(SQLModel):
     """A printed number found to be another reading of a kept letter, and why."""
 
     kept_letter_id: int = Field(foreign_key="letter.id", index=True)
-    alias: str = Field(min_length=3)
+    alias: str = Field(min_length=3, index=True)
     reason: str = Field(sa_type=sa.Text)
     made_at: dt.datetime = Field(sa_type=AwareDateTime)
 
@@ -192,7 +192,7 @@ class ReceiptBase(SQLModel):
     """A receipt (ตรารับ / ทะเบียนหนังสือรับ entry): receipt number in a registry, date, time."""
 
     letter_id: int = Field(foreign_key="letter.id", index=True)
-    agency_id: str | None = Field(default=None, foreign_key="agency.id")
+    agency_id: str | None = Field(default=None, foreign_key="agency.id", index=True)
     registry: str = Field(min_length=1, description="registering agency or unit as printed, or its id")
     number: str | None = Field(default=None, description="receipt number, leading zeros kept")
     year: int | None = Field(default=None, description="calendar year of `date` (numbers restart yearly)")
@@ -282,7 +282,7 @@ class DispatchBase(SQLModel):
 
     circular_id: str = Field(foreign_key="circular.id", index=True)
     letter_id: int = Field(foreign_key="letter.id", index=True)
-    sender_id: str = Field(foreign_key="agency.id")
+    sender_id: str = Field(foreign_key="agency.id", index=True)
     sent_on: dt.date
     sent_at: dt.datetime | None = Field(default=None, sa_type=AwareDateTime)
     level: str = Field(description="level of the receiving agencies")
@@ -307,7 +307,7 @@ class HandoffBase(SQLModel):
 
     dispatch_id: int = Field(foreign_key="dispatch.id")
     circular_id: str = Field(foreign_key="circular.id", index=True)
-    recipient_id: str = Field(foreign_key="agency.id")
+    recipient_id: str = Field(foreign_key="agency.id", index=True)
     level: str
     sent_on: dt.date
     received_on: dt.date | None = None

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
@@ -27,12 +29,19 @@ def test_every_contract_table_exists(engine: Engine) -> None:
             "dispatch", "handoff", "event", "ingest_log"} <= names  # fmt: skip
 
 
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", "records:migrations")
+    return config
+
+
 def test_init_db_is_idempotent(db_url: str) -> None:
     engine = get_engine(db_url)
     init_db(engine)
     init_db(engine)
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() == "0001"
+        head = ScriptDirectory.from_config(_config()).get_current_head()
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() == head
 
 
 def test_clerk_receipt_numbers_are_unique_per_registry_and_year(engine: Engine) -> None:
