@@ -16,11 +16,15 @@ def graph(
     letter: str = typer.Argument(..., help="A letter number (any printed form) or a circular id."),
     output: Path = typer.Option(Path("graph.svg"), "-o", "--output", help="Output file: .svg, .png or .pdf."),
     level: str | None = typer.Option(None, "--level", help="Collapse to one node per province ('province')."),
-    province: str | None = typer.Option(None, "--province", help="Draw one province in full (DOPA code or id)."),
+    province: str | None = typer.Option(
+        None, "--province", help="Draw one province in full (DOPA code or id)."
+    ),
     focus: str | None = typer.Option(None, "--focus", help="Highlight one agency (id) and its path."),
     evidence: bool = typer.Option(False, "--evidence", help="Auditor view: the evidence behind each edge."),
     as_of: str | None = typer.Option(None, "--as-of", help="Colour statuses as of this day (default today)."),
-    database: str | None = typer.Option(None, "--database", envvar="SARABAN_DATABASE_URL", help="Database URL."),
+    database: str | None = typer.Option(
+        None, "--database", envvar="SARABAN_DATABASE_URL", help="Database URL."
+    ),
 ) -> None:
     """Draw the forwarding graph of the circular that holds LETTER (agencies by level, letters on edges)."""
     from cli.progress import _day, _fail
@@ -33,11 +37,15 @@ def graph(
     except progress.ProgressError as exc:
         raise _fail(str(exc)) from None
     if province:
-        diagram = drill_down(diagram, province=province if ":" in province else f"province:{province}", ancestors=True)
+        diagram = drill_down(
+            diagram, province=province if ":" in province else f"province:{province}", ancestors=True
+        )
     elif level == "province" or (level is None and len(diagram.nodes) > 400):
         diagram = collapse(diagram, level="province")
     try:
-        built = evidence_diagram(diagram, focus=focus) if evidence else forwarding_diagram(diagram, focus=focus)
+        built = (
+            evidence_diagram(diagram, focus=focus) if evidence else forwarding_diagram(diagram, focus=focus)
+        )
         path = render(built, output)
     except (RenderError, ValueError) as exc:
         raise _fail(str(exc)) from None

@@ -45,7 +45,9 @@ def run(
     plan: str | None = typer.Option(None, "--plan", help="Routing plan to attach first (e.g. bcp-2020)."),
     as_of: str | None = typer.Option(None, "--as-of", help="Judge deadlines as of this day (default today)."),
     province: list[str] = typer.Option([], "--province", help="Route only to these provinces (DOPA codes)."),
-    national: bool = typer.Option(False, "--national", help="Route to every province, not only those on record."),
+    national: bool = typer.Option(
+        False, "--national", help="Route to every province, not only those on record."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
     database: str | None = DATABASE,
 ) -> None:
@@ -68,7 +70,9 @@ def run(
         )
     except progress.ProgressError as exc:
         raise _fail(str(exc)) from None
-    typer.echo(json.dumps(summary, ensure_ascii=False, indent=2) if as_json else progress.format_summary(summary))
+    typer.echo(
+        json.dumps(summary, ensure_ascii=False, indent=2) if as_json else progress.format_summary(summary)
+    )
 
 
 def sweep(

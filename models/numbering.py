@@ -77,7 +77,12 @@ def _from_match(match: re.Match[str], raw: str, *, repair: bool) -> LetterNumber
         circular, running = True, running[1:]
         repairs.append("ว read as ๖")
     return LetterNumber(
-        code=code, owner=owner, circular=circular, running=running, raw=raw.strip(), ocr_repairs=tuple(repairs)
+        code=code,
+        owner=owner,
+        circular=circular,
+        running=running,
+        raw=raw.strip(),
+        ocr_repairs=tuple(repairs),
     )
 
 
@@ -86,10 +91,10 @@ def parse_letter_number(text: str, *, repair: bool = True) -> LetterNumber:
 
     Raises `LetterNumberError` when there is none, e.g. a number without an agency code.
 
-    >>> parse_letter_number("๐๒๑๘/ว ๓๑๘๒")
+    >>> parse_letter_number("๐๒๑๘/ว ๓๑๘๒")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    models.numbering.LetterNumberError: not a letter number (agency code, owner number, '/', running number): '๐๒๑๘/ว ๓๑๘๒'
+    models.numbering.LetterNumberError: not a letter number (agency code, ...): '๐๒๑๘/ว ๓๑๘๒'
     """
     match = NUMBER_RE.search(text)
     if match is None:

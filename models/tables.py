@@ -116,7 +116,9 @@ class LetterVariantBase(SQLModel):
     """A printed form of a letter's number, as printed on the letter or in a citation of it."""
 
     letter_id: int = Field(foreign_key="letter.id", index=True)
-    printed: str = Field(min_length=3, index=True, description="canonical form of the number as printed or cited")
+    printed: str = Field(
+        min_length=3, index=True, description="canonical form of the number as printed or cited"
+    )
     raw: str = ""
     seen_in: str = Field(description="file:line where first seen")
 

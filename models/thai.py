@@ -156,7 +156,9 @@ def date_from_match(match: re.Match[str]) -> date:
     text = match.group(0)
     if match.group("day") is not None:
         year = _year_to_ce(match.group("year"), numeric=False)
-        return _build_date(year, month_number(match.group("month")), int(to_arabic_digits(match.group("day"))), text)
+        return _build_date(
+            year, month_number(match.group("month")), int(to_arabic_digits(match.group("day"))), text
+        )
     year = _year_to_ce(match.group("nyear"), numeric=True)
     month = int(to_arabic_digits(match.group("nmonth")))
     return _build_date(year, month, int(to_arabic_digits(match.group("nday"))), text)

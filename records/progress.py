@@ -178,6 +178,11 @@ def _read_record(session: Session, circular: Circular, graph: nx.DiGraph) -> _Re
     for node in set(issued) | set(received):
         forwarded = issued[node][0].date if issued.get(node) else None
         events[node] = (received.get(node), forwarded)
+    start = graph.graph.get("start")
+    if start is not None:
+        # The root directive (a Cabinet resolution) is no letter on file: the plan's start date is its act.
+        for root_node in (n for n, degree in graph.in_degree() if degree == 0 and n not in events):
+            events[root_node] = (None, start)
 
     root = circular.root_letter_id or min(by_id.values(), key=lambda r: (r.date, r.number)).id
     assert root is not None

@@ -45,9 +45,13 @@ def routing_diagram(
     def wanted(node: str) -> bool:
         return keep_province is None or province_of(node) in (None, keep_province)
 
+    def copy_sink(node: str) -> bool:
+        kinds = {k for _, _, k in graph.in_edges(node, data="kind")}
+        return bool(graph.nodes[node].get("sink")) and kinds == {"copy"}
+
     nodes = []
     for node, data in graph.nodes(data=True):
-        if not wanted(node):
+        if not wanted(node) or copy_sink(node):
             continue
         rec = schedule[node]
         agency = data.get("agency_id", node)
@@ -60,16 +64,24 @@ def routing_diagram(
                 status=state[node].value,
                 parent=parent,
                 province=province_of(node),
-                district=parent if rec.level is Level.LOCAL and parent and parent.startswith("district:") else None,
+                district=parent
+                if rec.level is Level.LOCAL and parent and parent.startswith("district:")
+                else None,
                 latest=rec.latest_forward if not rec.sink else rec.latest_receive,
                 expected=rec.expected_forward if not rec.sink else rec.expected_receive,
                 done=rec.actual_forwarded if not rec.sink else rec.actual_received,
                 slack=rec.slack,
                 critical=rec.critical,
                 receipts=tuple(
-                    ReceiptLabel(number=r.number, date=r.date, time=r.time)
-                    for r in sorted(receipts.get(agency, []), key=lambda r: (r.date or date.min, r.number or ""))
-                ),
+                    dict.fromkeys(
+                        ReceiptLabel(number=r.number, date=r.date, time=r.time)
+                        for r in sorted(
+                            receipts.get(agency, []), key=lambda r: (r.date or date.min, r.number or "")
+                        )
+                    )
+                )
+                if not rec.sink
+                else (),
             )
         )
     kept = {n.id for n in nodes}
@@ -84,12 +96,21 @@ def routing_diagram(
         letter = letters.get(letter_id)
         evidence: list[Evidence] = []
         if letter is not None and letter.source_file:
-            evidence.append(Evidence(kind="file", text=f"{letter.number}", file=letter.source_file, line=letter.source_line))
+            evidence.append(
+                Evidence(
+                    kind="file", text=f"{letter.number}", file=letter.source_file, line=letter.source_line
+                )
+            )
         elif letter is not None:
             evidence.append(Evidence(kind="citation", text=f"{letter.number}: known only by citation"))
         for r in receipts.get(v, []):
             evidence.append(
-                Evidence(kind="receipt", text=f"เลขรับ {r.number or '-'} {r.date or ''}", file=r.source_file, line=r.source_line)
+                Evidence(
+                    kind="receipt",
+                    text=f"เลขรับ {r.number or '-'} {r.date or ''}",
+                    file=r.source_file,
+                    line=r.source_line,
+                )
             )
         for m in merges.get(letter_id, []):
             evidence.append(Evidence(kind="merge", text=f"{m.alias}: {m.reason}"))

@@ -37,6 +37,12 @@ def test_package_imports_nothing_from_outer_layers(package: str) -> None:
 
 def test_importing_models_opens_no_database(tmp_path) -> None:
     env_code = "import models, models.letters, models.thai; import os; print(os.listdir('.'))"
-    out = subprocess.run([sys.executable, "-c", env_code], cwd=tmp_path, capture_output=True, text=True,
-                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", env_code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        check=True,
+    )
     assert out.stdout.strip() == "[]"

@@ -86,7 +86,9 @@ def test_route_circular_runs_one_task_per_dispatch_along_the_plan(prefect_api: N
     assert phrae.upstream in {"moi", "dla"}
     assert waits == {by_agency[phrae.upstream].id}
     district = next(d for d in route.dispatches if d.sender_id == "district:5401")
-    assert {i.id for i in by_agency["district:5401"].task_inputs["wait_for"]} == {by_agency[district.upstream].id}
+    assert {i.id for i in by_agency["district:5401"].task_inputs["wait_for"]} == {
+        by_agency[district.upstream].id
+    }
 
     # The seed story: Phrae forwarded late, its districts are overdue, local bodies still pending.
     assert summary["levels"]["province"]["late"] >= 1
