@@ -728,7 +728,9 @@ def _agency_node(graph: nx.DiGraph, agency: str) -> str:
         return agency
     wanted = agency.replace(" ", "")
     matches = [
-        n for n, data in graph.nodes(data=True) if str(data.get("name_th", "")).replace(" ", "") == wanted
+        n
+        for n, data in graph.nodes(data=True)
+        if not data.get("sink") and str(data.get("name_th", "")).replace(" ", "") == wanted
     ]
     if not matches:
         matches = [n for n in directory().find(agency) if n in graph] if agency else []

@@ -1,0 +1,112 @@
+"""Routing progress against the record: the seed story, what-if, status, the sweep's index."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
+
+from cli.main import app
+from models.db import session_scope
+from models.thai import BANGKOK
+from records import progress
+from records.ingest import ingest_files
+from tests.conftest import ROOT
+
+DEMO = sorted((ROOT / "demo" / "letters").glob("*.txt"))
+PHRAE = "province:54"
+
+
+def _record(engine: Engine, files: list[Path]) -> str:
+    outcomes = ingest_files(files, engine)
+    assert all(o.error is None for o in outcomes)
+    with session_scope(engine) as session:
+        circular = progress.find_circular(session, "พร ๐๐๒๓.๑/ว ๓๐๒๖")
+        progress.set_plan(session, circular, "bcp-2020")
+        return circular.id
+
+
+@pytest.fixture(params=["seeds", "demo"])
+def story(request: pytest.FixtureRequest, engine: Engine, seed_files: list[Path]) -> tuple[Engine, str]:
+    files = seed_files if request.param == "seeds" else DEMO
+    return engine, _record(engine, files)
+
+
+def test_seed_story_phrae_forwarded_late_and_local_bodies_have_no_margin(story: tuple[Engine, str]) -> None:
+    engine, circular_id = story
+    with session_scope(engine) as session:
+        items = progress.overdue_report(session, date(2020, 7, 1), circular_id)
+        margins = progress.margins(session, circular_id, "local")
+    phrae = [i for i in items if i["agency_id"] == PHRAE]
+    assert len(phrae) == 1
+    late = phrae[0]
+    assert late["status"] == "late" and late["duty"] == "forward"
+    assert late["letter"] == "มท 0812/ว 1434"  # DLA's circular of 14 May, handed on by Phrae
+    assert late["done"] == "2020-06-23"
+    assert late["due"] < late["done"] and late["days_over"] > 0
+    assert late["escalate_to_id"] in {"moi", "dla"}
+    # Interior forwarded OPDC's letter within days; Rayong received it on 2 June: neither is late.
+    assert not [i for i in items if i["agency_id"] in {"moi", "province:21"} and i["status"] == "late"]
+    # Phrae's lateness leaves its local bodies with negative margin to 30 June.
+    assert margins["agencies"] > 0 and margins["min_slack"] is not None and margins["min_slack"] < 0
+    assert margins["latest_forward"] <= date(2020, 6, 30)
+
+
+def test_overdue_cli_prints_the_documented_json_shape(story: tuple[Engine, str]) -> None:
+    engine, circular_id = story
+    url = engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(app, ["overdue", "--as-of", "2020-07-01", "--json", "--database", url])
+    assert result.exit_code == 0, result.output
+    items = json.loads(result.stdout)
+    assert items
+    for item in items:
+        assert {"agency", "letter", "due", "done", "days_over", "status", "escalate_to"} <= set(item)
+        assert item["status"] in {"overdue", "late"}
+        date.fromisoformat(item["due"])
+    thai = CliRunner().invoke(app, ["overdue", "--as-of", "๑ กรกฎาคม ๒๕๖๓", "--json", "--database", url])
+    assert json.loads(thai.stdout) == items  # Thai dates are accepted wherever a date is
+
+
+def test_whatif_an_earlier_forward_saves_the_downstream(story: tuple[Engine, str]) -> None:
+    engine, circular_id = story
+    with session_scope(engine) as session:
+        early = progress.whatif_report(session, circular_id, "จังหวัดแพร่", date(2020, 5, 19))
+        actual = progress.whatif_report(session, circular_id, PHRAE, date(2020, 6, 23))
+    assert early["agency_id"] == actual["agency_id"] == PHRAE
+    assert early["makes"] > actual["makes"]
+    assert actual["misses"] > early["misses"]
+
+
+def test_unknown_circular_and_agency_are_clear_errors(story: tuple[Engine, str]) -> None:
+    engine, circular_id = story
+    with session_scope(engine) as session, pytest.raises(progress.ProgressError, match="no circular"):
+        progress.find_circular(session, "นร 9999/ว 1")
+    with session_scope(engine) as session, pytest.raises(progress.ProgressError, match="not one agency"):
+        progress.whatif_report(session, circular_id, "จังหวัดที่ไม่มี", date(2020, 6, 1))
+    url = engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(app, ["whatif", circular_id, "--agency", "x", "--forwards-on", "31/02/2020",
+                                      "--database", url])  # fmt: skip
+    assert result.exit_code == 2 and "--forwards-on" in result.stderr and "Traceback" not in result.output
+
+
+def test_recorded_handoffs_and_the_sweep(story: tuple[Engine, str]) -> None:
+    engine, circular_id = story
+    with session_scope(engine) as session:
+        route = progress.plan_route(session, circular_id, as_of=date(2020, 6, 26))
+        for spec in route.dispatches:
+            progress.record_dispatch(session, circular_id, spec)
+    with session_scope(engine) as session:
+        rows = progress.status_report(session, circular_id)
+        swept = progress.sweep_overdue(session, datetime(2020, 6, 26, 10, tzinfo=BANGKOK))
+    by_level = {r["level"]: r for r in rows}
+    assert by_level["province"]["late"] >= 1  # Phrae
+    assert by_level["district"]["overdue"] > 0
+    assert swept.overdue_total == len(swept.newly_overdue) > 0
+    assert all(i.due < date(2020, 6, 26) and i.days_over > 0 for i in swept.newly_overdue)
+    with session_scope(engine) as session:
+        again = progress.sweep_overdue(session, datetime(2020, 6, 26, 11, tzinfo=BANGKOK))
+    assert not again.newly_overdue and again.overdue_total == swept.overdue_total
