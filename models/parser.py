@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from pathlib import Path
 
+from models.agency_codes import CENTRAL_CODES, PROVINCE_NAMES_BY_CODE
 from models.letters import Citation, Deadline, Letter, ReceiptStamp, SourceRef, Urgency
 from models.numbering import (
     NUMBER_RE,
@@ -203,31 +204,7 @@ AGENCY_FORM_RE = re.compile(
     r"^(?:ศาลากลาง)?(?P<province>จังหวัด[ก-๙]+)|^(?:ที่ว่าการ)?(?P<district>อำเภอ[ก-๙]+)"
     r"|^(?P<local>(?:องค์การบริหารส่วน(?:จังหวัด|ตำบล)|เทศบาล(?:นคร|เมือง|ตำบล)?)[ก-๙]+)"
 )
-# Fallback when no letterhead survived the OCR: who issues from a code and owner-number prefix.
-ISSUER_BY_CODE: dict[tuple[str, str], str] = {
-    ("นร", "12"): "สำนักงาน ก.พ.ร.",
-    ("มท", "08"): "กรมส่งเสริมการปกครองท้องถิ่น",
-    ("มท", "02"): "กระทรวงมหาดไทย",
-    ("มท", "03"): "กรมการปกครอง",
-}
-# Province letter codes (รหัสพยัญชนะประจำจังหวัด) used in letter numbers.
-PROVINCE_BY_CODE: dict[str, str] = {
-    "กบ": "กระบี่", "กจ": "กาญจนบุรี", "กส": "กาฬสินธุ์", "กพ": "กำแพงเพชร", "ขก": "ขอนแก่น",
-    "จบ": "จันทบุรี", "ฉช": "ฉะเชิงเทรา", "ชบ": "ชลบุรี", "ชน": "ชัยนาท", "ชย": "ชัยภูมิ",
-    "ชพ": "ชุมพร", "ชร": "เชียงราย", "ชม": "เชียงใหม่", "ตง": "ตรัง", "ตร": "ตราด", "ตก": "ตาก",
-    "นย": "นครนายก", "นฐ": "นครปฐม", "นพ": "นครพนม", "นม": "นครราชสีมา", "นศ": "นครศรีธรรมราช",
-    "นว": "นครสวรรค์", "นบ": "นนทบุรี", "นธ": "นราธิวาส", "นน": "น่าน", "บก": "บึงกาฬ",
-    "บร": "บุรีรัมย์", "ปท": "ปทุมธานี", "ปข": "ประจวบคีรีขันธ์", "ปจ": "ปราจีนบุรี", "ปน": "ปัตตานี",
-    "อย": "พระนครศรีอยุธยา", "พย": "พะเยา", "พง": "พังงา", "พท": "พัทลุง", "พจ": "พิจิตร",
-    "พล": "พิษณุโลก", "พบ": "เพชรบุรี", "พช": "เพชรบูรณ์", "พร": "แพร่", "ภก": "ภูเก็ต",
-    "มค": "มหาสารคาม", "มห": "มุกดาหาร", "มส": "แม่ฮ่องสอน", "ยส": "ยโสธร", "ยล": "ยะลา",
-    "รอ": "ร้อยเอ็ด", "รน": "ระนอง", "รย": "ระยอง", "รบ": "ราชบุรี", "ลบ": "ลพบุรี", "ลป": "ลำปาง",
-    "ลพ": "ลำพูน", "ลย": "เลย", "ศก": "ศรีสะเกษ", "สน": "สกลนคร", "สข": "สงขลา", "สต": "สตูล",
-    "สป": "สมุทรปราการ", "สส": "สมุทรสงคราม", "สค": "สมุทรสาคร", "สก": "สระแก้ว", "สบ": "สระบุรี",
-    "สห": "สิงห์บุรี", "สท": "สุโขทัย", "สพ": "สุพรรณบุรี", "สฎ": "สุราษฎร์ธานี", "สร": "สุรินทร์",
-    "นค": "หนองคาย", "นภ": "หนองบัวลำภู", "อท": "อ่างทอง", "อจ": "อำนาจเจริญ", "อด": "อุดรธานี",
-    "อต": "อุตรดิตถ์", "อน": "อุทัยธานี", "อบ": "อุบลราชธานี",
-}  # fmt: skip
+
 # Words a position in a salutation starts with; a token that starts otherwise continues the last one.
 POSITION_START_RE = re.compile(
     r"^(?:นาย|ผู้|ปลัด|อธิบดี|เลขาธิการ|ประธาน|รัฐมนตรี|หัวหน้า|ท้องถิ่น|อธิการบดี|รอง|ผอ|ผวจ|นอภ|สมาชิก|กรรมการ)"
@@ -648,11 +625,11 @@ def _issuer(
 
 
 def _issuer_from_code(number: LetterNumber) -> str | None:
-    if (number.code, number.owner_prefix) in ISSUER_BY_CODE:
-        return ISSUER_BY_CODE[(number.code, number.owner_prefix)]
-    if number.code == "กท":
+    if (number.code, number.owner_prefix) in CENTRAL_CODES:
+        return CENTRAL_CODES[(number.code, number.owner_prefix)]
+    if number.code == "กท":  # Bangkok is a city, not จังหวัด
         return "กรุงเทพมหานคร"
-    province = PROVINCE_BY_CODE.get(number.code)
+    province = PROVINCE_NAMES_BY_CODE.get(number.code)
     return f"จังหวัด{province}" if province else None
 
 
