@@ -95,6 +95,12 @@ def sweep(
     typer.echo(json.dumps(result, ensure_ascii=False))
 
 
+def _bar(done: int, total: int, width: int = 6) -> str:
+    """A text progress bar: `██░░░░  33%`."""
+    filled = round(width * done / total) if total else 0
+    return "█" * filled + "░" * (width - filled) + f" {100 * done // total if total else 0:3d}%"
+
+
 def status(
     circular: str | None = typer.Argument(None, help="Circular id or letter number (default: all)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -113,13 +119,17 @@ def status(
     if not rows:
         typer.echo("no routed circulars yet: run `saraban run CIRCULAR --plan PLAN` first")
         return
-    table = Table(title="routing status")
-    columns = ("circular", "level", "handoffs", "received", "forwarded", "overdue", "late", "pending")
-    for column in columns:
-        table.add_column(column, justify="left" if column in ("circular", "level") else "right")
-    for row in rows:
-        table.add_row(*(str(row[c]) for c in columns))
-    Console().print(table)
+    console = Console()
+    headers = {"level": "level", "handoffs": "total", "received": "recv", "forwarded": "fwd",
+               "overdue": "overdue", "late": "late", "pending": "pend"}  # fmt: skip
+    for circular_id in dict.fromkeys(row["circular"] for row in rows):
+        table = Table(title=f"circular {circular_id}", title_justify="left")
+        for key, header in headers.items():
+            table.add_column(header, justify="left" if key == "level" else "right", no_wrap=True)
+        table.add_column("forwarded", no_wrap=True)
+        for row in (r for r in rows if r["circular"] == circular_id):
+            table.add_row(*(str(row[k]) for k in headers), _bar(row["forwarded"], row["handoffs"]))
+        console.print(table)
 
 
 def overdue(
