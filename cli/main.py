@@ -18,7 +18,6 @@ app = typer.Typer(
 )
 
 
-
 @app.callback()
 def _root() -> None:
     """saraban-flow: track Thai official letters (หนังสือราชการ) down the government hierarchy."""
@@ -31,6 +30,8 @@ COMMAND_MODULES = (
     "cli.progress",
     "cli.graph",
     "cli.serve",
+    "cli.audit",
+    "cli.clerk",
 )
 
 for _name in COMMAND_MODULES:

@@ -8,6 +8,11 @@ Appends are serialised: on SQLite every write transaction starts with BEGIN IMME
 (`models.db`), on PostgreSQL the appender takes a transaction-scoped advisory lock before reading
 the chain's tail. Sequence numbers are therefore gap-free and the chain never forks
 (UNIQUE(prev_hash) would refuse a fork anyway).
+
+Some writers log a summary (`dispatch.recorded` says how many handoffs it wrote, not which); for
+those kinds (`SNAPSHOT_KINDS`) the payload also carries `rows`, a snapshot of the state rows the
+event is about, taken in the same transaction by `records.audit.snapshot_rows`, so that the log
+alone can rebuild the state (`saraban audit replay`) and check it (`saraban audit verify`).
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import getpass
 import hashlib
 import json
 import os
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +38,16 @@ GENESIS_HASH = "0" * 64
 ENV_ACTOR = "SARABAN_ACTOR"
 # Arbitrary, fixed key of the PostgreSQL advisory lock guarding the tail of the chain.
 _ADVISORY_LOCK_KEY = 0x5A4A_BA11
+# Kinds whose writers log a summary; the payload gains a `rows` snapshot (see module docstring).
+SNAPSHOT_KINDS = frozenset({"dispatch.recorded", "handoffs.flagged_overdue", "agencies.synced"})
+# session.info keys: events appended in the session's transaction, and "replaying: write no events".
+EVENTS_APPENDED = "saraban.events_appended"
+REPLAYING = "saraban.replaying"
+# Test-only fault injection: "KIND:N:SIGNAL_FILE" makes the N-th append of KIND in this process
+# touch SIGNAL_FILE and sleep inside its transaction, so a test can kill the process there.
+ENV_TEST_PAUSE = "SARABAN_TEST_PAUSE"
+_pause_counts: dict[str, int] = {}
+_pause_lock = threading.Lock()
 
 
 def canonical_json(value: Any) -> str:
@@ -97,7 +114,19 @@ def append_event(
     actor: str | None = None,
     on_behalf_of: str | None = None,
 ) -> Event:
-    """Append one event in the caller's transaction and return it (flushed, not committed)."""
+    """Append one event in the caller's transaction and return it (flushed, not committed).
+
+    While `session.info[REPLAYING]` is set (`records.audit.replay` rebuilding state from a log
+    that already holds these events) nothing is written and an unsaved event is returned.
+    """
+    if session.info.get(REPLAYING):
+        return Event(seq=0, at=now_bangkok(), actor=actor or "replay", on_behalf_of=on_behalf_of,
+                     kind=kind, subject=subject, payload=canonical_json(dict(payload)),
+                     prev_hash=GENESIS_HASH, hash=GENESIS_HASH)  # fmt: skip
+    if kind in SNAPSHOT_KINDS:
+        from records.audit import snapshot_rows  # the audit layer builds on this module
+
+        payload = {**payload, "rows": snapshot_rows(session, kind, subject, payload)}
     _lock_tail(session)
     last = session.exec(select(Event).order_by(col(Event.seq).desc()).limit(1)).first()
     seq = 1 if last is None else last.seq + 1
@@ -129,7 +158,27 @@ def append_event(
     )
     session.add(event)
     session.flush()
+    session.info[EVENTS_APPENDED] = session.info.get(EVENTS_APPENDED, 0) + 1
+    _maybe_pause(kind)
     return event
+
+
+def _maybe_pause(kind: str) -> None:
+    spec = os.environ.get(ENV_TEST_PAUSE)
+    if not spec:
+        return
+    want_kind, _, rest = spec.partition(":")
+    count_text, _, signal_file = rest.partition(":")
+    if kind != want_kind:
+        return
+    with _pause_lock:
+        _pause_counts[kind] = _pause_counts.get(kind, 0) + 1
+        hit = _pause_counts[kind] == int(count_text)
+    if hit:
+        if signal_file:
+            with open(signal_file, "w") as f:
+                f.write(str(os.getpid()))
+        time.sleep(600)
 
 
 @dataclass(frozen=True)

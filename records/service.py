@@ -11,7 +11,9 @@ Ingest is idempotent and order-independent:
   on the set of letters ingested, not on the order;
 - merges (printed aliases with their reasons) and printed variants are derived from those
   resolutions and kept in step with them;
-- re-ingesting what is already known writes nothing and appends no event.
+- re-ingesting what is already known writes nothing and appends no event;
+- an ingest that changed anything ends with an `ingest.file` event carrying the letters it read
+  (their full JSON), which is what `records.audit.replay` re-ingests.
 
 Functions take an open `Session` and never commit: the caller's `session_scope` is the
 transaction, so a failure leaves the record as it was.
@@ -40,7 +42,7 @@ from models.tables import (
     new_row,
 )
 from models.thai import bangkok_datetime, now_bangkok
-from records.events import append_event, default_actor
+from records.events import EVENTS_APPENDED, append_event, default_actor
 from routing.agencies import recognise_number
 from routing.chain import receipt_agency
 from routing.citations import KnownLetter, ResolutionStatus, resolve_number, same_letter
@@ -641,9 +643,20 @@ def ingest_letters(
 
     who = actor or default_actor()
     report = IngestReport(file=file, sha256=sha256)
+    before = session.info.get(EVENTS_APPENDED, 0)
     for letter in letters:
         report.letters.append(_ingest_letter(session, letter, who, report))
     assign_circulars(session, actor=who)
+    if session.info.get(EVENTS_APPENDED, 0) != before:
+        # The fine-grained events above say what changed; this one carries what was read, so the
+        # log alone can rebuild the state by ingesting the same letters in the same order.
+        append_event(
+            session,
+            "ingest.file",
+            file,
+            {"sha256": sha256, "letters": [letter.model_dump(mode="json") for letter in letters]},
+            actor=who,
+        )
     session.add(
         new_row(
             IngestLog,

@@ -1,0 +1,344 @@
+"""Registering by hand: the clerk's receipt register (ทะเบียนหนังสือรับ) and dispatches the OCR never saw.
+
+Receipt numbers (เลขรับ) follow the correspondence regulation: one running series per registry
+(the receiving agency) per calendar year (Asia/Bangkok), restarting at 1 on 1 January. A number
+is issued as max(issued this year at this registry) + 1 inside the writing transaction, under a
+lock on (registry, year): SQLite's BEGIN IMMEDIATE already admits one writer at a time; on
+PostgreSQL a transaction-scoped advisory lock keyed on the registry and year serialises the
+clerks of that registry only. The partial unique index on clerk receipts
+UNIQUE(registry, year, number) is the last line of defence: a duplicate can never commit.
+
+An explicit `number` records a stamp already made on paper; it must not be taken already (by
+value: 011 and 11 are the same number). The next issued number continues after the highest.
+
+Validation: an unknown letter or agency is an error naming it; so is a receipt or dispatch dated
+before the letter itself (a letter cannot be received before it is written: that is a typo, not
+a fact to keep). A letter deadline already past on the day of a dispatch is kept, but flagged:
+the warning is returned and stored in the event.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from models.letters import Agency, Level
+from models.tables import AgencyRow, DeadlineRow, Dispatch, Handoff, LetterRow, Receipt, new_row
+from models.thai import BANGKOK, now_bangkok
+from records.audit import agency_snapshot, dispatch_snapshot, receipt_snapshot
+from records.events import append_event, default_actor
+from records.service import ensure_agency, lookup_letter
+
+# Namespace of the PostgreSQL advisory locks on receipt series (the second key is registry+year).
+_RECEIPT_LOCK_NAMESPACE = 0x5A4A_0001
+_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+
+
+class RegistryError(ValueError):
+    """A registration the record refuses; the message names the letter, agency or number."""
+
+
+@dataclass
+class DispatchOutcome:
+    """A clerk dispatch: its row, its handoffs, whether anything changed, and flagged warnings."""
+
+    dispatch: Dispatch
+    handoffs: list[Handoff]
+    changed: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+# --- lookups ------------------------------------------------------------------------------------
+
+
+def resolve_agency(text: str) -> Agency:
+    """The agency an id (`province:54`, `opdc`) or a Thai name (`จังหวัดแพร่`) names.
+
+    >>> resolve_agency("จังหวัดแพร่").id
+    'province:54'
+    >>> resolve_agency("opdc").id
+    'opdc'
+    """
+    from records.progress import directory
+    from routing.agencies import CENTRAL_AGENCIES, recognise_name
+
+    wanted = text.strip()
+    d = directory()
+    if wanted in d:
+        return d[wanted]
+    for agency in CENTRAL_AGENCIES:
+        if agency.id == wanted:
+            return agency
+    if wanted:
+        named = recognise_name(wanted)
+        if named is not None:
+            return named
+        found = d.find(wanted)
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            ids = ", ".join(a.id for a in found)
+            raise RegistryError(f"agency {text!r} is ambiguous ({ids}): give its id")
+    raise RegistryError(
+        f"unknown agency {text!r}: give a directory id such as province:54 or opdc, or a Thai name such as จังหวัดแพร่"
+    )
+
+
+def _letter(session: Session, printed: str) -> LetterRow:
+    try:
+        row = lookup_letter(session, printed)
+    except ValueError as exc:
+        raise RegistryError(f"letter {printed!r}: not a letter number ({exc})") from None
+    if row is None:
+        raise RegistryError(f"no letter {printed!r} on record (ingest it first)")
+    return row
+
+
+def _moment(at: datetime | None) -> datetime:
+    if at is None:
+        return now_bangkok()
+    # A clerk's wall-clock time without a zone is Bangkok time, never the server's.
+    return (at if at.tzinfo is not None else at.replace(tzinfo=BANGKOK)).astimezone(BANGKOK)
+
+
+def _lock_series(session: Session, registry: str, year: int) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        key = zlib.crc32(f"{registry}/{year}".encode()) - 2**31  # into int4's range
+        session.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:ns, :key)"), {"ns": _RECEIPT_LOCK_NAMESPACE, "key": key}
+        )
+
+
+def _clean_number(number: str) -> str:
+    digits = number.strip().translate(_THAI_DIGITS)
+    if not digits.isdigit() or not digits.isascii() or int(digits) == 0:
+        raise RegistryError(
+            f"receipt number {number!r}: expected a positive whole number such as 1515 or 011099"
+        )
+    return digits
+
+
+def _series(registry: str, year: int) -> Any:
+    return select(Receipt).where(
+        Receipt.registry == registry,  # type: ignore[comparison-overlap]
+        Receipt.year == year,
+        Receipt.source == "clerk",
+    )
+
+
+def next_receipt_number(session: Session, registry: str, year: int) -> int:
+    """The next number of a registry's series for `year` (1 for a new year). Call under the lock."""
+    highest = session.exec(
+        select(sa.func.max(sa.cast(col(Receipt.number), sa.Integer))).where(
+            Receipt.registry == registry,  # type: ignore[comparison-overlap]
+            Receipt.year == year,
+            Receipt.source == "clerk",
+        )
+    ).one()
+    return int(highest or 0) + 1
+
+
+# --- receive --------------------------------------------------------------------------------------
+
+
+def receive(
+    session: Session,
+    letter_number: str,
+    agency: str,
+    at: datetime | None = None,
+    number: str | None = None,
+    *,
+    actor: str | None = None,
+    on_behalf_of: str | None = None,
+) -> Receipt:
+    """Register a letter as received by `agency`: the next receipt number of its registry and year,
+    or the given `number` if not taken. Appends `receipt.registered`."""
+    moment = _moment(at)
+    receiver = resolve_agency(agency)
+    letter = _letter(session, letter_number)
+    received_on = moment.date()
+    if received_on < letter.date:
+        raise RegistryError(
+            f"receipt date {received_on.isoformat()} is before the date of letter {letter.number} "
+            f"({letter.date.isoformat()})"
+        )
+    registry, year = receiver.id, received_on.year
+    _lock_series(session, registry, year)
+    if number is not None:
+        wanted = _clean_number(number)
+        for taken in session.exec(_series(registry, year)):
+            if taken.number is not None and taken.number.isdigit() and int(taken.number) == int(wanted):
+                holder = session.get(LetterRow, taken.letter_id)
+                raise RegistryError(
+                    f"receipt number {wanted} of {year} is already taken at {registry}"
+                    f" (letter {holder.number if holder else taken.letter_id}, {taken.date})"
+                )
+        issued = wanted
+    else:
+        issued = str(next_receipt_number(session, registry, year))
+    agency_row = ensure_agency(session, receiver, actor=actor)
+    assert letter.id is not None
+    receipt = new_row(
+        Receipt,
+        letter_id=letter.id,
+        agency_id=receiver.id,
+        registry=registry,
+        number=issued,
+        year=year,
+        date=received_on,
+        time=time(moment.hour, moment.minute),
+        received_at=moment,
+        source="clerk",
+    )
+    session.add(receipt)
+    session.flush()
+    append_event(
+        session,
+        "receipt.registered",
+        letter.number,
+        {
+            "letter_date": letter.date.isoformat(),
+            "registry": registry,
+            "number": issued,
+            "year": year,
+            "explicit_number": number is not None,
+            "rows": {
+                "agencies": [agency_snapshot(agency_row)],
+                "receipts": [receipt_snapshot(session, receipt)],
+            },
+        },
+        actor=actor or default_actor(),
+        on_behalf_of=on_behalf_of,
+    )
+    return receipt
+
+
+# --- dispatch -------------------------------------------------------------------------------------
+
+
+def dispatch(
+    session: Session,
+    letter_number: str,
+    sender: str,
+    recipients: list[str],
+    at: datetime | None = None,
+    *,
+    actor: str | None = None,
+    on_behalf_of: str | None = None,
+) -> DispatchOutcome:
+    """Record that `sender` sent the letter to `recipients` (ทะเบียนหนังสือส่ง), with one handoff each.
+
+    The dispatch belongs to the letter's circular. Idempotent: recording the same dispatch again
+    changes nothing and logs nothing. Appends `dispatch.registered` (with warnings, if any).
+    """
+    moment = _moment(at)
+    letter = _letter(session, letter_number)
+    if not recipients:
+        raise RegistryError("a dispatch needs at least one recipient (--to)")
+    source_agency = resolve_agency(sender)
+    targets = list({a.id: a for a in (resolve_agency(r) for r in recipients)}.values())
+    if source_agency.id in {t.id for t in targets}:
+        raise RegistryError(f"{source_agency.id} cannot send a letter to itself")
+    sent_on = moment.date()
+    if sent_on < letter.date:
+        raise RegistryError(
+            f"dispatch date {sent_on.isoformat()} is before the date of letter {letter.number} "
+            f"({letter.date.isoformat()})"
+        )
+    if letter.circular_id is None:
+        raise RegistryError(f"letter {letter.number} belongs to no circular yet")
+    assert letter.id is not None
+    warnings: list[str] = []
+    dues = sorted(
+        d.date
+        for d in session.exec(
+            select(DeadlineRow).where(DeadlineRow.letter_id == letter.id, DeadlineRow.kind == "due")
+        )
+    )
+    for due in dues:
+        if due < sent_on:
+            warnings.append(
+                f"deadline {due.isoformat()} of letter {letter.number} is before this dispatch on {sent_on.isoformat()}"
+            )
+    due_forward: date | None = dues[0] if dues else None
+
+    agencies = [ensure_agency(session, a, actor=actor) for a in (source_agency, *targets)]
+    row = session.exec(
+        select(Dispatch).where(
+            Dispatch.circular_id == letter.circular_id,
+            Dispatch.sender_id == source_agency.id,
+            Dispatch.letter_id == letter.id,
+        )
+    ).first()
+    level = targets[0].level.value if targets[0].level is not Level.UNKNOWN else "unknown"
+    changed = False
+    if row is None:
+        row = new_row(
+            Dispatch,
+            circular_id=letter.circular_id,
+            letter_id=letter.id,
+            sender_id=source_agency.id,
+            sent_on=sent_on,
+            sent_at=moment,
+            level=level,
+            source="clerk",
+        )
+        session.add(row)
+        session.flush()
+        changed = True
+    elif (row.sent_on, row.sent_at, row.source) != (sent_on, moment, "clerk"):
+        row.sent_on, row.sent_at, row.source = sent_on, moment, "clerk"
+        changed = True
+    assert row.id is not None
+    existing = {h.recipient_id: h for h in session.exec(select(Handoff).where(Handoff.dispatch_id == row.id))}
+    for target in targets:
+        handoff = existing.get(target.id)
+        if handoff is None:
+            handoff = new_row(
+                Handoff,
+                dispatch_id=row.id,
+                circular_id=letter.circular_id,
+                recipient_id=target.id,
+                level=target.level.value,
+                sent_on=sent_on,
+                due_forward=due_forward,
+                status="pending",
+            )
+            session.add(handoff)
+            existing[target.id] = handoff
+            changed = True
+        elif handoff.sent_on != sent_on:
+            handoff.sent_on = sent_on
+            changed = True
+    session.flush()
+    handoffs = [existing[t.id] for t in targets]
+    if changed:
+        append_event(
+            session,
+            "dispatch.registered",
+            f"{letter.circular_id}:{source_agency.id}",
+            {
+                "letter": letter.number,
+                "letter_date": letter.date.isoformat(),
+                "sent_at": moment.isoformat(),
+                "recipients": [t.id for t in targets],
+                "warnings": warnings,
+                "rows": {
+                    "agencies": [agency_snapshot(a) for a in agencies],
+                    "dispatches": [dispatch_snapshot(session, row, existing.values())],
+                },
+            },
+            actor=actor or default_actor(),
+            on_behalf_of=on_behalf_of,
+        )
+    return DispatchOutcome(row, handoffs, changed, warnings)
+
+
+def agency_name(session: Session, agency_id: str) -> str:
+    row = session.get(AgencyRow, agency_id)
+    return row.name_th if row is not None else agency_id

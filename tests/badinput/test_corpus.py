@@ -1,0 +1,161 @@
+"""The bad-input corpus: each input gets a clear error (or a flagged warning), never a traceback,
+and a refused input leaves the database exactly as it was (every row of every table, event log
+and ingest log included; on SQLite the database files' bytes too)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+from typer.testing import CliRunner
+
+from cli.main import app
+from models.db import get_engine, init_db, session_scope
+from models.tables import Event
+from records import audit
+from records.ingest import ingest_file
+from routing.plans import PlanCycleError, instantiate_plan, load_plan
+from tests.records.conftest import dump_tables
+
+pytest.importorskip("models.parser")
+
+ROOT = Path(__file__).parents[2]
+BAD = ROOT / "tests" / "data" / "bad"
+DEMO = sorted((ROOT / "demo" / "letters").glob("*.txt"))
+LETTER = "มท 0218/ว 3182"  # 1 June 2020
+PHRAE = "พร 0023.1/ว 3026"  # 23 June 2020, due 30 June 2020
+
+# input -> (command line, exit status, pattern the user sees on stderr)
+REFUSED: dict[str, tuple[list[str], int, str]] = {
+    "empty file": (["ingest", str(BAD / "empty.txt")], 2, r"empty\.txt:1: file: empty file"),
+    "binary file": (["ingest", str(BAD / "binary.bin")], 2, r"binary\.bin:\d+: file: binary file \(NUL byte\)"),
+    "not UTF-8": (["ingest", str(BAD / "not_utf8.txt")], 2, r"not_utf8\.txt:1: file: not UTF-8 text \(byte 0x"),
+    "no letter in the file": (["ingest", str(BAD / "no_letter.txt")], 2, r"no_letter\.txt:1: number: no letter found"),
+    "letter cut in half": (
+        ["ingest", str(BAD / "cut_in_half.txt")], 2, r"cut_in_half\.txt:\d+: date: no date line",
+    ),
+    "31 February": (["ingest", str(BAD / "feb31.txt")], 2, r"feb31\.txt:\d+: date: no such date: '๓๑ กุมภาพันธ์"),
+    "BE year in the wrong century": (
+        ["ingest", str(BAD / "year1563.txt")], 2, r"year1563\.txt:\d+: date: year ๑๕๖๓ is neither a Buddhist-era",
+    ),
+    "number without an agency code": (
+        ["ingest", str(BAD / "no_agency_code.txt")], 2, r"no_agency_code\.txt:\d+: number: not a letter number",
+    ),
+    "missing file": (["ingest", "/nonexistent/letter.txt"], 2, r"/nonexistent/letter\.txt: No such file"),
+    "unknown agency (receive)": (
+        ["receive", LETTER, "--agency", "province:99", "--at", "2020-06-02T10:00"], 2, r"unknown agency 'province:99'",
+    ),
+    "unknown agency (dispatch)": (
+        ["dispatch", PHRAE, "--from", "จังหวัดแพร่", "--to", "อำเภอที่ไม่มี", "--at", "2020-06-24"], 2,
+        r"unknown agency 'อำเภอที่ไม่มี'",
+    ),
+    "unknown letter": (["receive", "มท 9999/ว 1", "--agency", "province:21"], 2, r"no letter 'มท 9999/ว 1' on record"),
+    "receipt before the letter's date": (
+        ["receive", LETTER, "--agency", "จังหวัดระยอง", "--at", "2020-05-30T09:00"], 2,
+        r"receipt date 2020-05-30 is before the date of letter มท 0218/ว 3182 \(2020-06-01\)",
+    ),
+    "dispatch before the letter's date": (
+        ["dispatch", PHRAE, "--from", "province:54", "--to", "district:5401", "--at", "2020-06-01"], 2,
+        r"dispatch date 2020-06-01 is before the date of letter",
+    ),
+    "impossible --at date": (
+        ["receive", LETTER, "--agency", "province:21", "--at", "2020-02-31"], 2, r"--at '2020-02-31': not an ISO date",
+    ),
+    "receipt number already taken": (
+        ["receive", LETTER, "--agency", "province:21", "--number", "๑", "--at", "2020-06-03"], 2,
+        r"receipt number 1 of 2020 is already taken at province:21",
+    ),
+    "receipt number not a number": (
+        ["receive", LETTER, "--agency", "province:21", "--number", "1/2563"], 2, r"expected a positive whole number",
+    ),
+    "unknown letter in audit log": (["audit", "log", "--letter", "นร 0000/1"], 2, r"no letter 'นร 0000/1' on record"),
+}  # fmt: skip
+
+
+def _files_digest(engine: Engine) -> str | None:
+    if engine.dialect.name != "sqlite" or not engine.url.database:
+        return None
+    h = hashlib.sha256()
+    for suffix in ("", "-wal"):
+        path = Path(engine.url.database + suffix)
+        h.update(path.read_bytes() if path.exists() else b"-")
+    return h.hexdigest()
+
+
+@pytest.fixture
+def recorded(engine: Engine) -> Iterator[Engine]:
+    """The demo chain on record, with one clerk receipt (#1 of 2020 at Rayong)."""
+    for path in DEMO:
+        ingest_file(path, engine)
+    runner = CliRunner()
+    env = {"SARABAN_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
+    done = runner.invoke(
+        app, ["receive", LETTER, "--agency", "province:21", "--at", "2020-06-02T13:30"], env=env
+    )
+    assert done.exit_code == 0, done.output
+    yield engine
+
+
+@pytest.mark.parametrize("case", list(REFUSED))
+def test_refused_input_is_named_and_writes_nothing(recorded: Engine, case: str) -> None:
+    argv, status, pattern = REFUSED[case]
+    env = {"SARABAN_DATABASE_URL": recorded.url.render_as_string(hide_password=False)}
+    before, files = dump_tables(recorded, skip=()), _files_digest(recorded)
+    result = CliRunner().invoke(app, argv, env=env)
+    assert result.exit_code == status, result.output
+    assert re.search(pattern, result.stderr), result.stderr
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.output
+    assert dump_tables(recorded, skip=()) == before
+    assert _files_digest(recorded) == files
+
+
+def test_deadline_before_dispatch_is_stored_with_a_flagged_warning(recorded: Engine) -> None:
+    env = {"SARABAN_DATABASE_URL": recorded.url.render_as_string(hide_password=False)}
+    argv = ["dispatch", PHRAE, "--from", "province:54", "--to", "district:5401", "--at", "2020-07-01T10:00"]
+    result = CliRunner().invoke(app, argv, env=env)
+    assert result.exit_code == 0, result.output
+    assert (
+        "warning: deadline 2020-06-30 of letter พร 0023.1/ว 3026 is before this dispatch on 2020-07-01"
+        in result.stderr
+    )
+    with session_scope(recorded, readonly=True) as s:
+        event = s.exec(select(Event).order_by(col(Event.seq).desc())).first()
+        assert audit.verify(s).ok
+    assert (
+        event is not None
+        and event.kind == "dispatch.registered"
+        and "is before this dispatch" in event.payload
+    )
+
+
+def test_plan_with_a_cycle_is_refused() -> None:
+    from records.progress import directory
+
+    plan = load_plan(Path(__file__).parent / "data" / "plan_cycle.yaml")
+    with pytest.raises(
+        PlanCycleError, match=r"plan_cycle\.yaml: steps: cycle: moi -> dla -> province:54 -> moi"
+    ):
+        instantiate_plan(plan, directory())
+
+
+def test_bad_file_among_good_ones_keeps_each_file_all_or_nothing(engine: Engine, tmp_path: Path) -> None:
+    """A good file, a letter cut in half, another good file: the good ones go in whole."""
+    url = engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(
+        app,
+        ["ingest", str(DEMO[0]), str(BAD / "cut_in_half.txt"), str(DEMO[1])],
+        env={"SARABAN_DATABASE_URL": url},
+    )
+    assert result.exit_code == 2 and "cut_in_half.txt" in result.stderr
+    alone = get_engine(f"sqlite:///{tmp_path / 'alone.db'}")
+    init_db(alone)
+    for path in DEMO[:2]:
+        ingest_file(path, alone)
+    with session_scope(engine, readonly=True) as a, session_scope(alone, readonly=True) as b:
+        assert audit.state_dump(a) == audit.state_dump(b)
+        assert audit.verify(a).ok

@@ -1,0 +1,142 @@
+"""Faults: SIGKILL a writer in the middle of its transaction, then check all-or-nothing, the audit
+chain, and that a re-run completes the work without duplicates.
+
+The writer pauses deterministically inside its transaction through the test-only hook
+SARABAN_TEST_PAUSE=KIND:N:SIGNAL_FILE (records.events): the N-th event of KIND touches SIGNAL_FILE
+and sleeps before commit; the test waits for the file and kills the process there.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from models.db import get_engine, init_db, session_scope
+from models.tables import Dispatch, Handoff, LetterRow
+from records import audit
+from records.ingest import ingest_file
+
+pytest.importorskip("models.parser")
+
+ROOT = Path(__file__).parents[2]
+DEMO = sorted((ROOT / "demo" / "letters").glob("*.txt"))
+SARABAN = [sys.executable, "-m", "cli.main"]
+
+# The flow's unit of work without Prefect: plan the route in one transaction, then one
+# transaction per dispatch, exactly as flows/route_circular.py's tasks do.
+ROUTE_SCRIPT = """
+import sys
+from datetime import date
+from models.db import get_engine, session_scope
+from records import progress
+engine = get_engine(sys.argv[1])
+with session_scope(engine) as s:
+    circular = progress.find_circular(s, "มท 0218/ว 3182")
+    progress.set_plan(s, circular, "bcp-2020")
+    circular_id = circular.id
+with session_scope(engine) as s:
+    route = progress.plan_route(s, circular_id, as_of=date(2020, 6, 26))
+for spec in route.dispatches:
+    with session_scope(engine) as s:
+        progress.record_dispatch(s, circular_id, spec)
+print(len(route.dispatches))
+"""
+
+
+def _url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+def _run_until_paused(argv: list[str], pause: str, signal_file: Path, env_url: str) -> None:
+    env = {**os.environ, "SARABAN_DATABASE_URL": env_url, "SARABAN_TEST_PAUSE": f"{pause}:{signal_file}"}
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 90
+    while not signal_file.exists():
+        if proc.poll() is not None:
+            out, err = proc.communicate()
+            pytest.fail(f"writer ended before pausing ({proc.returncode}): {out.decode()} {err.decode()}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("writer never reached the pause point")
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+
+
+def _reference(tmp_path: Path, name: str, files: list[Path], *, route: bool = False) -> Engine:
+    engine = get_engine(f"sqlite:///{tmp_path / name}")
+    init_db(engine)
+    for path in files:
+        ingest_file(path, engine)
+    if route:
+        subprocess.run(
+            [sys.executable, "-c", ROUTE_SCRIPT, _url(engine)], cwd=ROOT, check=True, capture_output=True
+        )
+    return engine
+
+
+def _state(engine: Engine) -> dict[str, object]:
+    with session_scope(engine, readonly=True) as s:
+        return audit.state_dump(s)  # type: ignore[return-value]
+
+
+def _verified(engine: Engine) -> None:
+    with session_scope(engine, readonly=True) as s:
+        report = audit.verify(s)
+    assert report.ok, str(report)
+
+
+def test_kill_during_ingest(engine: Engine, tmp_path: Path) -> None:
+    signal_file = tmp_path / "paused"
+    # Files 1 and 2 hold one letter each: the 3rd letter added is inside file 3's transaction.
+    _run_until_paused([*SARABAN, "ingest", *map(str, DEMO)], "letter.added:3", signal_file, _url(engine))
+    assert _state(engine) == _state(_reference(tmp_path, "two.db", DEMO[:2]))
+    _verified(engine)
+
+    rerun = subprocess.run([*SARABAN, "ingest", *map(str, DEMO)], cwd=ROOT, capture_output=True, text=True,
+                           env={**os.environ, "SARABAN_DATABASE_URL": _url(engine)})  # fmt: skip
+    assert rerun.returncode == 0, rerun.stderr
+    assert "0 added, 0 merged, 1 unchanged" in rerun.stdout  # file 1 was already in: nothing twice
+    assert _state(engine) == _state(_reference(tmp_path, "all.db", DEMO))
+    with session_scope(engine, readonly=True) as s:
+        numbers = [(r.number, r.date) for r in s.exec(select(LetterRow))]
+    assert len(numbers) == len(set(numbers))
+    _verified(engine)
+
+
+def test_kill_during_routing_run(engine: Engine, tmp_path: Path) -> None:
+    for path in DEMO:
+        ingest_file(path, engine)
+    signal_file = tmp_path / "paused"
+    _run_until_paused([sys.executable, "-c", ROUTE_SCRIPT, _url(engine)], "dispatch.recorded:10", signal_file,
+                      _url(engine))  # fmt: skip
+    reference = _reference(tmp_path, "routed.db", DEMO, route=True)
+    full = _state(reference)
+    got = _state(engine)
+    # Each dispatch is one transaction: the 9 before the kill are there with ALL their handoffs.
+    assert len(got["dispatch"]) == 9  # type: ignore[arg-type]
+    for key in got["dispatch"]:  # type: ignore[attr-defined]
+        assert got["dispatch"][key] == full["dispatch"][key]  # type: ignore[index]
+    dispatch_keys = {" / ".join(str(k) for k in key) for key in got["dispatch"]}  # type: ignore[attr-defined]
+    mine = {k: v for k, v in got["handoff"].items()}  # type: ignore[attr-defined]
+    theirs = {k: v for k, v in full["handoff"].items() if k[0] in dispatch_keys}  # type: ignore[index]
+    assert mine == theirs and mine
+    with session_scope(engine, readonly=True) as s:
+        for d in s.exec(select(Dispatch)):
+            assert s.exec(select(Handoff).where(Handoff.dispatch_id == d.id)).first() is not None
+    _verified(engine)
+
+    subprocess.run(
+        [sys.executable, "-c", ROUTE_SCRIPT, _url(engine)], cwd=ROOT, check=True, capture_output=True
+    )
+    assert _state(engine) == full
+    _verified(engine)
