@@ -16,7 +16,9 @@ Semantics on the graph: an agency with several senders acts on the first copy th
 (expected receive = earliest sender + transit); a sink (`opdc#plans`) has everything when the last
 return arrives (latest sender + transit). Every sender must meet every receiver's latest date.
 Copy edges carry no deadline. The graph is compiled once (`compile_plan`, cached per graph) into
-integer arrays; passes run over plain lists of working-day indices.
+integer arrays; passes run over plain lists of working-day indices, one step per class of nodes
+that must get equal dates (all local bodies of a national circular are one class), and a
+`Schedule.update` recomputes only the range downstream of its node.
 
 Examples:
     >>> from datetime import date
@@ -36,10 +38,12 @@ from __future__ import annotations
 
 import weakref
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from operator import itemgetter
 from typing import Literal
 
 import networkx as nx
@@ -52,7 +56,10 @@ from routing.policy import Policy
 # max() propagates it, and anything >= _HALF reads back as None.
 _BIG = 1 << 40
 _HALF = 1 << 39
-_NONE = -1  # no actual date recorded
+# An update chain merges its changed expected dates into a new base past n / _FLATTEN of them.
+_FLATTEN = 16
+# Events whose downstream ranges cover at most 1/_SPARSE of the agencies are applied like updates.
+_SPARSE = 4
 
 Duty = Literal["receive", "forward"]
 Event = tuple[date | None, date | None]
@@ -89,6 +96,17 @@ class CompiledPlan:
     sinks. `child_ptr`/`child_idx`: `down` + copies as CSR arrays. `reach_end[i]`: one past the
     last position reachable from i by forward edges, so `range(i, reach_end[i])` covers every
     agency downstream of i.
+
+    Classes (`back_class`, `fwd_class`) merge positions whose dates are equal whenever no event
+    is recorded: same level and return duty, and receivers (backward) or senders (forward) drawn
+    from the same classes, and no stated deadline (backward). A national circular's ~8,300
+    agencies fall into about ten classes (its ~7,300 local bodies into one or two), so a pass
+    computes one value per class, in class order, and expands the values to positions in C
+    (`back_expand`, `fwd_expand`: an `itemgetter` over the class of each position).
+    `back_class[i]` / `fwd_class[i]`: the class of position i (sinks: one extra forward class that
+    stays `_BIG`). Per class: `*_rep` a representative position, `back_down` / `fwd_preds` the
+    receiver or sender classes. `sink_senders[s - n_agencies]`: (forward class, number of senders)
+    of sink s.
     """
 
     plan: str
@@ -105,8 +123,16 @@ class CompiledPlan:
     sinks_of: tuple[tuple[int, ...], ...]
     returns: tuple[bool, ...]
     reach_end: tuple[int, ...]
-    back_runs: tuple[tuple[int, int], ...]
     forward_runs: tuple[tuple[int, int], ...]
+    back_class: tuple[int, ...]
+    back_rep: tuple[int, ...]
+    back_down: tuple[tuple[int, ...], ...]
+    fwd_class: tuple[int, ...]
+    fwd_rep: tuple[int, ...]
+    fwd_preds: tuple[tuple[int, ...], ...]
+    sink_senders: tuple[tuple[tuple[int, int], ...], ...]
+    back_expand: Callable[[list[int]], list[int]] = field(repr=False)
+    fwd_expand: Callable[[list[int]], list[int]] = field(repr=False)
     child_ptr: tuple[int, ...]
     child_idx: tuple[int, ...]
     deadline_receive: tuple[tuple[int, date], ...]
@@ -182,6 +208,45 @@ def _runs(n: int, key: Callable[[int], object]) -> tuple[tuple[int, int], ...]:
         runs.append((i, j))
         i = j
     return tuple(runs)
+
+
+def _classes(
+    positions: Iterable[int],
+    key: Callable[[int, list[int]], Hashable],
+    links: Callable[[int], tuple[int, ...]],
+    n: int,
+    rest: int = 0,
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[tuple[int, ...], ...]]:
+    """Partition `positions` (visited so that `links` come first) into classes of equal `key`.
+
+    Returns (class of each position, a representative per class, linked classes per class).
+    Classes are numbered in first-visit order, so each class's linked classes come before it.
+    `rest` trailing positions not visited share one extra class (no links).
+    """
+    cls = [-1] * n
+    numbers: dict[Hashable, int] = {}
+    reps: list[int] = []
+    linked: list[tuple[int, ...]] = []
+    for i in positions:
+        k = key(i, cls)
+        c = numbers.get(k)
+        if c is None:
+            c = numbers[k] = len(reps)
+            reps.append(i)
+            linked.append(tuple(sorted({cls[j] for j in links(i)})))
+        cls[i] = c
+    if rest:
+        extra = len(reps)
+        cls[n - rest :] = [extra] * rest
+    return tuple(cls), tuple(reps), tuple(linked)
+
+
+def _expander(cls: tuple[int, ...]) -> Callable[[list[int]], list[int]]:
+    """`values -> [values[c] for c in cls]`, with the loop in C (`itemgetter` beats `map` 2:1)."""
+    if len(cls) < 2:  # itemgetter of one item returns the item, of none is an error
+        return lambda values: [values[c] for c in cls]
+    get = itemgetter(*cls)
+    return lambda values: list(get(values))
 
 
 def _compile(graph: nx.DiGraph) -> CompiledPlan:
@@ -280,6 +345,26 @@ def _compile(graph: nx.DiGraph) -> CompiledPlan:
         (index[n], attrs_of[n]["deadline_forward"]) for n in nodes if attrs_of[n].get("deadline_forward")
     )
     stated = {i for i, _ in (*dr, *df)}
+    back_class, back_rep, back_down = _classes(
+        range(len(nodes) - 1, -1, -1),
+        lambda i, cls: (
+            ("sink",) if i >= na and i not in stated
+            else (i,) if i in stated
+            else (frozenset(map(cls.__getitem__, down[i])), levels[i], returns[i])
+        ),
+        lambda i: down[i] if i < na else (),
+        len(nodes),
+    )  # fmt: skip
+    fwd_class, fwd_rep, fwd_linked = _classes(
+        range(na),
+        lambda i, cls: (frozenset(map(cls.__getitem__, preds[i])), levels[i], returns[i]),
+        lambda i: preds[i],
+        len(nodes),
+        rest=len(nodes) - na,
+    )
+    sink_senders = tuple(
+        tuple(Counter(fwd_class[p] for p in preds[s]).items()) for s in range(na, len(nodes))
+    )
     urgency = graph.graph.get("urgency")
     return CompiledPlan(
         plan=str(graph.graph.get("plan", "")),
@@ -296,8 +381,16 @@ def _compile(graph: nx.DiGraph) -> CompiledPlan:
         sinks_of=tuple(sinks_of),
         returns=tuple(returns),
         reach_end=tuple(reach),
-        back_runs=_runs(na, lambda i: (down[i], levels[i], returns[i]) if i not in stated else (i,)),
         forward_runs=_runs(na, lambda i: (preds[i], levels[i], returns[i])),
+        back_class=back_class,
+        back_rep=back_rep,
+        back_down=back_down,
+        fwd_class=fwd_class,
+        fwd_rep=fwd_rep,
+        fwd_preds=fwd_linked,
+        sink_senders=sink_senders,
+        back_expand=_expander(back_class),
+        fwd_expand=_expander(fwd_class),
         child_ptr=tuple(child_ptr),
         child_idx=tuple(child_idx),
         deadline_receive=dr,
@@ -354,21 +447,33 @@ class Schedule:
     schedule after one event, recomputing only what lies downstream of it.
     """
 
-    __slots__ = ("_af", "_agg", "_allow", "_ar", "_cnt", "_critical", "_ef", "_er", "_events", "_lf", "_lr",
-                 "_start", "_t", "calendar", "plan", "policy")  # fmt: skip
+    # Per position: `_lr`, `_lf` latest (shared by every schedule of the plan); `_ef` expected
+    # forward (a sink: its expected receipt), overridden by `_efd` for the positions updates
+    # changed, so an update copies nothing of size n (`_ef_all` merges, once, for bulk readers).
+    # Expected receipt of an agency is derived from its senders on demand. `_ar`, `_af`: recorded
+    # dates by position (sparse). `_agg`, `_cnt` by sink (position - n_agencies): the latest
+    # expected forward among its senders and how many share it.
+    __slots__ = ("_af", "_agg", "_allow", "_ar", "_cnt", "_critical", "_ef", "_efd", "_efm", "_events", "_lf",
+                 "_lr", "_start", "_t", "calendar", "plan", "policy")  # fmt: skip
 
     def __init__(
         self,
         plan: CompiledPlan,
         calendar: WorkingCalendar,
         policy: Policy,
-        arrays: tuple[list[int], ...],
+        arrays: tuple[list[int], list[int], list[int], dict[int, int], dict[int, int], list[int], list[int]],
         events: dict[str, Event],
+        constants: tuple[tuple[int, ...], int, int] | None = None,
+        ef_delta: dict[int, int] | None = None,
     ) -> None:
         self.plan, self.calendar, self.policy = plan, calendar, policy
-        self._lr, self._lf, self._er, self._ef, self._ar, self._af, self._agg, self._cnt = arrays
-        self._allow, self._t = plan.allowances(policy)
-        self._start = calendar.index(plan.start) if plan.start is not None else _BIG
+        self._lr, self._lf, self._ef, self._ar, self._af, self._agg, self._cnt = arrays
+        self._efd = ef_delta or {}
+        self._efm: list[int] | None = None
+        if constants is None:
+            allow, t = plan.allowances(policy)
+            constants = (allow, t, calendar.index(plan.start) if plan.start is not None else _BIG)
+        self._allow, self._t, self._start = constants
         self._events = events
         self._critical: tuple[str, ...] | None = None
 
@@ -393,11 +498,39 @@ class Schedule:
     def _date(self, i: int) -> date | None:
         return None if i >= _HALF or i < 0 else self.calendar.day(i)
 
+    def _ef_at(self, i: int) -> int:
+        f = self._efd.get(i)
+        return self._ef[i] if f is None else f
+
+    def _ef_all(self) -> list[int]:
+        """Expected forward of every position (merged once per schedule; do not modify)."""
+        if not self._efd:
+            return self._ef
+        if self._efm is None:
+            merged = self._ef.copy()
+            for i, f in self._efd.items():
+                merged[i] = f
+            self._efm = merged
+        return self._efm
+
+    def _er(self, i: int) -> int:
+        """Expected receipt of position i: as recorded, else the first sender's copy arriving."""
+        if i >= self.plan.n_agencies:
+            return self._ef_at(i)
+        x = self._ar.get(i)
+        if x is not None:
+            return x
+        ps = self.plan.preds[i]
+        if not ps:
+            return self._start
+        r = min(map(self._ef_at, ps))
+        return r + self._t if r < _HALF else _BIG
+
     def _slack(self, i: int) -> int | None:
         if i >= self.plan.n_agencies:
-            latest, expected = self._lr[i], self._er[i]
+            latest, expected = self._lr[i], self._ef_at(i)
         else:
-            latest, expected = self._lf[i], self._ef[i]
+            latest, expected = self._lf[i], self._ef_at(i)
         if latest >= _HALF or expected >= _HALF:
             return None
         return latest - expected
@@ -426,8 +559,8 @@ class Schedule:
             sender=cp.nodes[sender] if sender >= 0 else None,
             latest_receive=self._date(self._lr[i]),
             latest_forward=self._date(self._lf[i]),
-            expected_receive=self._date(self._er[i]),
-            expected_forward=self._date(self._ef[i]),
+            expected_receive=self._date(self._er(i)),
+            expected_forward=self._date(self._ef_at(i)),
             actual_received=received,
             actual_forwarded=forwarded,
             slack=self._slack(i),
@@ -454,28 +587,78 @@ class Schedule:
         old = self._events.get(node, (None, None))
         new_event = (received or old[0], forwarded or old[1])
         cal = self.calendar
-        ar, af = self._ar.copy(), self._af.copy()
+        ar, af = self._ar, self._af
         if received is not None:
-            ar[i] = cal.index(received)
+            ar = {**ar, i: cal.index(received)}
         if forwarded is not None:
-            af[i] = cal.index(forwarded)
-        er, ef, agg, cnt = self._er.copy(), self._ef.copy(), self._agg.copy(), self._cnt.copy()
+            af = {**af, i: cal.index(forwarded)}
         cp = self.plan
+        ef, delta = self._ef, self._efd
+        if len(delta) * _FLATTEN > len(ef):
+            ef, delta = self._ef_all(), {}  # a long chain of updates: start a fresh base
+        else:
+            delta = delta.copy()
+        agg, cnt = self._agg.copy(), self._cnt.copy()
         if i >= cp.n_agencies:
-            _settle_sinks((i,), ar, er, ef, agg, self._t)
+            _settle_sinks((i,), cp.n_agencies, ar, delta, agg, self._t)
         else:
             touched = _forward_range(
-                cp, ar, af, er, ef, agg, cnt, self._allow, self._t, i, cp.reach_end[i], self._ef, self._start
+                cp, ar, af, ef, delta, agg, cnt, self._allow, self._t, i, cp.reach_end[i], self._start
             )
-            _settle_sinks(touched, ar, er, ef, agg, self._t)
+            _settle_sinks(touched, cp.n_agencies, ar, delta, agg, self._t)
         events = dict(self._events)
         events[node] = new_event
-        return Schedule(cp, cal, self.policy, (self._lr, self._lf, er, ef, ar, af, agg, cnt), events)
+        arrays = (self._lr, self._lf, ef, ar, af, agg, cnt)
+        return Schedule(cp, cal, self.policy, arrays, events, (self._allow, self._t, self._start), delta)
 
 
 def _backward(
     cp: CompiledPlan, cal: WorkingCalendar, allow: tuple[int, ...], t: int
 ) -> tuple[list[int], list[int]]:
+    """Latest receive/forward of every node: one step per backward class, then expanded."""
+    na = cp.n_agencies
+    half, big = _HALF, _BIG
+    stated_r: dict[int, int] = {}
+    stated_f: dict[int, int] = {}
+    for i, d in cp.deadline_receive:
+        k = cal.index_on_or_before(d)
+        if k < stated_r.get(i, big):
+            stated_r[i] = k
+    for i, d in cp.deadline_forward:
+        k = cal.index_on_or_before(d)
+        if i < na and k < stated_f.get(i, big):
+            stated_f[i] = k
+    reps, downs = cp.back_rep, cp.back_down
+    lr = [big] * len(reps)
+    lf = lr.copy()
+    for c, rep in enumerate(reps):
+        sr = stated_r.get(rep, big) if stated_r else big
+        if rep >= na:
+            lr[c] = lf[c] = sr  # a sink: latest forward = latest receive
+            continue
+        ds = downs[c]
+        if len(ds) == 1:
+            v = lr[ds[0]] - t
+        elif ds:
+            v = min(map(lr.__getitem__, ds)) - t
+        else:
+            v = big
+        f = stated_f.get(rep, big) if stated_f else big
+        if v < f:
+            f = v
+        if f >= half:
+            lr[c] = sr  # lf stays _BIG
+            continue
+        lf[c] = f
+        r = f - allow[rep]
+        lr[c] = r if r < sr else sr
+    return cp.back_expand(lr), cp.back_expand(lf)
+
+
+def _backward_nodes(
+    cp: CompiledPlan, cal: WorkingCalendar, allow: tuple[int, ...], t: int
+) -> tuple[list[int], list[int]]:
+    """`_backward` one node at a time, without classes: the plain statement of the pass."""
     n, na = len(cp.nodes), cp.n_agencies
     lr = [_BIG] * n
     stated_f = [_BIG] * na
@@ -484,57 +667,63 @@ def _backward(
     for i, d in cp.deadline_forward:
         if i < na:
             stated_f[i] = min(stated_f[i], cal.index_on_or_before(d))
-    lf = lr.copy()  # sinks: latest forward = latest receive
-    down = cp.down
-    half, big = _HALF, _BIG
-    for i, j in reversed(cp.back_runs):
-        f = stated_f[i]
-        ds = down[i]
-        if len(ds) == 1:
-            v = lr[ds[0]] - t
-        elif ds:
-            v = min(map(lr.__getitem__, ds)) - t
-        else:
-            v = big
-        if v < f:
-            f = v
-        if f >= half:
-            if j - i > 1:
-                lf[i:j] = [big] * (j - i)
-            else:
-                lf[i] = big  # lr[i] keeps its stated value (or _BIG)
+    lf = lr.copy()
+    for i in range(na - 1, -1, -1):
+        f = min([stated_f[i], *(lr[c] - t for c in cp.down[i])])
+        if f >= _HALF:
+            lf[i] = _BIG
             continue
-        r = f - allow[i]
-        if j - i > 1:
-            # Runs never hold a node with a stated deadline: nothing to compare with.
-            lf[i:j] = [f] * (j - i)
-            lr[i:j] = [r] * (j - i)
-        else:
-            lf[i] = f
-            if r < lr[i]:
-                lr[i] = r
+        lf[i] = f
+        lr[i] = min(lr[i], f - allow[i])
     return lr, lf
+
+
+def _forward_classes(
+    cp: CompiledPlan, allow: tuple[int, ...], t: int, start: int
+) -> tuple[list[int], list[int], list[int]]:
+    """Expected forward of every agency and each sink's (latest sender, how many) when no agency
+    has an event: one step per forward class, then expanded. Sinks are left `_BIG`."""
+    half, big = _HALF, _BIG
+    reps, gpreds = cp.fwd_rep, cp.fwd_preds
+    ef = [big] * (len(reps) + 1)  # + the sinks' class
+    for c, rep in enumerate(reps):
+        ps = gpreds[c]
+        if len(ps) == 1:
+            r = ef[ps[0]]
+            r = r + t if r < half else big
+        elif ps:
+            r = min(map(ef.__getitem__, ps))
+            r = r + t if r < half else big
+        else:
+            r = start
+        ef[c] = r + allow[rep] if r < half else big
+    ns = len(cp.sink_senders)
+    agg, cnt = [-1] * ns, [0] * ns
+    for s, senders in enumerate(cp.sink_senders):
+        if senders:
+            m = max(ef[c] for c, _ in senders)
+            agg[s] = m
+            cnt[s] = sum(k for c, k in senders if ef[c] == m)
+    return cp.fwd_expand(ef), agg, cnt
 
 
 def _forward_full(
     cp: CompiledPlan,
-    ar: list[int],
-    af: list[int],
+    ar: dict[int, int],
+    af: dict[int, int],
     allow: tuple[int, ...],
     t: int,
     start: int,
-    events_at: bool,
-) -> tuple[list[int], list[int]]:
-    """Expected receive/forward of every agency; the hot loop of `propagate` (keep it lean)."""
+    events: list[int],
+) -> list[int]:
+    """Expected forward of every agency, with events (`events`: their sorted positions).
+
+    Siblings run by run (`forward_runs`): a run without events is one computation.
+    """
     n = len(cp.nodes)
-    er, ef = [_BIG] * n, [_BIG] * n
+    ef = [_BIG] * n
     half, big = _HALF, _BIG
     preds = cp.preds
-    events = (
-        sorted(i for i, (x, y) in enumerate(zip(ar, af, strict=True)) if x >= 0 or y >= 0)
-        if events_at
-        else ()
-    )
     ne = len(events)
     for lo, hi in cp.forward_runs:
         if hi - lo > 1 and not (ne and (k := bisect_left(events, lo)) < ne and events[k] < hi):
@@ -548,11 +737,10 @@ def _forward_full(
                 r = r + t if r < half else big
             else:
                 r = start
-            er[lo:hi] = [r] * (hi - lo)
             ef[lo:hi] = [r + allow[lo] if r < half else big] * (hi - lo)
             continue
         for i in range(lo, hi):
-            x = ar[i]
+            x = ar.get(i, -1)
             if x >= 0:
                 r = x
             else:
@@ -565,68 +753,125 @@ def _forward_full(
                     r = r + t if r < half else big
                 else:
                     r = start
-            er[i] = r
-            x = af[i]
+            x = af.get(i, -1)
             ef[i] = x if x >= 0 else (r + allow[i] if r < half else big)
-    return er, ef
+    return ef
 
 
 def _forward_range(
     cp: CompiledPlan,
-    ar: list[int],
-    af: list[int],
-    er: list[int],
+    ar: dict[int, int],
+    af: dict[int, int],
     ef: list[int],
+    delta: dict[int, int],
     agg: list[int],
     cnt: list[int],
     allow: tuple[int, ...],
     t: int,
     lo: int,
     hi: int,
-    old_ef: list[int],
     start: int,
 ) -> set[int]:
-    """Recompute agencies in positions [lo, hi) in place, keeping each sink's running maximum
-    (`agg`) and how many senders reach it (`cnt`); returns the sinks whose inputs moved."""
-    preds, sinks_of = cp.preds, cp.sinks_of
+    """Recompute agencies in positions [lo, hi), keeping each sink's running maximum (`agg`) and
+    how many senders reach it (`cnt`); returns the sinks whose inputs moved.
+
+    Expected forward dates are read as `delta` over `ef` and new ones written to `delta` (`ef`
+    is not modified), so an update costs what it changes, not a copy of every node.
+    """
+    preds, sinks_of, na = cp.preds, cp.sinks_of, cp.n_agencies
     half, big = _HALF, _BIG
+    get = delta.get
     touched: set[int] = set()
     for i in range(lo, hi):
-        x = ar[i]
+        x = ar.get(i, -1)
         if x >= 0:
             r = x
         else:
             ps = preds[i]
-            if ps:
-                r = min(map(ef.__getitem__, ps))
+            if len(ps) == 1:
+                p = ps[0]
+                r = get(p, ef[p])
+                r = r + t if r < half else big
+            elif ps:
+                r = min([get(p, ef[p]) for p in ps])
                 r = r + t if r < half else big
             else:
                 r = start
-        er[i] = r
-        x = af[i]
+        x = af.get(i, -1)
         f = x if x >= 0 else (r + allow[i] if r < half else big)
-        prev = old_ef[i]
+        prev = get(i, ef[i])
         if f != prev and sinks_of[i]:
             for s in sinks_of[i]:
-                m = agg[s]
+                k = s - na
+                m = agg[k]
                 if f > m:
-                    agg[s], cnt[s] = f, 1
+                    agg[k], cnt[k] = f, 1
                 elif f == m:
-                    cnt[s] += 1
+                    cnt[k] += 1
                 elif prev == m:
-                    cnt[s] -= 1
-                    if cnt[s] == 0:
-                        agg[s], cnt[s] = _max_count(ef, preds[s], i, f)
+                    cnt[k] -= 1
+                    if cnt[k] == 0:
+                        agg[k], cnt[k] = _max_count(ef, preds[s], i, f, delta)
                 touched.add(s)
-        ef[i] = f
+        if f != prev:
+            delta[i] = f
     return touched
 
 
-def _max_count(ef: list[int], ps: tuple[int, ...], changed: int = -1, value: int = 0) -> tuple[int, int]:
-    """Largest `ef` over senders `ps` (with `changed` read as `value`) and how many reach it."""
+def _forward(
+    cp: CompiledPlan,
+    ar: dict[int, int],
+    af: dict[int, int],
+    allow: tuple[int, ...],
+    t: int,
+    start: int,
+    at: list[int],
+    how: Literal["auto", "runs", "ranges"] = "auto",
+) -> tuple[list[int], list[int], list[int]]:
+    """Expected forward of every agency and each sink's (latest sender, count), sinks
+    not yet settled. `at`: sorted positions of agencies with events.
+
+    Two ways, same result. "ranges": per class (`_forward_classes`), then the ranges downstream
+    of the events recomputed in place as `Schedule.update` does (nothing more without events).
+    "runs": run by run over the whole plan (`_forward_full`), cheaper once the events' ranges
+    cover much of the plan. "auto" picks; tests force each.
+    """
+    ranges: list[tuple[int, int]] = []
+    if how != "runs":
+        reach = cp.reach_end
+        for i in at:
+            if ranges and i <= ranges[-1][1]:
+                if reach[i] > ranges[-1][1]:
+                    ranges[-1] = (ranges[-1][0], reach[i])
+            else:
+                ranges.append((i, reach[i]))
+        if how == "auto":
+            covered = sum(hi - lo for lo, hi in ranges)
+            how = "runs" if covered * _SPARSE > cp.n_agencies else "ranges"
+    if how == "runs":
+        ef = _forward_full(cp, ar, af, allow, t, start, at)
+        counted = [_max_count(ef, ps) for ps in cp.preds[cp.n_agencies :]]
+        return ef, [m for m, _ in counted], [k for _, k in counted]
+    ef, agg, cnt = _forward_classes(cp, allow, t, start)
+    if ranges:
+        delta: dict[int, int] = {}
+        for lo, hi in ranges:
+            _forward_range(cp, ar, af, ef, delta, agg, cnt, allow, t, lo, hi, start)
+        for i, f in delta.items():
+            ef[i] = f
+    return ef, agg, cnt
+
+
+def _max_count(
+    ef: list[int], ps: tuple[int, ...], changed: int = -1, value: int = 0, delta: dict[int, int] | None = None
+) -> tuple[int, int]:
+    """Largest `ef` (read through `delta`) over senders `ps`, with `changed` read as `value`,
+    and how many reach it."""
     if not ps:
         return -1, 0
     vals = list(map(ef.__getitem__, ps))
+    if delta:
+        vals = [delta.get(p, v) for p, v in zip(ps, vals, strict=True)]
     if changed >= 0:
         vals[ps.index(changed)] = value
     m = max(vals)
@@ -634,13 +879,12 @@ def _max_count(ef: list[int], ps: tuple[int, ...], changed: int = -1, value: int
 
 
 def _settle_sinks(
-    sinks: Iterable[int], ar: list[int], er: list[int], ef: list[int], agg: list[int], t: int
+    sinks: Iterable[int], na: int, ar: dict[int, int], ef: list[int] | dict[int, int], agg: list[int], t: int
 ) -> None:
     for s in sinks:
-        a = ar[s]
-        m = agg[s]
-        r = a if a >= 0 else (m + t if 0 <= m < _HALF else _BIG)
-        er[s] = ef[s] = r
+        a = ar.get(s, -1)
+        m = agg[s - na]
+        ef[s] = a if a >= 0 else (m + t if 0 <= m < _HALF else _BIG)
 
 
 def propagate(
@@ -679,7 +923,8 @@ def propagate(
         latest = _backward(cp, calendar, allow, t)
         cp._latest[(policy, calendar)] = latest
     lr, lf = latest
-    ar, af = [_NONE] * n, [_NONE] * n
+    ar: dict[int, int] = {}
+    af: dict[int, int] = {}
     recorded: dict[str, Event] = {}
     for node, event in (events or {}).items():
         i = cp.index.get(node)
@@ -692,13 +937,10 @@ def propagate(
             af[i] = calendar.index(forwarded)
         recorded[node] = (received, forwarded)
     start = calendar.index(cp.start) if cp.start is not None else _BIG
-    er, ef = _forward_full(cp, ar, af, allow, t, start, bool(recorded))
-    agg, cnt = [-1] * n, [0] * n
-    preds = cp.preds
-    for s in range(na, n):
-        agg[s], cnt[s] = _max_count(ef, preds[s])
-    _settle_sinks(range(na, n), ar, er, ef, agg, t)
-    return Schedule(cp, calendar, policy, (lr, lf, er, ef, ar, af, agg, cnt), recorded)
+    at = sorted(i for i in ar.keys() | af.keys() if i < na)
+    ef, agg, cnt = _forward(cp, ar, af, allow, t, start, at)
+    _settle_sinks(range(na, n), na, ar, ef, agg, t)
+    return Schedule(cp, calendar, policy, (lr, lf, ef, ar, af, agg, cnt), recorded, (allow, t, start))
 
 
 def _critical_path(s: Schedule) -> tuple[str, ...]:
@@ -713,14 +955,14 @@ def _critical_path(s: Schedule) -> tuple[str, ...]:
         return ()
     chain = [best]
     j = best
-    ef = s._ef
+    ef = s._ef_all()
     while True:
         ps = cp.preds[j]
         if not ps:
             break
         if j >= na:
             j = max(ps, key=ef.__getitem__)
-        elif s._ar[j] >= 0 and cp.sender[j] >= 0:
+        elif j in s._ar and cp.sender[j] >= 0:
             j = cp.sender[j]
         else:
             j = min(ps, key=ef.__getitem__)
@@ -749,7 +991,7 @@ def critical_path(schedule: Schedule) -> tuple[str, ...]:
 def _status(s: Schedule, i: int, asof: int, duty: Duty | None) -> tuple[Status, Duty, int, int]:
     """(status, duty, due index, done-or-as-of index) of position i."""
     sink = i >= s.plan.n_agencies
-    lr, lf, ar, af = s._lr[i], s._lf[i], s._ar[i], s._af[i]
+    lr, lf, ar, af = s._lr[i], s._lf[i], s._ar.get(i, -1), s._af.get(i, -1)
     if duty == "receive" or sink:
         due, done = lr, ar
         if done >= 0:

@@ -19,6 +19,10 @@ from routing.deadlines import (
     Schedule,
     Status,
     UnknownNodeError,
+    _backward,
+    _backward_nodes,
+    _forward,
+    compile_plan,
     critical_path,
     overdue,
     propagate,
@@ -180,6 +184,8 @@ def test_receipt_moves_only_downstream(case: tuple[nx.DiGraph, dict], data: st.D
     merged = dict(events)
     merged[node] = (when, old[1]) if field == "received" else (old[0], when)
     _check_against_reference(after, g, merged)
+    full = propagate(g, CAL, POLICY, merged)
+    assert (after._ef_all(), after._agg, after._cnt) == (full._ef_all(), full._agg, full._cnt)
     assert s[node] != after[node] or getattr(s[node], f"actual_{field}") == when
 
 
@@ -199,6 +205,134 @@ def test_update_chain_equals_full() -> None:
         old = events.get(node, (None, None))
         events[node] = (received or old[0], forwarded or old[1])
         _check_against_reference(s, g, events)
+
+
+# ---------------------------------------------------------------- classes and runs agree
+@st.composite
+def layered(draw: st.DrawFn) -> tuple[nx.DiGraph, dict[str, tuple[date | None, date | None]]]:
+    """National-circular shaped: layers of siblings with the same level and senders (so the
+    per-class passes really merge nodes), a few second senders, stated deadlines and events."""
+    g = nx.DiGraph(
+        urgency=draw(st.sampled_from([None, *Urgency])),
+        start=draw(st.none() | st.dates(min_value=date(2020, 1, 6), max_value=date(2020, 3, 31))),
+        plan="layered",
+    )
+    roots = ["r0", "r1"] if draw(st.booleans()) else ["r0"]
+    for r in roots:
+        g.add_node(r, level=LEVELS[0], agency_id=r, name_th=r)
+    layers = [roots]
+    for depth in range(1, draw(st.integers(1, 4)) + 1):
+        layer: list[str] = []
+        for parent in layers[-1]:
+            for j in range(draw(st.integers(0, 3))):
+                v = f"{parent}.{j}"
+                level = LEVELS[min(depth, len(LEVELS) - 1)]
+                if draw(st.integers(0, 5)) == 0:
+                    level = draw(st.sampled_from(LEVELS))
+                g.add_node(v, level=level, agency_id=v, name_th=v, parent=parent)
+                g.add_edge(parent, v, kind="forward")
+                other = draw(st.sampled_from(layers[-1]))
+                if other != parent and draw(st.integers(0, 5)) == 0:
+                    g.add_edge(other, v, kind="forward")
+                layer.append(v)
+        if not layer:
+            break
+        layers.append(layer)
+    for v in list(g):
+        if draw(st.integers(0, 9)) == 0:
+            g.nodes[v]["deadline_" + draw(st.sampled_from(["receive", "forward"]))] = draw(DAYS)
+    g.add_node("s#plans", level="central", agency_id="s", deadline_receive=draw(DAYS))
+    g.add_node("s#copies", level="province", agency_id="s")
+    for leaf in [v for v in list(g) if not v.startswith("s#") and g.out_degree(v) == 0]:
+        if draw(st.integers(0, 4)):
+            g.add_edge(leaf, "s#plans", kind="return")
+            if draw(st.booleans()):
+                g.add_edge(leaf, "s#copies", kind="copy")
+    events: dict[str, tuple[date | None, date | None]] = {}
+    rate = draw(st.sampled_from([0, 3, 12]))  # none, many, few
+    for v in g:
+        if rate and draw(st.integers(0, rate)) == 0:
+            events[v] = (draw(st.none() | DAYS), draw(st.none() | DAYS))
+    return g, events
+
+
+def _check_passes_agree(g: nx.DiGraph, events: dict[str, tuple[date | None, date | None]]) -> None:
+    s = propagate(g, CAL, POLICY, events)
+    cp = s.plan
+    allow, t = cp.allowances(POLICY)
+    assert _backward(cp, CAL, allow, t) == _backward_nodes(cp, CAL, allow, t)
+    na = cp.n_agencies
+    at = sorted(i for i in s._ar.keys() | s._af.keys() if i < na)
+    runs = _forward(cp, s._ar, s._af, allow, t, s._start, at, "runs")
+    ranges = _forward(cp, s._ar, s._af, allow, t, s._start, at, "ranges")
+    assert runs == ranges
+    ef, agg, cnt = runs
+    assert (ef[:na], agg, cnt) == (s._ef_all()[:na], s._agg, s._cnt)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(layered())
+def test_layered_matches_reference_and_passes_agree(case: tuple[nx.DiGraph, dict]) -> None:  # type: ignore[type-arg]
+    g, events = case
+    _check_against_reference(propagate(g, CAL, POLICY, events), g, events)
+    _check_passes_agree(g, events)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(hierarchies())
+def test_passes_agree_on_random_hierarchies(case: tuple[nx.DiGraph, dict]) -> None:  # type: ignore[type-arg]
+    _check_passes_agree(*case)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(layered(), st.data())
+def test_update_chains_equal_full_and_leave_parents(
+    case: tuple[nx.DiGraph, dict], data: st.DataObject
+) -> None:  # type: ignore[type-arg]
+    """Updates keep their changes as a delta over the parent's dates (merged past a size):
+    every schedule of a chain must equal a full propagation of its events, before and after
+    later updates."""
+    g, events = case
+    chain = [(propagate(g, CAL, POLICY, events), dict(events))]
+    for _ in range(data.draw(st.integers(1, 8))):
+        node = data.draw(st.sampled_from(sorted(g)))
+        when = data.draw(DAYS)
+        field = data.draw(st.sampled_from(["received", "forwarded"]))
+        s, evs = chain[-1]
+        old = evs.get(node, (None, None))
+        merged = dict(evs)
+        merged[node] = (when, old[1]) if field == "received" else (old[0], when)
+        chain.append((s.update(node, **{field: when}), merged))
+    for s, evs in chain:
+        full = propagate(g, CAL, POLICY, evs)
+        assert (s._ef_all(), s._agg, s._cnt) == (full._ef_all(), full._agg, full._cnt)
+        assert list(s.records()) == list(full.records())
+    _check_against_reference(chain[-1][0], g, chain[-1][1])
+
+
+def test_classes_merge_siblings_of_a_plan() -> None:
+    g = instantiate_plan(load_plan(builtin_plans()["bcp-2020"]), load_directory(), provinces=["54", "21"])
+    cp = compile_plan(g)
+    bodies = [cp.index[n] for n in g if n.startswith("local:sd:")]  # under a district
+    districts = [cp.index[n] for n in g if n.startswith("district:")]
+    assert len(bodies) > 50 and len(districts) > 5
+    for cls in (cp.back_class, cp.fwd_class):
+        assert len({cls[i] for i in bodies}) == 1  # every such local body: one class
+        assert len({cls[i] for i in districts}) == 1
+    # A provincial local body (local:pao:) hears from the province, yet its latest dates are the same.
+    assert len({cp.back_class[cp.index[n]] for n in g if n.startswith("local:")}) == 1
+    assert len(cp.back_rep) < 20 and len(cp.fwd_rep) < 20
+    # Classes come after the classes they read from.
+    assert all(all(d < c for d in ds) for c, ds in enumerate(cp.back_down))
+    assert all(all(p < c for p in ps) for c, ps in enumerate(cp.fwd_preds))
+    # Story events, some only at leaves: both ways of the forward pass, and the reference.
+    events = {
+        "province:21": (date(2020, 6, 2), None),
+        "local:sd:540101": (date(2020, 6, 29), date(2020, 7, 3)),
+        "opdc#plans": (date(2020, 7, 10), None),
+    }
+    _check_passes_agree(g, events)
+    _check_against_reference(propagate(g, CAL, POLICY, events), g, events)
 
 
 # ---------------------------------------------------------------- the seed story
