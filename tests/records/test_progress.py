@@ -57,7 +57,7 @@ def test_seed_story_phrae_forwarded_late_and_local_bodies_have_no_margin(story: 
 
 
 def test_overdue_cli_prints_the_documented_json_shape(story: tuple[Engine, str]) -> None:
-    engine, circular_id = story
+    engine, _circular_id = story
     url = engine.url.render_as_string(hide_password=False)
     result = CliRunner().invoke(app, ["overdue", "--as-of", "2020-07-01", "--json", "--database", url])
     assert result.exit_code == 0, result.output
