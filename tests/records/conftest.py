@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,11 +20,11 @@ from models.db import get_engine, init_db
 PG_ENV = "SARABAN_TEST_POSTGRES_URL"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    """A URL of an empty database: a fresh SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'record.db'}"
+def fresh_database(kind: str, tmp: Path) -> Iterator[str]:
+    """Yield the URL of an empty database: a SQLite file under `tmp`, or a fresh PostgreSQL schema
+    (dropped afterwards) on the server SARABAN_TEST_POSTGRES_URL names; skips when there is none."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp / 'record.db'}"
         return
     base = os.environ.get(PG_ENV)
     if not base:
@@ -40,6 +41,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
         with admin.begin() as conn:
             conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database: a fresh SQLite file, or a fresh PostgreSQL schema."""
+    yield from fresh_database(request.param, tmp_path)
 
 
 @pytest.fixture

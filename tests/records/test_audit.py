@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -20,7 +18,7 @@ from models.db import get_engine, init_db, session_scope
 from models.thai import BANGKOK
 from records import audit, progress, registry
 from records.ingest import ingest_file
-from tests.records.conftest import PG_ENV
+from tests.records.conftest import fresh_database
 
 pytest.importorskip("models.parser")
 
@@ -54,31 +52,10 @@ def build_record(engine: Engine, *, flows: bool = True) -> None:
         progress.sweep_overdue(s, datetime(2020, 7, 3, 9, 0, tzinfo=BANGKOK))
 
 
-def _module_db(kind: str, tmp: Path) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{tmp / 'audit.db'}"
-        return
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.skip(f"{PG_ENV} not set")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = sa.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(False)
-    try:
-        yield url
-    finally:
-        get_engine(url).dispose()
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
-
-
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def honest(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """One honest record per backend, shared by the module (tests roll their tampering back)."""
-    for url in _module_db(request.param, tmp_path_factory.mktemp("audit")):
+    for url in fresh_database(request.param, tmp_path_factory.mktemp("audit")):
         engine = get_engine(url)
         init_db(engine)
         build_record(engine)
