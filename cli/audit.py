@@ -8,11 +8,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from models.db import get_engine, init_db, session_scope
+from cli.common import DATABASE, open_record
+from models.db import get_engine, session_scope
 from records import audit
 from records.registry import RegistryError
-
-DATABASE = typer.Option(None, "--database", envvar="SARABAN_DATABASE_URL", help="Database URL.")
 
 audit_app = typer.Typer(
     help="Check the record against its hash-chained event log, show history, rebuild from the log.",
@@ -26,8 +25,7 @@ def verify(database: str | None = DATABASE) -> None:
 
     Exit status 0 when the record verifies, 1 when it does not.
     """
-    engine = get_engine(database)
-    init_db(engine)
+    engine = open_record(database)
     with session_scope(engine, readonly=True) as session:
         report = audit.verify(session)
     typer.echo(str(report), err=not report.ok)
@@ -48,8 +46,7 @@ def log(
     database: str | None = DATABASE,
 ) -> None:
     """Show the history: who did what, when, on whose behalf, oldest first."""
-    engine = get_engine(database)
-    init_db(engine)
+    engine = open_record(database)
     try:
         with session_scope(engine, readonly=True) as session:
             events = audit.log(session, letter=letter, agency=agency, limit=limit)
@@ -75,8 +72,7 @@ def replay(
     database: str | None = DATABASE,
 ) -> None:
     """Rebuild the state tables from the event log in an empty database (and copy the log there)."""
-    source = get_engine(database)
-    init_db(source)
+    source = open_record(database)
     target = get_engine(into)
     if source.url == target.url:
         typer.echo("error: --into names the source database itself", err=True)

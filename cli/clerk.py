@@ -6,21 +6,16 @@ from datetime import datetime
 
 import typer
 
-from models.db import get_engine, init_db, session_scope
+from cli.common import DATABASE, fail, open_record
+from models.db import session_scope
 from models.thai import BANGKOK
 from records import registry
 
-DATABASE = typer.Option(None, "--database", envvar="SARABAN_DATABASE_URL", help="Database URL.")
 ACTOR = typer.Option(None, "--actor", envvar="SARABAN_ACTOR", help="Who registers (default: the OS user).")
 ON_BEHALF_OF = typer.Option(None, "--on-behalf-of", help="The official the clerk acts for.")
 AT = typer.Option(
     None, "--at", help="When (ISO date or datetime; Asia/Bangkok unless a zone is given). Default: now."
 )
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=2)
 
 
 def _moment(text: str | None) -> datetime | None:
@@ -29,7 +24,7 @@ def _moment(text: str | None) -> datetime | None:
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError as exc:
-        raise _fail(f"--at {text!r}: not an ISO date or datetime ({exc})") from None
+        raise fail(f"--at {text!r}: not an ISO date or datetime ({exc})") from None
     return value if value.tzinfo is not None else value.replace(tzinfo=BANGKOK)
 
 
@@ -49,8 +44,7 @@ def receive(
     Numbers run per registry and calendar year from 1, without gaps or duplicates.
     """
     moment = _moment(at)
-    engine = get_engine(database)
-    init_db(engine)
+    engine = open_record(database)
     try:
         with session_scope(engine) as session:
             r = registry.receive(
@@ -58,7 +52,7 @@ def receive(
             )
             name = registry.agency_name(session, r.registry)
     except registry.RegistryError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     assert r.received_at is not None
     typer.echo(
         f"received {letter} at {name} ({r.registry}): receipt no. {r.number}/{r.year}, {r.received_at:%Y-%m-%d %H:%M}"
@@ -76,8 +70,7 @@ def dispatch(
 ) -> None:
     """Record that an agency sent a letter on (ทะเบียนหนังสือส่ง): one handoff per recipient."""
     moment = _moment(at)
-    engine = get_engine(database)
-    init_db(engine)
+    engine = open_record(database)
     try:
         with session_scope(engine) as session:
             outcome = registry.dispatch(
@@ -90,7 +83,7 @@ def dispatch(
                 + ("" if outcome.changed else ": already recorded, nothing changed")
             )
     except registry.RegistryError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(summary)
     for warning in outcome.warnings:
         typer.echo(f"warning: {warning}", err=True)

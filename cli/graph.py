@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from models.db import get_engine, init_db, session_scope
+from cli.common import day_option, fail, open_record
+from models.db import session_scope
 from records import progress, views
 from visualize.diagrams import collapse, drill_down, evidence_diagram, forwarding_diagram
 from visualize.render import RenderError, render
@@ -27,15 +28,12 @@ def graph(
     ),
 ) -> None:
     """Draw the forwarding graph of the circular that holds LETTER (agencies by level, letters on edges)."""
-    from cli.progress import _day, _fail
-
-    engine = get_engine(database)
-    init_db(engine)
+    engine = open_record(database)
     try:
         with session_scope(engine) as session:
-            diagram = views.routing_diagram(session, letter, as_of=_day(as_of, "--as-of"))
+            diagram = views.routing_diagram(session, letter, as_of=day_option(as_of, "--as-of"))
     except progress.ProgressError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if province:
         diagram = drill_down(
             diagram, province=province if ":" in province else f"province:{province}", ancestors=True
@@ -48,7 +46,7 @@ def graph(
         )
         path = render(built, output)
     except (RenderError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"wrote {path} ({len(diagram.nodes)} agencies, {len(diagram.edges)} handoffs)")
 
 

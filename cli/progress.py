@@ -3,41 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from models.db import get_engine, init_db, session_scope
-from models.thai import BANGKOK, ThaiDateError, now_bangkok, parse_thai_date
+from cli.common import DATABASE, day_option, fail, open_record
+from models.db import session_scope
+from models.thai import BANGKOK, now_bangkok
 from records import progress
-
-DATABASE = typer.Option(None, "--database", envvar="SARABAN_DATABASE_URL", help="Database URL.")
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=2)
-
-
-def _day(text: str | None, what: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        try:
-            return parse_thai_date(text)
-        except ThaiDateError as exc:
-            raise _fail(f"{what}: {exc}") from None
-
-
-def _engine(database: str | None) -> Any:
-    engine = get_engine(database)
-    init_db(engine)
-    return engine
 
 
 def run(
@@ -54,7 +29,7 @@ def run(
     """Run the `route_circular` Prefect flow for one circular (ephemeral Prefect unless PREFECT_API_URL is set)."""
     from flows.route_circular import route_circular
 
-    engine = _engine(database)
+    engine = open_record(database)
     try:
         with session_scope(engine) as session:
             found = progress.find_circular(session, circular)
@@ -62,14 +37,14 @@ def run(
                 progress.set_plan(session, found, plan)
             circular_id = found.id
     except progress.ProgressError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     provinces = list(province) or (progress.all_provinces() if national else None)
     try:
         summary = route_circular(
-            circular_id, as_of=_day(as_of, "--as-of"), provinces=provinces, database_url=str(engine.url)
+            circular_id, as_of=day_option(as_of, "--as-of"), provinces=provinces, database_url=str(engine.url)
         )
     except progress.ProgressError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(
         json.dumps(summary, ensure_ascii=False, indent=2) if as_json else progress.format_summary(summary)
     )
@@ -83,13 +58,13 @@ def sweep(
     """Run the `flag_overdue` Prefect flow once: flag overdue handoffs, write artifacts, emit events."""
     from flows.flag_overdue import flag_overdue
 
-    engine = _engine(database)
+    engine = open_record(database)
     moment = now_bangkok()
     if at is not None:
         try:
             moment = datetime.fromisoformat(at)
         except ValueError:
-            raise _fail(f"--at: not an ISO date or datetime: {at!r}") from None
+            raise fail(f"--at: not an ISO date or datetime: {at!r}") from None
         moment = moment if moment.tzinfo else moment.replace(tzinfo=BANGKOK)
     result = flag_overdue(at=moment, database_url=str(engine.url), force=force)
     typer.echo(json.dumps(result, ensure_ascii=False))
@@ -107,12 +82,12 @@ def status(
     database: str | None = DATABASE,
 ) -> None:
     """Routing status per circular and level: sent, received, forwarded, overdue, late, pending."""
-    engine = _engine(database)
+    engine = open_record(database)
     try:
         with session_scope(engine) as session:
             rows = progress.status_report(session, circular)
     except progress.ProgressError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -139,14 +114,14 @@ def overdue(
     database: str | None = DATABASE,
 ) -> None:
     """Agencies that are overdue (not done by their latest date) or were late, with whom to escalate to."""
-    day = _day(as_of, "--as-of")
+    day = day_option(as_of, "--as-of")
     assert day is not None
-    engine = _engine(database)
+    engine = open_record(database)
     try:
         with session_scope(engine) as session:
             items = progress.overdue_report(session, day, circular)
     except progress.ProgressError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if as_json:
         typer.echo(json.dumps(items, ensure_ascii=False, indent=2))
         return
@@ -171,14 +146,14 @@ def whatif(
     database: str | None = DATABASE,
 ) -> None:
     """If AGENCY forwards on a day, who downstream still makes the deadline?"""
-    day = _day(forwards_on, "--forwards-on")
+    day = day_option(forwards_on, "--forwards-on")
     assert day is not None
-    engine = _engine(database)
+    engine = open_record(database)
     try:
         with session_scope(engine) as session:
             report = progress.whatif_report(session, circular, agency, day)
     except progress.ProgressError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return

@@ -10,23 +10,22 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from models.db import get_engine, init_db, session_scope
+from cli.common import DATABASE, open_record
+from models.db import session_scope
 from records.chain import LetterNotFound, chain_json, letter_detail
 from records.ingest import ingest_files
 
 
 def ingest(
     files: list[Path] = typer.Argument(..., help="OCR'd letter files (UTF-8 text)."),
-    database: str | None = typer.Option(
-        None, "--database", envvar="SARABAN_DATABASE_URL", help="Database URL."
-    ),
+    database: str | None = DATABASE,
 ) -> None:
     """Put the letters of each file on record (one transaction per file) and say what changed.
 
     Re-ingesting a file changes nothing. A file that cannot be read is reported on stderr as
     FILE:LINE: message and left out; the other files still go in, and the exit status is 2.
     """
-    outcomes = ingest_files(files, get_engine(database))
+    outcomes = ingest_files(files, open_record(database))
     failed = False
     for outcome in outcomes:
         if outcome.error is not None:
@@ -73,13 +72,10 @@ def _chain_tables(data: dict[str, Any]) -> list[Table]:
 
 def chain(
     as_json: bool = typer.Option(False, "--json", help="Print the chain as JSON."),
-    database: str | None = typer.Option(
-        None, "--database", envvar="SARABAN_DATABASE_URL", help="Database URL."
-    ),
+    database: str | None = DATABASE,
 ) -> None:
     """Show the recorded chain: letters (with other printings), who carried whom, receipts."""
-    engine = get_engine(database)
-    init_db(engine)
+    engine = open_record(database)
     with session_scope(engine, readonly=True) as session:
         data = chain_json(session)
     if as_json:
@@ -93,13 +89,10 @@ def chain(
 def letter(
     number: str = typer.Argument(..., help="The letter's number, as printed or cited (any spelling)."),
     as_json: bool = typer.Option(False, "--json", help="Print the letter as JSON."),
-    database: str | None = typer.Option(
-        None, "--database", envvar="SARABAN_DATABASE_URL", help="Database URL."
-    ),
+    database: str | None = DATABASE,
 ) -> None:
     """Everything known about one letter: source, other printings and why, receipts, citations."""
-    engine = get_engine(database)
-    init_db(engine)
+    engine = open_record(database)
     try:
         with session_scope(engine, readonly=True) as session:
             data = letter_detail(session, number)

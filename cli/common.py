@@ -1,0 +1,39 @@
+"""What every command shares: the database option, opening the record, and failing cleanly."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+from sqlalchemy.engine import Engine
+
+from models.db import get_engine, init_db
+from models.thai import ThaiDateError, parse_thai_date
+
+DATABASE = typer.Option(None, "--database", envvar="SARABAN_DATABASE_URL", help="Database URL.")
+
+
+def open_record(database: str | None) -> Engine:
+    """The engine of the record, its schema brought up to date (a no-op when it is)."""
+    engine = get_engine(database)
+    init_db(engine)
+    return engine
+
+
+def fail(message: str) -> typer.Exit:
+    """Say what is wrong on stderr and return the exit (status 2) for the caller to raise."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=2)
+
+
+def day_option(text: str | None, what: str) -> date | None:
+    """A day given on the command line, ISO (2020-06-30) or Thai (๓๐ มิ.ย. ๒๕๖๓)."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        try:
+            return parse_thai_date(text)
+        except ThaiDateError as exc:
+            raise fail(f"{what}: {exc}") from None
