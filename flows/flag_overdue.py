@@ -26,7 +26,9 @@ def sweep(at: datetime, database_url: str | None) -> progress.SweepResult:
 
 
 @flow(name="flag-overdue", flow_run_name="flag-overdue-{at}", log_prints=True)
-def flag_overdue(at: datetime | None = None, database_url: str | None = None, force: bool = False) -> dict[str, Any]:
+def flag_overdue(
+    at: datetime | None = None, database_url: str | None = None, force: bool = False
+) -> dict[str, Any]:
     """Flag every overdue handoff across all open circulars.
 
     Args:
@@ -47,7 +49,9 @@ def flag_overdue(at: datetime | None = None, database_url: str | None = None, fo
         "saraban-overdue-summary", progress.overdue_markdown(result), description="Overdue sweep summary"
     )
     emitted = prefect_io.emit_overdue_events(item.event_payload() for item in result.newly_overdue)
-    print(f"{len(result.overdue)} overdue handoffs, {len(result.newly_overdue)} newly flagged, {emitted} events")
+    print(
+        f"{len(result.overdue)} overdue handoffs, {len(result.newly_overdue)} newly flagged, {emitted} events"
+    )
     return {
         "at": at.isoformat(),
         "skipped": False,

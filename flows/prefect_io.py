@@ -32,7 +32,10 @@ def emit_overdue_events(items: Iterable[Mapping[str, Any]]) -> int:
                 "saraban.circular": str(item["circular"]),
             },
             related=[
-                {"prefect.resource.id": f"saraban.agency.{item['agency_id']}", "prefect.resource.role": "agency"},
+                {
+                    "prefect.resource.id": f"saraban.agency.{item['agency_id']}",
+                    "prefect.resource.role": "agency",
+                },
                 {
                     "prefect.resource.id": f"saraban.agency.{item['escalate_to_id']}",
                     "prefect.resource.role": "escalate-to",

@@ -14,16 +14,68 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from prefect import flow, tags, task
+from prefect import flow, get_run_logger, tags, task
 from prefect.context import TaskRunContext
 from prefect.futures import PrefectFuture
+from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 
+from models.db import database_url as resolve_url
 from models.db import get_engine, session_scope
 from models.thai import now_bangkok
 from records import progress
+
+# Prefect 3.8 asks the server for a concurrency slot for every task run that carries a tag, through
+# one client service per distinct tag set (PrefectHQ/prefect#19367): measured here ~60 ms per tagged
+# task run and ~0.3-0.7 s per new tag set, against ~9 ms for an untagged one. So dispatch tasks are
+# tagged (level, agency, circular) on routes of up to this many dispatches (a province or a region,
+# where the UI filters are worth it) and carry level and agency in their run name beyond that (a
+# national route: ~960 dispatches would spend minutes acquiring slots that no limit asks for).
+TAGGED_DISPATCHES_MAX = 200
+# Dispatches wait on their sender's dispatch and write to one database; a few threads keep the
+# Prefect API busy without queueing hundreds of threads behind SQLite's single writer.
+TASK_THREADS = 4
+
+
+def task_runner() -> ThreadPoolTaskRunner[Any]:
+    return ThreadPoolTaskRunner(max_workers=TASK_THREADS)
+
+
+def tags_for_route(dispatches: int, tag_tasks: bool | None = None) -> bool:
+    """Whether dispatch tasks carry tags: as asked, else on routes of at most TAGGED_DISPATCHES_MAX."""
+    return tag_tasks if tag_tasks is not None else dispatches <= TAGGED_DISPATCHES_MAX
+
+
+def dispatch_tags(circular_id: str, level: str, sender_id: str) -> tuple[str, ...]:
+    return (f"level:{level}", f"agency:{sender_id}", f"circular:{circular_id}")
+
+
+_WRITERS: dict[str, threading.Lock] = {}
+_WRITERS_GUARD = threading.Lock()
+
+
+@contextmanager
+def _one_writer(database_url: str | None) -> Iterator[None]:
+    """Let one dispatch task at a time write to a SQLite record.
+
+    SQLite has one writer anyway; queueing the task threads on a lock hands the write over at
+    once, where SQLite's busy handler would have them sleep and poll (up to 100 ms a try), which
+    made four threads slower than one. PostgreSQL writers run concurrently.
+    """
+    url = resolve_url(database_url)
+    if not url.startswith("sqlite"):
+        yield
+        return
+    with _WRITERS_GUARD:
+        lock = _WRITERS.setdefault(url, threading.Lock())
+    with lock:
+        yield
 
 
 def _dispatch_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
@@ -43,7 +95,7 @@ def plan_route(
 
 @task(
     name="dispatch",
-    task_run_name="{spec.sender_name} → {spec.recipient_summary}",
+    task_run_name="{spec.run_name}",
     retries=2,
     retry_delay_seconds=1,
     cache_key_fn=_dispatch_cache_key,
@@ -53,16 +105,17 @@ def record_dispatch(
     circular_id: str, spec: progress.DispatchSpec, database_url: str | None
 ) -> list[progress.HandoffState]:
     """Record one dispatch and its addressees' handoffs; return the handoff states."""
-    with session_scope(get_engine(database_url)) as session:
+    with _one_writer(database_url), session_scope(get_engine(database_url)) as session:
         return progress.record_dispatch(session, circular_id, spec)
 
 
-@flow(name="route-circular", flow_run_name="route-{circular_id}", log_prints=True)
+@flow(name="route-circular", flow_run_name="route-{circular_id}", log_prints=True, task_runner=task_runner())
 def route_circular(
     circular_id: str,
     as_of: date | None = None,
     provinces: list[str] | None = None,
     database_url: str | None = None,
+    tag_tasks: bool | None = None,
 ) -> dict[str, Any]:
     """Route one circular down the hierarchy and record every handoff.
 
@@ -71,15 +124,24 @@ def route_circular(
         as_of: the day to judge deadlines against (default: today in Bangkok).
         provinces: DOPA province codes to route to (default: the circular's own scope).
         database_url: SQLAlchemy URL of the record (default: SARABAN_DATABASE_URL or .saraban/).
+        tag_tasks: tag each dispatch task with its level and agency (default: when the route has
+            at most 200 dispatches; see TAGGED_DISPATCHES_MAX).
     """
     as_of = as_of or now_bangkok().date()
     route = plan_route(circular_id, as_of, provinces, database_url)
+    tag_tasks = tags_for_route(len(route.dispatches), tag_tasks)
+    if not tag_tasks:
+        get_run_logger().info(
+            "%d dispatches: tasks named, not tagged, by level and agency (TAGGED_DISPATCHES_MAX)",
+            len(route.dispatches),
+        )
     futures: dict[str, PrefectFuture[list[progress.HandoffState]]] = {}
     for spec in route.dispatches:
         upstream = futures.get(spec.upstream) if spec.upstream else None
-        with tags(f"level:{spec.level}", f"agency:{spec.sender_id}", f"circular:{circular_id}"):
+        with tags(*(dispatch_tags(circular_id, spec.level, spec.sender_id) if tag_tasks else ())):
+            # quote: the spec holds no futures, so Prefect need not walk its recipients for them.
             futures[spec.key] = record_dispatch.submit(
-                circular_id, spec, database_url, wait_for=[upstream] if upstream else None
+                circular_id, quote(spec), database_url, wait_for=[upstream] if upstream else None
             )
     states = [state for future in futures.values() for state in future.result()]
     summary = progress.summarise(route, states)
