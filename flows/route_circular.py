@@ -17,7 +17,7 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from prefect import flow, get_run_logger, tags, task
@@ -79,9 +79,13 @@ def _one_writer(database_url: str | None) -> Iterator[None]:
 
 
 def _dispatch_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
-    spec: progress.DispatchSpec = parameters["spec"]
-    digest = hashlib.sha256(json.dumps(spec.fingerprint(), sort_keys=True).encode()).hexdigest()[:16]
-    return f"saraban-dispatch-{parameters['circular_id']}-{spec.key}-{digest}"
+    spec = parameters["spec"]
+    spec = spec.unwrap() if hasattr(spec, "unwrap") else spec  # passed inside prefect's quote()
+    # Hashed whole: the key becomes a file name in Prefect's result storage.
+    material = [str(parameters.get("database_url")), parameters["circular_id"], spec.key, spec.fingerprint()]
+    return (
+        "saraban-dispatch-" + hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:32]
+    )
 
 
 @task(name="plan-route", retries=2, retry_delay_seconds=1)
@@ -99,7 +103,10 @@ def plan_route(
     retries=2,
     retry_delay_seconds=1,
     cache_key_fn=_dispatch_cache_key,
-    persist_result=False,
+    # The cache only works with persisted results; a key names the database, the dispatch and its
+    # inputs, so a retried or re-run dispatch whose inputs did not change is not written again.
+    persist_result=True,
+    cache_expiration=timedelta(days=1),
 )
 def record_dispatch(
     circular_id: str, spec: progress.DispatchSpec, database_url: str | None

@@ -31,6 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from models.letters import Level
+from models.numbering import LetterNumberError
 from models.tables import AgencyRow, Circular, CitationRow, Dispatch, Handoff, LetterRow, Receipt
 from models.thai import now_bangkok
 from records.events import append_event, default_actor
@@ -100,7 +101,10 @@ def find_circular(session: Session, ref: str) -> Circular:
     circular = session.get(Circular, ref)
     if circular is not None:
         return circular
-    letter = lookup_letter(session, ref)
+    try:
+        letter = lookup_letter(session, ref)
+    except LetterNumberError:
+        letter = None  # neither a circular id nor a letter number: say so below
     if letter is not None and letter.circular_id is not None:
         found = session.get(Circular, letter.circular_id)
         if found is not None:

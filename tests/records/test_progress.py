@@ -110,3 +110,11 @@ def test_recorded_handoffs_and_the_sweep(story: tuple[Engine, str]) -> None:
     with session_scope(engine) as session:
         again = progress.sweep_overdue(session, datetime(2020, 6, 26, 11, tzinfo=BANGKOK))
     assert not again.newly_overdue and again.overdue_total == swept.overdue_total
+
+
+def test_run_with_an_unknown_circular_is_a_clear_error(story: tuple[Engine, str]) -> None:
+    engine, _ = story
+    url = engine.url.render_as_string(hide_password=False)
+    for ref in ("not-a-circular", "นร 9999/ว 1"):
+        result = CliRunner().invoke(app, ["run", ref, "--database", url])
+        assert result.exit_code == 2 and "no circular" in result.stderr, result.output
