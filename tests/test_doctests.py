@@ -15,7 +15,9 @@ def _modules() -> list[str]:
     names = []
     for package in PACKAGES:
         pkg = importlib.import_module(package)
-        names += [m.name for m in pkgutil.walk_packages(pkg.__path__, f"{package}.") if ".migrations" not in m.name]
+        names += [
+            m.name for m in pkgutil.walk_packages(pkg.__path__, f"{package}.") if ".migrations" not in m.name
+        ]
     return names
 
 
