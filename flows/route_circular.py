@@ -6,8 +6,9 @@ ordered with `wait_for` along the routing plan. Per-recipient state lives in the
 `handoff` table), not in Prefect: a national circular is ~960 dispatch tasks for ~8,800 handoffs.
 
 Re-running is idempotent: the database's UNIQUE(dispatch, recipient) plus upserts mean a retried or
-overlapping run rewrites the same rows; each task's cache key is the dispatch and its inputs, so an
-unchanged dispatch within a run is not recorded twice.
+overlapping run rewrites the same rows; each task's cache key names the database, the dispatch and a
+hash of its inputs (results persisted, kept a day), so a retried or re-run dispatch whose inputs did
+not change is not written again.
 """
 
 from __future__ import annotations
