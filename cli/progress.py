@@ -7,6 +7,7 @@ from datetime import datetime
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cli.common import DATABASE, day_option, fail, open_record
@@ -27,7 +28,7 @@ def run(
     database: str | None = DATABASE,
 ) -> None:
     """Run the `route_circular` Prefect flow for one circular (ephemeral Prefect unless PREFECT_API_URL is set)."""
-    from flows.route_circular import route_circular
+    from flows.route_circular import route_circular, watching
 
     engine = open_record(database)
     try:
@@ -39,10 +40,26 @@ def run(
     except progress.ProgressError as exc:
         raise fail(str(exc)) from None
     provinces = list(province) or (progress.all_provinces() if national else None)
+    bar = Progress(
+        TextColumn("routing {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=Console(stderr=True), transient=True,
+    )  # fmt: skip
+    job = bar.add_task(circular_id, total=None)
+
+    def show(event: str, count: int) -> None:
+        if event == "planned":
+            bar.update(job, total=count)
+        else:
+            bar.update(job, completed=count)
+
     try:
-        summary = route_circular(
-            circular_id, as_of=day_option(as_of, "--as-of"), provinces=provinces, database_url=str(engine.url)
-        )
+        with bar, watching(show):
+            summary = route_circular(
+                circular_id,
+                as_of=day_option(as_of, "--as-of"),
+                provinces=provinces,
+                database_url=engine.url.render_as_string(hide_password=False),
+            )
     except progress.ProgressError as exc:
         raise fail(str(exc)) from None
     typer.echo(
@@ -66,7 +83,9 @@ def sweep(
         except ValueError:
             raise fail(f"--at: not an ISO date or datetime: {at!r}") from None
         moment = moment if moment.tzinfo else moment.replace(tzinfo=BANGKOK)
-    result = flag_overdue(at=moment, database_url=str(engine.url), force=force)
+    result = flag_overdue(
+        at=moment, database_url=engine.url.render_as_string(hide_password=False), force=force
+    )
     typer.echo(json.dumps(result, ensure_ascii=False))
 
 

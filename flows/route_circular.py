@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
@@ -55,6 +55,27 @@ def tags_for_route(dispatches: int, tag_tasks: bool | None = None) -> bool:
 
 def dispatch_tags(circular_id: str, level: str, sender_id: str) -> tuple[str, ...]:
     return (f"level:{level}", f"agency:{sender_id}", f"circular:{circular_id}")
+
+
+# In-process observers of routing runs (the CLI's progress bar): called with ("planned", dispatches)
+# once the route is planned, then ("dispatched", done) as dispatches complete. Runs on a worker
+# elsewhere have no observers.
+_OBSERVERS: list[Callable[[str, int], None]] = []
+
+
+@contextmanager
+def watching(callback: Callable[[str, int], None]) -> Iterator[None]:
+    """Report this process's routing progress to `callback` while the block runs."""
+    _OBSERVERS.append(callback)
+    try:
+        yield
+    finally:
+        _OBSERVERS.remove(callback)
+
+
+def _notify(event: str, count: int) -> None:
+    for callback in list(_OBSERVERS):
+        callback(event, count)
 
 
 _WRITERS: dict[str, threading.Lock] = {}
@@ -143,6 +164,7 @@ def route_circular(
             "%d dispatches: tasks named, not tagged, by level and agency (TAGGED_DISPATCHES_MAX)",
             len(route.dispatches),
         )
+    _notify("planned", len(route.dispatches))
     futures: dict[str, PrefectFuture[list[progress.HandoffState]]] = {}
     for spec in route.dispatches:
         upstream = futures.get(spec.upstream) if spec.upstream else None
@@ -151,7 +173,10 @@ def route_circular(
             futures[spec.key] = record_dispatch.submit(
                 circular_id, quote(spec), database_url, wait_for=[upstream] if upstream else None
             )
-    states = [state for future in futures.values() for state in future.result()]
+    states: list[progress.HandoffState] = []
+    for done, future in enumerate(futures.values(), start=1):
+        states.extend(future.result())
+        _notify("dispatched", done)
     summary = progress.summarise(route, states)
     print(progress.format_summary(summary))
     return summary

@@ -13,7 +13,7 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.sorting import TaskRunSort
 
 from flows.flag_overdue import flag_overdue
-from flows.route_circular import plan_route, record_dispatch, route_circular
+from flows.route_circular import plan_route, record_dispatch, route_circular, watching
 from models.db import get_engine, session_scope
 from models.thai import BANGKOK
 from records import progress
@@ -55,8 +55,13 @@ def _count(url: str, table: str) -> int:
 @pytest.mark.prefect
 def test_route_circular_runs_one_task_per_dispatch_along_the_plan(prefect_api: None, chain_db: str) -> None:
     circular_id = _attach_plan(chain_db)
-    state = route_circular(circular_id, as_of=AS_OF, database_url=chain_db, return_state=True)
+    seen: list[tuple[str, int]] = []
+    with watching(lambda event, count: seen.append((event, count))):
+        state = route_circular(circular_id, as_of=AS_OF, database_url=chain_db, return_state=True)
     summary = state.result()
+    # What the CLI's progress bar shows: the planned total, then every dispatch as it completes.
+    assert seen[0] == ("planned", summary["dispatches"])
+    assert [c for e, c in seen[1:]] == list(range(1, summary["dispatches"] + 1))
     flow_run_id = state.state_details.flow_run_id
 
     with get_client(sync_client=True) as client:
