@@ -140,3 +140,48 @@ def test_kill_during_routing_run(engine: Engine, tmp_path: Path) -> None:
     )
     assert _state(engine) == full
     _verified(engine)
+
+
+@pytest.mark.prefect
+@pytest.mark.slow
+def test_kill_during_a_real_prefect_flow_run(tmp_path: Path) -> None:
+    """SIGKILL `saraban run` (Prefect's ephemeral mode) inside its 10th dispatch transaction."""
+    engine = get_engine(f"sqlite:///{tmp_path / 'record.db'}")
+    init_db(engine)
+    for path in DEMO:
+        ingest_file(path, engine)
+    signal_file = tmp_path / "paused"
+    argv = [*SARABAN, "run", "มท 0218/ว 3182", "--plan", "bcp-2020", "--as-of", "2020-06-26"]
+    env = {**os.environ, "SARABAN_DATABASE_URL": _url(engine), "PREFECT_HOME": str(tmp_path / "prefect"),
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}  # fmt: skip
+    # Its own session, so the kill takes Prefect's temporary server (a child process) down with it.
+    proc = subprocess.Popen(
+        argv, cwd=ROOT, env={**env, "SARABAN_TEST_PAUSE": f"dispatch.recorded:10:{signal_file}"},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 180
+        while not signal_file.exists():
+            if proc.poll() is not None:
+                out, err = proc.communicate()
+                pytest.fail(
+                    f"flow ended before pausing ({proc.returncode}): {out.decode()[-500:]} {err.decode()[-500:]}"
+                )
+            assert time.monotonic() < deadline, "the flow never reached its 10th dispatch"
+            time.sleep(0.1)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+
+    full = _state(_reference(tmp_path, "routed.db", DEMO, route=True))
+    got = _state(engine)
+    # Dispatches are their own transactions: the 9 committed ones are there with all their handoffs.
+    assert len(got["dispatch"]) == 9  # type: ignore[arg-type]
+    committed = {" / ".join(str(k) for k in key) for key in got["dispatch"]}  # type: ignore[attr-defined]
+    assert got["handoff"] == {k: v for k, v in full["handoff"].items() if k[0] in committed}  # type: ignore[attr-defined,index]
+    _verified(engine)
+
+    rerun = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert _state(engine) == full  # completed, nothing twice
+    _verified(engine)
