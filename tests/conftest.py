@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -30,3 +31,31 @@ def seeds_dir() -> Path:
 @pytest.fixture(scope="session")
 def seed_files(seeds_dir: Path) -> list[Path]:
     return sorted(seeds_dir.glob("*.txt"))
+
+
+def route_plainly(
+    url: str,
+    letter: str,
+    as_of: date,
+    *,
+    plan: str = "bcp-2020",
+    provinces: list[str] | None = None,
+    actor: str | None = None,
+) -> str:
+    """The `route_circular` flow's unit of work without Prefect, for tests that need a routed record:
+    attach `plan` to the circular holding `letter`, plan the route as of `as_of`, then one
+    transaction per dispatch, as the flow's tasks do. Returns the circular id."""
+    from models.db import get_engine, session_scope
+    from records import progress
+
+    engine = get_engine(url)
+    with session_scope(engine) as session:
+        circular = progress.find_circular(session, letter)
+        progress.set_plan(session, circular, plan, actor=actor)
+        circular_id = circular.id
+    with session_scope(engine) as session:
+        route = progress.plan_route(session, circular_id, as_of=as_of, provinces=provinces)
+    for spec in route.dispatches:
+        with session_scope(engine) as session:
+            progress.record_dispatch(session, circular_id, spec, actor=actor)
+    return circular_id

@@ -25,12 +25,12 @@ from app.main import create_app
 from models.db import get_engine, init_db, session_scope
 from models.letters import Letter, Level, SourceRef
 from models.tables import AgencyRow, Circular, Dispatch, Handoff, LetterRow, new_row
-from records import progress
 from records.chain import circular_slug
 from records.ingest import ingest_files
 from records.service import ensure_agency, ingest_letters
 from routing.agencies import CENTRAL_AGENCIES
 from routing.directory import load_directory
+from tests.conftest import route_plainly
 
 # The seed chain is routed with this plan, as of this day, over these provinces (Nonthaburi, Rayong,
 # Phrae: the ones the seed letters name).
@@ -97,15 +97,11 @@ def route_seed_chain(engine: Engine) -> str:
     Returns the circular id. Statuses (late, overdue, pending...) are the service layer's.
     """
     with session_scope(engine) as session:
-        circular = session.exec(select(Circular)).one()
-        progress.set_plan(session, circular, SEED_PLAN, actor="test")
-        circular_id = circular.id
-    with session_scope(engine) as session:
-        route = progress.plan_route(session, circular_id, as_of=SEED_AS_OF, provinces=list(SEED_PROVINCES))
-    for spec in route.dispatches:
-        with session_scope(engine) as session:
-            progress.record_dispatch(session, circular_id, spec, actor="test")
-    return circular_id
+        circular_id = session.exec(select(Circular)).one().id
+    url = engine.url.render_as_string(hide_password=False)
+    return route_plainly(
+        url, circular_id, SEED_AS_OF, plan=SEED_PLAN, provinces=list(SEED_PROVINCES), actor="test"
+    )
 
 
 def build_national(engine: Engine) -> None:

@@ -35,19 +35,8 @@ SARABAN = [sys.executable, "-m", "cli.main"]
 ROUTE_SCRIPT = """
 import sys
 from datetime import date
-from models.db import get_engine, session_scope
-from records import progress
-engine = get_engine(sys.argv[1])
-with session_scope(engine) as s:
-    circular = progress.find_circular(s, "มท 0218/ว 3182")
-    progress.set_plan(s, circular, "bcp-2020")
-    circular_id = circular.id
-with session_scope(engine) as s:
-    route = progress.plan_route(s, circular_id, as_of=date(2020, 6, 26))
-for spec in route.dispatches:
-    with session_scope(engine) as s:
-        progress.record_dispatch(s, circular_id, spec)
-print(len(route.dispatches))
+from tests.conftest import route_plainly
+route_plainly(sys.argv[1], "มท 0218/ว 3182", date(2020, 6, 26))
 """
 
 

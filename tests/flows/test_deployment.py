@@ -27,9 +27,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from models.db import get_engine, session_scope
-from records import progress
-from tests.conftest import ROOT
+from models.db import get_engine
+from tests.conftest import ROOT, route_plainly
 
 PREFECT = str(Path(sys.executable).with_name("prefect"))
 AS_OF = date(2020, 6, 26)
@@ -146,12 +145,7 @@ def webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
 
 def _record_route(url: str) -> None:
     """The demo chain routed as of 26 June 2020: Phrae's districts are overdue by then."""
-    with session_scope(get_engine(url)) as session:
-        circular = progress.find_circular(session, "มท 0812/ว 1434")
-        progress.set_plan(session, circular, "bcp-2020")
-        route = progress.plan_route(session, circular.id, as_of=AS_OF)
-        for spec in route.dispatches:
-            progress.record_dispatch(session, circular.id, spec)
+    route_plainly(url, "มท 0812/ว 1434", AS_OF)
 
 
 def _flagged(url: str) -> int:

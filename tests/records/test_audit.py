@@ -18,6 +18,7 @@ from models.db import get_engine, init_db, session_scope
 from models.thai import BANGKOK
 from records import audit, progress, registry
 from records.ingest import ingest_file
+from tests.conftest import route_plainly
 from tests.records.conftest import fresh_database
 
 pytest.importorskip("models.parser")
@@ -39,15 +40,7 @@ def build_record(engine: Engine, *, flows: bool = True) -> None:
                           datetime(2020, 6, 24, 10, 0, tzinfo=BANGKOK), actor="clerk-b")  # fmt: skip
     if not flows:
         return
-    with session_scope(engine) as s:
-        circular = progress.find_circular(s, CIRCULAR_LETTER)
-        progress.set_plan(s, circular, "bcp-2020")
-        circular_id = circular.id
-    with session_scope(engine) as s:
-        route = progress.plan_route(s, circular_id, as_of=date(2020, 6, 26))
-    for spec in route.dispatches:
-        with session_scope(engine) as s:
-            progress.record_dispatch(s, circular_id, spec)
+    route_plainly(engine.url.render_as_string(hide_password=False), CIRCULAR_LETTER, date(2020, 6, 26))
     with session_scope(engine) as s:
         progress.sweep_overdue(s, datetime(2020, 7, 3, 9, 0, tzinfo=BANGKOK))
 
