@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import typer
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
-from models.db import get_engine, init_db
+from models.db import get_engine, init_db, session_scope
 from models.thai import ThaiDateError, parse_thai_date
 
 DATABASE = typer.Option(None, "--database", envvar="SARABAN_DATABASE_URL", help="Database URL.")
@@ -37,3 +40,15 @@ def day_option(text: str | None, what: str) -> date | None:
             return parse_thai_date(text)
         except ThaiDateError as exc:
             raise fail(f"{what}: {exc}") from None
+
+
+@contextmanager
+def reading(database: str | None) -> Iterator[Session]:
+    """One transaction on the record; a circular or agency the record does not know fails cleanly."""
+    from records.progress import ProgressError
+
+    try:
+        with session_scope(open_record(database)) as session:
+            yield session
+    except ProgressError as exc:
+        raise fail(str(exc)) from None

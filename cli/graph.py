@@ -6,9 +6,8 @@ from pathlib import Path
 
 import typer
 
-from cli.common import day_option, fail, open_record
-from models.db import session_scope
-from records import progress, views
+from cli.common import day_option, fail, reading
+from records import views
 from visualize.diagrams import collapse, drill_down, evidence_diagram, forwarding_diagram
 from visualize.render import RenderError, render
 
@@ -28,12 +27,8 @@ def graph(
     ),
 ) -> None:
     """Draw the forwarding graph of the circular that holds LETTER (agencies by level, letters on edges)."""
-    engine = open_record(database)
-    try:
-        with session_scope(engine) as session:
-            diagram = views.routing_diagram(session, letter, as_of=day_option(as_of, "--as-of"))
-    except progress.ProgressError as exc:
-        raise fail(str(exc)) from None
+    with reading(database) as session:
+        diagram = views.routing_diagram(session, letter, as_of=day_option(as_of, "--as-of"))
     if province:
         diagram = drill_down(
             diagram, province=province if ":" in province else f"province:{province}", ancestors=True

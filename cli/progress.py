@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli.common import DATABASE, day_option, fail, open_record
+from cli.common import DATABASE, day_option, fail, open_record, reading
 from models.db import session_scope
 from models.thai import BANGKOK, now_bangkok
 from records import progress
@@ -101,12 +101,8 @@ def status(
     database: str | None = DATABASE,
 ) -> None:
     """Routing status per circular and level: sent, received, forwarded, overdue, late, pending."""
-    engine = open_record(database)
-    try:
-        with session_scope(engine) as session:
-            rows = progress.status_report(session, circular)
-    except progress.ProgressError as exc:
-        raise fail(str(exc)) from None
+    with reading(database) as session:
+        rows = progress.status_report(session, circular)
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -135,12 +131,8 @@ def overdue(
     """Agencies that are overdue (not done by their latest date) or were late, with whom to escalate to."""
     day = day_option(as_of, "--as-of")
     assert day is not None
-    engine = open_record(database)
-    try:
-        with session_scope(engine) as session:
-            items = progress.overdue_report(session, day, circular)
-    except progress.ProgressError as exc:
-        raise fail(str(exc)) from None
+    with reading(database) as session:
+        items = progress.overdue_report(session, day, circular)
     if as_json:
         typer.echo(json.dumps(items, ensure_ascii=False, indent=2))
         return
@@ -167,12 +159,8 @@ def whatif(
     """If AGENCY forwards on a day, who downstream still makes the deadline?"""
     day = day_option(forwards_on, "--forwards-on")
     assert day is not None
-    engine = open_record(database)
-    try:
-        with session_scope(engine) as session:
-            report = progress.whatif_report(session, circular, agency, day)
-    except progress.ProgressError as exc:
-        raise fail(str(exc)) from None
+    with reading(database) as session:
+        report = progress.whatif_report(session, circular, agency, day)
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return

@@ -134,28 +134,9 @@ def append_event(
     at = now_bangkok()
     who = actor or default_actor()
     text = canonical_json(dict(payload))
-    digest = event_hash(
-        prev_hash,
-        seq=seq,
-        at=at,
-        actor=who,
-        on_behalf_of=on_behalf_of,
-        kind=kind,
-        subject=subject,
-        payload=text,
-    )
-    event = new_row(
-        Event,
-        seq=seq,
-        at=at,
-        actor=who,
-        on_behalf_of=on_behalf_of,
-        kind=kind,
-        subject=subject,
-        payload=text,
-        prev_hash=prev_hash,
-        hash=digest,
-    )
+    fields: dict[str, Any] = {"seq": seq, "at": at, "actor": who, "on_behalf_of": on_behalf_of, "kind": kind,
+                              "subject": subject, "payload": text}  # fmt: skip
+    event = new_row(Event, **fields, prev_hash=prev_hash, hash=event_hash(prev_hash, **fields))
     session.add(event)
     session.flush()
     session.info[EVENTS_APPENDED] = session.info.get(EVENTS_APPENDED, 0) + 1
