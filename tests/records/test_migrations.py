@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -87,22 +90,23 @@ def test_overdue_sweep_uses_the_status_due_index(engine: Engine) -> None:
     assert "ix_handoff_status_due_forward" in plan
 
 
-def test_sqlite_readers_do_not_wait_for_a_writer(tmp_path: object) -> None:
-    import time
-
-    from sqlmodel import text
-
+def test_sqlite_readers_do_not_wait_for_a_writer(tmp_path: object, monkeypatch: Any) -> None:
+    """With no busy timeout at all, any wait would be an immediate "database is locked"."""
+    import models.db
     from models.db import session_scope
 
+    monkeypatch.setattr(models.db, "SQLITE_BUSY_TIMEOUT_MS", 0)
     engine = get_engine(f"sqlite:///{tmp_path}/rw.db")
     init_db(engine)
     writer = engine.connect()
     writer.begin()  # BEGIN IMMEDIATE: holds the write lock
     try:
-        started = time.monotonic()
         with session_scope(engine, readonly=True) as s:
-            assert s.exec(text("SELECT count(*) FROM letter")).one() == (0,)
-        assert time.monotonic() - started < 1.0
+            assert s.exec(sa.text("SELECT count(*) FROM letter")).one() == (0,)
+        # The control: a second writer does have to wait, and with no timeout it fails at once.
+        with pytest.raises(sa.exc.OperationalError, match="locked"), session_scope(engine) as s:
+            s.exec(sa.text("SELECT 1"))
     finally:
         writer.rollback()
         writer.close()
+        engine.dispose()
