@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -27,7 +26,7 @@ from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from models.db import database_url as resolve_url
+from flows.writer import writing
 from models.db import get_engine, session_scope
 from models.thai import now_bangkok
 from records import progress
@@ -39,8 +38,8 @@ from records import progress
 # where the UI filters are worth it) and carry level and agency in their run name beyond that (a
 # national route: ~960 dispatches would spend minutes acquiring slots that no limit asks for).
 TAGGED_DISPATCHES_MAX = 200
-# Dispatches wait on their sender's dispatch and write to one database; a few threads keep the
-# Prefect API busy without queueing hundreds of threads behind SQLite's single writer.
+# Dispatches wait on their sender's dispatch and hand their writes to one writer thread; a few
+# threads keep the Prefect API busy without hundreds of threads contending for the GIL.
 TASK_THREADS = 4
 
 
@@ -78,28 +77,6 @@ def _notify(event: str, count: int) -> None:
         callback(event, count)
 
 
-_WRITERS: dict[str, threading.Lock] = {}
-_WRITERS_GUARD = threading.Lock()
-
-
-@contextmanager
-def _one_writer(database_url: str | None) -> Iterator[None]:
-    """Let one dispatch task at a time write to a SQLite record.
-
-    SQLite has one writer anyway; queueing the task threads on a lock hands the write over at
-    once, where SQLite's busy handler would have them sleep and poll (up to 100 ms a try), which
-    made four threads slower than one. PostgreSQL writers run concurrently.
-    """
-    url = resolve_url(database_url)
-    if not url.startswith("sqlite"):
-        yield
-        return
-    with _WRITERS_GUARD:
-        lock = _WRITERS.setdefault(url, threading.Lock())
-    with lock:
-        yield
-
-
 def _dispatch_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     spec = parameters["spec"]
     spec = spec.unwrap() if hasattr(spec, "unwrap") else spec  # passed inside prefect's quote()
@@ -133,9 +110,13 @@ def plan_route(
 def record_dispatch(
     circular_id: str, spec: progress.DispatchSpec, database_url: str | None
 ) -> list[progress.HandoffState]:
-    """Record one dispatch and its addressees' handoffs; return the handoff states."""
-    with _one_writer(database_url), session_scope(get_engine(database_url)) as session:
-        return progress.record_dispatch(session, circular_id, spec)
+    """Record one dispatch and its addressees' handoffs; return the handoff states.
+
+    The write goes through this process's writer thread for the database, which commits the
+    dispatches queued by all task threads together (`flows.writer`); the task returns once its
+    dispatch is committed."""
+    with writing(database_url) as writer:
+        return writer.record(circular_id, spec)  # type: ignore[no-any-return]
 
 
 @flow(name="route-circular", flow_run_name="route-{circular_id}", log_prints=True, task_runner=task_runner())
@@ -157,26 +138,28 @@ def route_circular(
             at most 200 dispatches; see TAGGED_DISPATCHES_MAX).
     """
     as_of = as_of or now_bangkok().date()
-    route = plan_route(circular_id, as_of, provinces, database_url)
-    tag_tasks = tags_for_route(len(route.dispatches), tag_tasks)
-    if not tag_tasks:
-        get_run_logger().info(
-            "%d dispatches: tasks named, not tagged, by level and agency (TAGGED_DISPATCHES_MAX)",
-            len(route.dispatches),
-        )
-    _notify("planned", len(route.dispatches))
-    futures: dict[str, PrefectFuture[list[progress.HandoffState]]] = {}
-    for spec in route.dispatches:
-        upstream = futures.get(spec.upstream) if spec.upstream else None
-        with tags(*(dispatch_tags(circular_id, spec.level, spec.sender_id) if tag_tasks else ())):
-            # quote: the spec holds no futures, so Prefect need not walk its recipients for them.
-            futures[spec.key] = record_dispatch.submit(
-                circular_id, quote(spec), database_url, wait_for=[upstream] if upstream else None
+    # The writer process starts while the route is planned, and lives as long as the run.
+    with writing(database_url):
+        route = plan_route(circular_id, as_of, provinces, database_url)
+        tag_tasks = tags_for_route(len(route.dispatches), tag_tasks)
+        if not tag_tasks:
+            get_run_logger().info(
+                "%d dispatches: tasks named, not tagged, by level and agency (TAGGED_DISPATCHES_MAX)",
+                len(route.dispatches),
             )
-    states: list[progress.HandoffState] = []
-    for done, future in enumerate(futures.values(), start=1):
-        states.extend(future.result())
-        _notify("dispatched", done)
+        _notify("planned", len(route.dispatches))
+        futures: dict[str, PrefectFuture[list[progress.HandoffState]]] = {}
+        for spec in route.dispatches:
+            upstream = futures.get(spec.upstream) if spec.upstream else None
+            with tags(*(dispatch_tags(circular_id, spec.level, spec.sender_id) if tag_tasks else ())):
+                # quote: the spec holds no futures, so Prefect need not walk its recipients for them.
+                futures[spec.key] = record_dispatch.submit(
+                    circular_id, quote(spec), database_url, wait_for=[upstream] if upstream else None
+                )
+        states: list[progress.HandoffState] = []
+        for done, future in enumerate(futures.values(), start=1):
+            states.extend(future.result())
+            _notify("dispatched", done)
     summary = progress.summarise(route, states)
     print(progress.format_summary(summary))
     return summary

@@ -107,7 +107,7 @@ def _letter_key(row: LetterRow) -> str:
 
 # --- snapshots: the rows a summary event is about ---------------------------------------------------
 
-_HANDOFF_COLUMNS = ("level", "sent_on", "received_on", "forwarded_on", "due_receive", "due_forward",
+HANDOFF_COLUMNS = ("level", "sent_on", "received_on", "forwarded_on", "due_receive", "due_forward",
                     "status", "overdue_flagged_at")  # fmt: skip
 
 
@@ -115,19 +115,36 @@ def dispatch_snapshot(session: Session, dispatch: Dispatch, handoffs: Iterable[H
     """A dispatch and the given handoffs of it, keyed by natural keys (letter number and date)."""
     letter = session.get(LetterRow, dispatch.letter_id)
     assert letter is not None
+    return dispatch_snapshot_of(
+        {k: getattr(dispatch, k) for k in DISPATCH_COLUMNS},
+        letter.number,
+        letter.date,
+        ({k: getattr(h, k) for k in ("recipient_id", "circular_id", *HANDOFF_COLUMNS)} for h in handoffs),
+    )
+
+
+DISPATCH_COLUMNS = ("circular_id", "sender_id", "sent_on", "sent_at", "level", "source")
+
+
+def dispatch_snapshot_of(
+    dispatch: dict[str, Any], letter_number: str, letter_date: date, handoffs: Iterable[dict[str, Any]]
+) -> dict[str, Any]:
+    """`dispatch_snapshot` from plain values: a writer that knows the rows it wrote (and the ones it
+    left alone) builds the snapshot without reading them back. `dispatch` has DISPATCH_COLUMNS, each
+    handoff `recipient_id`, `circular_id` and HANDOFF_COLUMNS."""
     return {
-        "circular": dispatch.circular_id,
-        "letter": letter.number,
-        "letter_date": letter.date.isoformat(),
-        "sender": dispatch.sender_id,
-        "sent_on": dispatch.sent_on.isoformat(),
-        "sent_at": _jsonable(dispatch.sent_at),
-        "level": dispatch.level,
-        "source": dispatch.source,
+        "circular": dispatch["circular_id"],
+        "letter": letter_number,
+        "letter_date": letter_date.isoformat(),
+        "sender": dispatch["sender_id"],
+        "sent_on": dispatch["sent_on"].isoformat(),
+        "sent_at": _jsonable(dispatch["sent_at"]),
+        "level": dispatch["level"],
+        "source": dispatch["source"],
         "handoffs": sorted(
             (
-                {"recipient": h.recipient_id, "circular": h.circular_id}
-                | {k: _jsonable(getattr(h, k)) for k in _HANDOFF_COLUMNS}
+                {"recipient": h["recipient_id"], "circular": h["circular_id"]}
+                | {k: _jsonable(h[k]) for k in HANDOFF_COLUMNS}
                 for h in handoffs
             ),
             key=lambda h: h["recipient"],
@@ -299,7 +316,7 @@ def _apply_dispatch(session: Session, d: dict[str, Any]) -> None:
         h.recipient_id: h for h in session.exec(select(Handoff).where(Handoff.dispatch_id == dispatch.id))
     }
     for h in d["handoffs"]:
-        hv = {k: _parse_value(_column(Handoff, k), h[k]) for k in _HANDOFF_COLUMNS}
+        hv = {k: _parse_value(_column(Handoff, k), h[k]) for k in HANDOFF_COLUMNS}
         row = existing.get(h["recipient"])
         if row is None:
             assert dispatch.id is not None

@@ -23,7 +23,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -105,6 +105,21 @@ def _lock_tail(session: Session) -> None:
         session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
 
 
+_TAIL = sa.select(col(Event.seq), col(Event.hash)).order_by(col(Event.seq).desc()).limit(1)
+_INSERT = sa.insert(Event.__table__)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """One event to append (see `append_events`)."""
+
+    kind: str
+    subject: str
+    payload: Mapping[str, Any]
+    actor: str | None = None
+    on_behalf_of: str | None = None
+
+
 def append_event(
     session: Session,
     kind: str,
@@ -114,34 +129,63 @@ def append_event(
     actor: str | None = None,
     on_behalf_of: str | None = None,
 ) -> Event:
-    """Append one event in the caller's transaction and return it (flushed, not committed).
+    """Append one event in the caller's transaction and return it (written, not committed).
+
+    Writers that log a summary (SNAPSHOT_KINDS) may pass the `rows` snapshot themselves, built
+    from the rows they just wrote (see `records.audit.dispatch_snapshot_of`); otherwise it is read
+    back here.
 
     While `session.info[REPLAYING]` is set (`records.audit.replay` rebuilding state from a log
     that already holds these events) nothing is written and an unsaved event is returned.
     """
-    if session.info.get(REPLAYING):
-        return Event(seq=0, at=now_bangkok(), actor=actor or "replay", on_behalf_of=on_behalf_of,
-                     kind=kind, subject=subject, payload=canonical_json(dict(payload)),
-                     prev_hash=GENESIS_HASH, hash=GENESIS_HASH)  # fmt: skip
-    if kind in SNAPSHOT_KINDS:
-        from records.audit import snapshot_rows  # the audit layer builds on this module
+    return append_events(session, [NewEvent(kind, subject, payload, actor, on_behalf_of)])[0]
 
-        payload = {**payload, "rows": snapshot_rows(session, kind, subject, payload)}
+
+def append_events(session: Session, new: Sequence[NewEvent]) -> list[Event]:
+    """Append several events, in order, in the caller's transaction (see `append_event`): one read
+    of the chain's tail and one INSERT for all of them."""
+    if session.info.get(REPLAYING):
+        return [
+            Event(
+                seq=0,
+                at=now_bangkok(),
+                actor=e.actor or "replay",
+                on_behalf_of=e.on_behalf_of,
+                kind=e.kind,
+                subject=e.subject,
+                payload=canonical_json(dict(e.payload)),
+                prev_hash=GENESIS_HASH,
+                hash=GENESIS_HASH,
+            )
+            for e in new
+        ]
+    payloads = []
+    for e in new:
+        payload = e.payload
+        if e.kind in SNAPSHOT_KINDS and "rows" not in payload:
+            from records.audit import snapshot_rows  # the audit layer builds on this module
+
+            payload = {**payload, "rows": snapshot_rows(session, e.kind, e.subject, dict(payload))}
+        payloads.append(canonical_json(dict(payload)))
     _lock_tail(session)
-    last = session.exec(select(Event).order_by(col(Event.seq).desc()).limit(1)).first()
-    seq = 1 if last is None else last.seq + 1
+    last = session.execute(_TAIL).first()
+    seq = 0 if last is None else last.seq
     prev_hash = GENESIS_HASH if last is None else last.hash
     at = now_bangkok()
-    who = actor or default_actor()
-    text = canonical_json(dict(payload))
-    fields: dict[str, Any] = {"seq": seq, "at": at, "actor": who, "on_behalf_of": on_behalf_of, "kind": kind,
-                              "subject": subject, "payload": text}  # fmt: skip
-    event = new_row(Event, **fields, prev_hash=prev_hash, hash=event_hash(prev_hash, **fields))
-    session.add(event)
-    session.flush()
-    session.info[EVENTS_APPENDED] = session.info.get(EVENTS_APPENDED, 0) + 1
-    _maybe_pause(kind)
-    return event
+    events = []
+    for e, text in zip(new, payloads, strict=True):
+        seq += 1
+        fields: dict[str, Any] = {"seq": seq, "at": at, "actor": e.actor or default_actor(),
+                                  "on_behalf_of": e.on_behalf_of, "kind": e.kind, "subject": e.subject,
+                                  "payload": text}  # fmt: skip
+        prev_hash, previous = event_hash(prev_hash, **fields), prev_hash
+        events.append(new_row(Event, **fields, prev_hash=previous, hash=prev_hash))
+    # A Core INSERT: the log is append-only, so the ORM's unit of work has nothing to track.
+    session.execute(_INSERT, [event.model_dump() for event in events])
+    session.info[EVENTS_APPENDED] = session.info.get(EVENTS_APPENDED, 0) + len(events)
+    for e in new:
+        _maybe_pause(e.kind)
+    return events
 
 
 def _maybe_pause(kind: str) -> None:

@@ -34,7 +34,7 @@ from models.letters import Level
 from models.numbering import LetterNumberError
 from models.tables import AgencyRow, Circular, CitationRow, Dispatch, Handoff, LetterRow, Receipt
 from models.thai import now_bangkok
-from records.events import append_event, default_actor
+from records.events import NewEvent, append_event, append_events, default_actor
 from records.service import lookup_letter
 from routing.calendar import WorkingCalendar, load_calendar
 from routing.deadlines import Schedule, Status, overdue, propagate, whatif
@@ -157,6 +157,7 @@ class _Record:
     carried: dict[str, int]  # node -> letter id it hands on
     own_letter: dict[str, int]  # node -> its earliest letter in the circular
     numbers: dict[int, str]
+    dates: dict[int, date]
     root_letter: int
 
 
@@ -204,7 +205,8 @@ def _read_record(session: Session, circular: Circular, graph: nx.DiGraph) -> _Re
             upstream = [carried[s] for s in senders if s in carried]
             carried[node] = upstream[0] if upstream else root
     own_letter = {node: rows[0].id for node, rows in issued.items() if rows and rows[0].id is not None}
-    return _Record(events, carried, own_letter, {i: r.number for i, r in by_id.items()}, root)
+    numbers = {i: r.number for i, r in by_id.items()}
+    return _Record(events, carried, own_letter, numbers, {i: r.date for i, r in by_id.items()}, root)
 
 
 # --- planning a route ----------------------------------------------------------------------------
@@ -235,6 +237,7 @@ class DispatchSpec:
     level: str
     letter_id: int
     letter_number: str
+    letter_date: date | None
     sent_on: date
     sent: bool
     upstream: str | None
@@ -342,6 +345,7 @@ def plan_route(
                 level=me.level.value,
                 letter_id=letter_id,
                 letter_number=record.numbers.get(letter_id, ""),
+                letter_date=record.dates.get(letter_id),
                 sent_on=sent_on,
                 sent=me.actual_forwarded is not None,
                 upstream=me.sender,
@@ -398,22 +402,46 @@ class HandoffState:
     forwarded_on: date | None
 
 
-def _upsert(
-    session: Session, table: Any, rows: list[dict[str, Any]], keys: list[str], update: list[str]
-) -> None:
-    # One statement without inline VALUES, executed for many rows: SQLAlchemy compiles it once and
-    # reuses it from its cache; an inline multi-row VALUES compiled afresh per call (~4 ms here).
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table.__table__)
-    if update:
-        stmt = stmt.on_conflict_do_update(index_elements=keys, set_={k: stmt.excluded[k] for k in update})
-    else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
-    session.connection().execute(stmt, rows)
-
-
 _HANDOFF_FIELDS = ("level", "sent_on", "received_on", "forwarded_on", "due_receive", "due_forward", "status")
+
+
+@dataclass(frozen=True)
+class _DispatchStatements:
+    """record_dispatches' statements, built once per dialect: Core, so SQLAlchemy compiles each once
+    and reuses it from its cache (building an upsert's `excluded` afresh cost ~1 ms a call)."""
+
+    add_dispatch: Any
+    get_dispatches: Any
+    set_dispatch: Any
+    get_handoffs: Any
+    put_handoffs: Any
+
+
+@cache
+def _dispatch_statements(dialect: str) -> _DispatchStatements:
+    from records.audit import DISPATCH_COLUMNS, HANDOFF_COLUMNS
+
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    d, h = Dispatch.__table__, Handoff.__table__  # type: ignore[attr-defined]
+    put = insert(h)
+    return _DispatchStatements(
+        add_dispatch=insert(d).on_conflict_do_nothing(
+            index_elements=["circular_id", "sender_id", "letter_id"]
+        ),
+        get_dispatches=sa.select(d.c.id, d.c.letter_id, *(d.c[k] for k in DISPATCH_COLUMNS)).where(
+            d.c.circular_id.in_(sa.bindparam("circulars", expanding=True)),
+            d.c.sender_id.in_(sa.bindparam("senders", expanding=True)),
+        ),
+        set_dispatch=sa.update(d)
+        .where(d.c.id == sa.bindparam("d_id"))
+        .values(sent_on=sa.bindparam("new_sent_on"), source=sa.bindparam("new_source")),
+        get_handoffs=sa.select(
+            h.c.dispatch_id, h.c.recipient_id, h.c.circular_id, *(h.c[k] for k in HANDOFF_COLUMNS)
+        ).where(h.c.dispatch_id.in_(sa.bindparam("ids", expanding=True))),
+        put_handoffs=put.on_conflict_do_update(
+            index_elements=["dispatch_id", "recipient_id"], set_={k: put.excluded[k] for k in _HANDOFF_FIELDS}
+        ),
+    )
 
 
 def record_dispatch(
@@ -422,60 +450,106 @@ def record_dispatch(
     """Write one dispatch and its handoffs; rows that already say the same are left untouched.
 
     Idempotent under retries and overlapping runs: UNIQUE(circular, sender, letter) and
-    UNIQUE(dispatch, recipient) with upserts mean a second writer rewrites the same rows.
+    UNIQUE(dispatch, recipient) with upserts mean a second writer rewrites the same rows. The
+    `dispatch.recorded` event carries the snapshot of the dispatch's rows as they now stand, built
+    from what was read and written here rather than read back (see `records.events`).
     """
-    source = "ocr" if spec.sent else "plan"
-    _upsert(
-        session,
-        Dispatch,
-        [{"circular_id": circular_id, "letter_id": spec.letter_id, "sender_id": spec.sender_id,
-          "sent_on": spec.sent_on, "level": spec.recipients[0].level, "source": source}],
-        ["circular_id", "sender_id", "letter_id"],
-        [],
-    )  # fmt: skip
-    dispatch = session.exec(
-        select(Dispatch).where(
-            Dispatch.circular_id == circular_id,
-            Dispatch.sender_id == spec.sender_id,
-            Dispatch.letter_id == spec.letter_id,
+    return record_dispatches(session, [(circular_id, spec)], actor=actor)[0]
+
+
+def record_dispatches(
+    session: Session, items: Sequence[tuple[str, DispatchSpec]], *, actor: str | None = None
+) -> list[list[HandoffState]]:
+    """`record_dispatch` for several (circular id, dispatch) pairs in the caller's transaction, with
+    a handful of statements for all of them (a group commit: see `flows.writer`). Each dispatch
+    still gets its own `dispatch.recorded` event. Returns each item's handoff states, in order."""
+    if not items:
+        return []
+    # The same dispatch twice (overlapping runs in one process): the later one goes in a second
+    # pass, so that it sees what the first wrote, as two separate calls would.
+    keys = [(c, spec.sender_id, spec.letter_id) for c, spec in items]
+    if len(set(keys)) < len(keys):
+        first: list[int] = []
+        rest: list[int] = []
+        seen: set[tuple[str, str, int]] = set()
+        for i, k in enumerate(keys):
+            (rest if k in seen else first).append(i)
+            seen.add(k)
+        out = dict(
+            zip(first, record_dispatches(session, [items[i] for i in first], actor=actor), strict=True)
         )
-    ).one()
-    changed_dispatch = dispatch.sent_on != spec.sent_on or dispatch.source != source
-    if changed_dispatch:
-        dispatch.sent_on, dispatch.source = spec.sent_on, source
-        session.add(dispatch)
-    existing = {
-        h.recipient_id: h for h in session.exec(select(Handoff).where(Handoff.dispatch_id == dispatch.id))
+        out |= dict(zip(rest, record_dispatches(session, [items[i] for i in rest], actor=actor), strict=True))
+        return [out[i] for i in range(len(items))]
+    from records.audit import dispatch_snapshot_of
+
+    conn = session.connection()
+    sql = _dispatch_statements(conn.dialect.name)
+    conn.execute(
+        sql.add_dispatch,
+        [{"circular_id": c, "letter_id": spec.letter_id, "sender_id": spec.sender_id, "sent_on": spec.sent_on,
+          "level": spec.recipients[0].level, "source": "ocr" if spec.sent else "plan"} for c, spec in items],
+    )  # fmt: skip
+    params = {"circulars": sorted({c for c, _ in items}), "senders": sorted({s.sender_id for _, s in items})}
+    stored = {
+        (r.circular_id, r.sender_id, r.letter_id): dict(r._mapping)
+        for r in conn.execute(sql.get_dispatches, params)
     }
-    wanted = []
-    for r in spec.recipients:
-        values = {
-            "level": r.level, "sent_on": spec.sent_on, "received_on": r.received_on, "forwarded_on": r.forwarded_on,
-            "due_receive": r.due_receive, "due_forward": r.due_forward, "status": r.status,
-        }  # fmt: skip
-        have = existing.get(r.recipient_id)
-        if have is not None and all(getattr(have, k) == values[k] for k in _HANDOFF_FIELDS):
+    dispatches = [stored[k] for k in keys]
+    changed = []
+    for (_, spec), dispatch in zip(items, dispatches, strict=True):
+        source = "ocr" if spec.sent else "plan"
+        if dispatch["sent_on"] != spec.sent_on or dispatch["source"] != source:
+            changed.append({"d_id": dispatch["id"], "new_sent_on": spec.sent_on, "new_source": source})
+            dispatch.update(sent_on=spec.sent_on, source=source)
+    if changed:
+        conn.execute(sql.set_dispatch, changed)
+    changed_ids = {c["d_id"] for c in changed}
+    existing: dict[int, dict[str, dict[str, Any]]] = {d["id"]: {} for d in dispatches}
+    for row in conn.execute(sql.get_handoffs, {"ids": list(existing)}):
+        existing[row.dispatch_id][row.recipient_id] = dict(row._mapping)
+    wanted: list[dict[str, Any]] = []
+    events: list[NewEvent] = []
+    for (circular_id, spec), dispatch in zip(items, dispatches, strict=True):
+        rows = existing[dispatch["id"]]
+        written = 0
+        for r in spec.recipients:
+            values = {
+                "level": r.level, "sent_on": spec.sent_on, "received_on": r.received_on, "forwarded_on": r.forwarded_on,
+                "due_receive": r.due_receive, "due_forward": r.due_forward, "status": r.status,
+            }  # fmt: skip
+            have = rows.get(r.recipient_id)
+            if have is not None and all(have[k] == values[k] for k in _HANDOFF_FIELDS):
+                continue
+            written += 1
+            wanted.append({"dispatch_id": dispatch["id"], "circular_id": circular_id, "recipient_id": r.recipient_id,
+                           **values})  # fmt: skip
+            # What the row holds after the upsert: the new values, the overdue flag left as it was.
+            flagged = have["overdue_flagged_at"] if have is not None else None
+            rows[r.recipient_id] = {**values, "recipient_id": r.recipient_id, "circular_id": circular_id,
+                                    "overdue_flagged_at": flagged}  # fmt: skip
+        if not written and dispatch["id"] not in changed_ids:
             continue
-        wanted.append(
-            {"dispatch_id": dispatch.id, "circular_id": circular_id, "recipient_id": r.recipient_id, **values}
+        payload: dict[str, Any] = {
+            "letter": spec.letter_number, "sent_on": spec.sent_on.isoformat(), "sent": spec.sent,
+            "handoffs_written": written, "recipients": len(spec.recipients),
+        }  # fmt: skip
+        if spec.letter_date is not None:
+            snapshot = dispatch_snapshot_of(dispatch, spec.letter_number, spec.letter_date, rows.values())
+            payload["rows"] = {"dispatches": [snapshot]}
+        events.append(
+            NewEvent(
+                "dispatch.recorded", f"{circular_id}:{spec.sender_id}", payload, actor or default_actor()
+            )
         )
     if wanted:
-        _upsert(session, Handoff, wanted, ["dispatch_id", "recipient_id"], [*_HANDOFF_FIELDS])
-    if wanted or changed_dispatch:
-        append_event(
-            session,
-            "dispatch.recorded",
-            f"{circular_id}:{spec.sender_id}",
-            {"letter": spec.letter_number, "sent_on": spec.sent_on.isoformat(), "sent": spec.sent,
-             "handoffs_written": len(wanted), "recipients": len(spec.recipients)},
-            actor=actor or default_actor(),
-        )  # fmt: skip
+        conn.execute(sql.put_handoffs, wanted)
+    if events:
+        append_events(session, events)
     return [
-        HandoffState(
-            circular_id, spec.sender_id, r.recipient_id, r.level, r.status, r.due_forward, r.forwarded_on
-        )
-        for r in spec.recipients
-    ]
+        [HandoffState(c, spec.sender_id, r.recipient_id, r.level, r.status, r.due_forward, r.forwarded_on)
+         for r in spec.recipients]
+        for c, spec in items
+    ]  # fmt: skip
 
 
 def summarise(route: RoutePlan, states: Iterable[HandoffState]) -> dict[str, Any]:

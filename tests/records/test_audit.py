@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -219,3 +220,36 @@ def test_cli_verify_log_replay(tmp_path: Path) -> None:
         conn.exec_driver_sql("UPDATE receipt SET time = '08:00:00' WHERE source = 'clerk'")
     failed = runner.invoke(app, ["audit", "verify"], env=env)
     assert failed.exit_code == 1 and "receipt [" in failed.stderr and "time is '08:00:00'" in failed.stderr
+
+
+def test_dispatch_events_carry_the_rows_as_they_stand(engine: Engine, tmp_path: Path) -> None:
+    """`record_dispatch` builds its event's snapshot from what it read and wrote, not by reading the
+    rows back: after a re-route that changes handoffs a sweep has flagged, every snapshot it logged
+    must equal the rows read back, and the log must still replay to the same state."""
+    from sqlmodel import col, select
+
+    from models.tables import Event
+    from records.events import canonical_json
+
+    build_record(engine)
+    with session_scope(engine) as s:  # a district the sweep flagged stamps its receipt late
+        registry.receive(s, CIRCULAR_LETTER, "district:1201", datetime(2020, 7, 6, 10, 0, tzinfo=BANGKOK))
+    with session_scope(engine, readonly=True) as s:
+        before = s.exec(select(sa.func.max(Event.seq))).one()
+    route_plainly(engine.url.render_as_string(hide_password=False), CIRCULAR_LETTER, date(2020, 7, 20))
+    with session_scope(engine, readonly=True) as s:
+        events = s.exec(select(Event).where(col(Event.seq) > before, Event.kind == "dispatch.recorded")).all()
+        flagged_kept = 0
+        for event in events:
+            payload = json.loads(event.payload)
+            logged = payload.pop("rows")
+            assert canonical_json(logged) == canonical_json(
+                audit.snapshot_rows(s, event.kind, event.subject, payload)
+            ), event.subject
+            flagged_kept += sum(
+                h["overdue_flagged_at"] is not None for d in logged["dispatches"] for h in d["handoffs"]
+            )
+        report = audit.verify(s)
+    assert events, "the receipt changes a handoff"
+    assert flagged_kept > 0, "a re-written handoff keeps the sweep's flag"
+    assert report.ok, str(report)
