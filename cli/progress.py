@@ -110,7 +110,7 @@ def status(
         typer.echo("no routed circulars yet: run `saraban run CIRCULAR --plan PLAN` first")
         return
     console = Console()
-    headers = {"level": "level", "handoffs": "total", "received": "recv", "forwarded": "fwd",
+    headers = {"level": "level", "handoffs": "total", "sent": "sent", "received": "recv", "forwarded": "fwd",
                "overdue": "overdue", "late": "late", "pending": "pend"}  # fmt: skip
     for circular_id in dict.fromkeys(row["circular"] for row in rows):
         table = Table(title=f"circular {circular_id}", title_justify="left")
@@ -133,6 +133,14 @@ def overdue(
     assert day is not None
     with reading(database) as session:
         items = progress.overdue_report(session, day, circular)
+        skipped = progress.unplanned_circulars(session) if circular is None else []
+    if skipped:
+        # On stderr, so that --json stays one document: the list is only as complete as the plans.
+        typer.echo(
+            f"note: {len(skipped)} open circular(s) follow no routing plan and are not judged: "
+            f"{', '.join(skipped)}; attach one with `saraban run CIRCULAR --plan PLAN`",
+            err=True,
+        )
     if as_json:
         typer.echo(json.dumps(items, ensure_ascii=False, indent=2))
         return

@@ -2,7 +2,9 @@
 
 It reads open handoffs whose forwarding deadline has passed from an index (status, due_forward),
 marks them overdue, writes a table artifact and a markdown summary, and emits one
-`saraban.handoff.overdue` event per newly overdue handoff so Prefect automations can notify.
+`saraban.handoff.overdue` event per newly overdue handoff so Prefect automations can notify. Handoffs
+a routing run recorded as forwarded after their latest date are announced once as well: a table
+artifact of them and one `saraban.handoff.late` event each.
 """
 
 from __future__ import annotations
@@ -25,7 +27,16 @@ def sweep(at: datetime, database_url: str | None) -> progress.SweepResult:
         return progress.sweep_overdue(session, at)
 
 
-@flow(name="flag-overdue", flow_run_name="flag-overdue-{at}", log_prints=True)
+def _run_name() -> str:
+    # Scheduled runs leave `at` empty (now): name them after the moment they judge, not "None".
+    from prefect.runtime import flow_run
+
+    at = flow_run.parameters.get("at") or now_bangkok()
+    moment = at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
+    return f"flag-overdue-{moment.astimezone(BANGKOK):%Y-%m-%d-%H%M}"
+
+
+@flow(name="flag-overdue", flow_run_name=_run_name, log_prints=True)
 def flag_overdue(
     at: datetime | None = None, database_url: str | None = None, force: bool = False
 ) -> dict[str, Any]:
@@ -39,7 +50,7 @@ def flag_overdue(
     at = (at or now_bangkok()).astimezone(BANGKOK)
     if not force and not progress.is_working_day(at.date()):
         print(f"{at.date()} is not a working day; nothing to flag.")
-        return {"at": at.isoformat(), "skipped": True, "overdue": 0, "newly_overdue": 0}
+        return {"at": at.isoformat(), "skipped": True, "overdue": 0, "newly_overdue": 0, "newly_late": 0}
     result = sweep(at, database_url)
     rows = [item.table_row() for item in result.overdue]
     prefect_io.publish_table(
@@ -48,14 +59,25 @@ def flag_overdue(
     prefect_io.publish_markdown(
         "saraban-overdue-summary", progress.overdue_markdown(result), description="Overdue sweep summary"
     )
-    emitted = prefect_io.emit_overdue_events(item.event_payload() for item in result.newly_overdue)
+    if result.newly_late:
+        prefect_io.publish_table(
+            "saraban-late",
+            [item.table_row() for item in result.newly_late],
+            description=f"Handoffs newly recorded as forwarded late, as of {at:%Y-%m-%d %H:%M} (Asia/Bangkok)",
+        )
+    emitted = prefect_io.emit_handoff_events(item.event_payload() for item in result.newly_overdue)
+    emitted += prefect_io.emit_handoff_events(
+        (item.event_payload() for item in result.newly_late), prefect_io.LATE_EVENT
+    )
     print(
-        f"{len(result.overdue)} overdue handoffs, {len(result.newly_overdue)} newly flagged, {emitted} events"
+        f"{result.overdue_total} overdue handoffs, {len(result.newly_overdue)} newly flagged, "
+        f"{len(result.newly_late)} newly recorded late, {emitted} events"
     )
     return {
         "at": at.isoformat(),
         "skipped": False,
-        "overdue": len(result.overdue),
+        "overdue": result.overdue_total,
         "newly_overdue": len(result.newly_overdue),
+        "newly_late": len(result.newly_late),
         "events": emitted,
     }

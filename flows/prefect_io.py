@@ -9,6 +9,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.events import emit_event
 
 OVERDUE_EVENT = "saraban.handoff.overdue"
+LATE_EVENT = "saraban.handoff.late"
 
 
 def publish_table(key: str, rows: list[Mapping[str, Any]], description: str) -> None:
@@ -20,12 +21,13 @@ def publish_markdown(key: str, markdown: str, description: str) -> None:
     create_markdown_artifact(key=key, markdown=markdown, description=description)
 
 
-def emit_overdue_events(items: Iterable[Mapping[str, Any]]) -> int:
-    """One `saraban.handoff.overdue` event per newly overdue handoff; the resource is the handoff."""
+def emit_handoff_events(items: Iterable[Mapping[str, Any]], event: str = OVERDUE_EVENT) -> int:
+    """One event per handoff (`saraban.handoff.overdue` for the newly overdue, `saraban.handoff.late`
+    for those newly recorded late); the resource is the handoff."""
     count = 0
     for item in items:
         emit_event(
-            event=OVERDUE_EVENT,
+            event=event,
             resource={
                 "prefect.resource.id": f"saraban.handoff.{item['handoff_id']}",
                 "prefect.resource.name": f"{item['agency']} ← {item['letter']}",

@@ -130,7 +130,8 @@ def route_circular(
     """Route one circular down the hierarchy and record every handoff.
 
     Args:
-        circular_id: the circular's id (see `saraban status`), e.g. `bcp-2020`.
+        circular_id: the circular's id (see `saraban status`, e.g. `2020-นร-1200-ว-0013`) or the
+            number of any of its letters (e.g. `มท 0812/ว 1434`).
         as_of: the day to judge deadlines against (default: today in Bangkok).
         provinces: DOPA province codes to route to (default: the circular's own scope).
         database_url: SQLAlchemy URL of the record (default: SARABAN_DATABASE_URL or .saraban/).
@@ -141,6 +142,7 @@ def route_circular(
     # The writer process starts while the route is planned, and lives as long as the run.
     with writing(database_url):
         route = plan_route(circular_id, as_of, provinces, database_url)
+        circular_id = route.circular_id  # the id, when a letter number named the circular
         tag_tasks = tags_for_route(len(route.dispatches), tag_tasks)
         if not tag_tasks:
             get_run_logger().info(

@@ -32,14 +32,23 @@ from sqlmodel import Session, col, select
 
 from models.letters import Level
 from models.numbering import LetterNumberError
-from models.tables import AgencyRow, Circular, CitationRow, Dispatch, Handoff, LetterRow, Receipt
+from models.tables import (
+    UNFLAGGED_SQL,
+    AgencyRow,
+    Circular,
+    CitationRow,
+    Dispatch,
+    Handoff,
+    LetterRow,
+    Receipt,
+)
 from models.thai import now_bangkok
 from records.events import NewEvent, append_event, append_events, default_actor
 from records.service import lookup_letter
 from routing.calendar import WorkingCalendar, load_calendar
 from routing.deadlines import Schedule, Status, overdue, propagate, whatif
 from routing.directory import Directory, load_directory
-from routing.plans import Plan, builtin_plans, instantiate_plan, load_plan
+from routing.plans import Plan, builtin_plans, instantiate_plan, load_plan, plan_matches
 from routing.policy import Policy, load_policy
 
 OPEN_STATUSES = ("pending", "received")
@@ -113,6 +122,18 @@ def find_circular(session: Session, ref: str) -> Circular:
     raise ProgressError(f"no circular {ref!r} and no letter with that number; circulars: {known}")
 
 
+def matching_plan(session: Session, circular: Circular) -> str | None:
+    """The plan a circular follows: the one attached to it, else the one plan whose `letters`
+    name one of the circular's letters (number and date). None when none or several match."""
+    if circular.plan_id is not None:
+        return circular.plan_id
+    held = session.exec(
+        select(LetterRow.number, LetterRow.date).where(LetterRow.circular_id == circular.id)
+    ).all()
+    matches = plan_matches((_plan(p) for p in builtin_plans()), [(n, d) for n, d in held])
+    return matches[0].id if len(matches) == 1 else None
+
+
 def set_plan(session: Session, circular: Circular, plan_id: str, *, actor: str | None = None) -> bool:
     """Attach a routing plan to a circular (logged). Returns whether anything changed."""
     _plan(plan_id)  # fail early on an unknown plan
@@ -156,6 +177,7 @@ class _Record:
     events: dict[str, tuple[date | None, date | None]]
     carried: dict[str, int]  # node -> letter id it hands on
     own_letter: dict[str, int]  # node -> its earliest letter in the circular
+    handed: dict[str, int]  # sender node -> the letter its dispatch hands on (see _handed)
     numbers: dict[int, str]
     dates: dict[int, date]
     root_letter: int
@@ -169,8 +191,11 @@ def _read_record(session: Session, circular: Circular, graph: nx.DiGraph) -> _Re
         if row.issuer_id in graph:
             issued[row.issuer_id].append(row)
     received: dict[str, date] = {}
+    holds: dict[str, set[int]] = defaultdict(set)  # node -> letters it stamped or its letters carry
     receipts = select(Receipt).where(col(Receipt.letter_id).in_(list(by_id)))
     for receipt in session.exec(receipts):
+        if receipt.agency_id in graph:
+            holds[receipt.agency_id].add(receipt.letter_id)
         if receipt.agency_id in graph and receipt.date is not None:
             seen = received.get(receipt.agency_id)
             received[receipt.agency_id] = receipt.date if seen is None else min(seen, receipt.date)
@@ -178,6 +203,8 @@ def _read_record(session: Session, circular: Circular, graph: nx.DiGraph) -> _Re
     citations = select(CitationRow).where(col(CitationRow.citing_letter_id).in_(list(by_id)))
     for c in session.exec(citations):
         carries[c.citing_letter_id].add(c.cited_letter_id)
+    for node, rows in issued.items():
+        holds[node].update(i for row in rows for i in carries.get(row.id or -1, ()))
 
     events: dict[str, tuple[date | None, date | None]] = {}
     for node in set(issued) | set(received):
@@ -206,7 +233,29 @@ def _read_record(session: Session, circular: Circular, graph: nx.DiGraph) -> _Re
             carried[node] = upstream[0] if upstream else root
     own_letter = {node: rows[0].id for node, rows in issued.items() if rows and rows[0].id is not None}
     numbers = {i: r.number for i, r in by_id.items()}
-    return _Record(events, carried, own_letter, numbers, {i: r.date for i, r in by_id.items()}, root)
+    handed = _handed(graph, issued, holds)
+    return _Record(events, carried, own_letter, handed, numbers, {i: r.date for i, r in by_id.items()}, root)
+
+
+def _handed(
+    graph: nx.DiGraph, issued: dict[str, list[LetterRow]], holds: dict[str, set[int]]
+) -> dict[str, int]:
+    """The letter each sender's dispatch hands on: the newest of its letters that its addressees
+    hold (stamped a receipt on, or enclose or cite in letters of their own), else its earliest.
+
+    DLA sent ว 1217 on 20 April and ว 1434 on 14 May; Phrae's letter encloses both, so DLA's
+    dispatch hands on ว 1434. The dispatch still happened on the earliest letter's date."""
+    out: dict[str, int] = {}
+    for node, rows in issued.items():
+        children = [
+            v for v in graph.successors(node) if graph.edges[node, v].get("kind", "forward") == "forward"
+        ]
+        held = set().union(*(holds.get(v, set()) for v in children)) if children else set()
+        pick = [row for row in rows if row.id in held] or rows[:1]
+        chosen = max(pick, key=lambda r: (r.date, r.number)).id
+        if chosen is not None:
+            out[node] = chosen
+    return out
 
 
 # --- planning a route ----------------------------------------------------------------------------
@@ -291,14 +340,15 @@ def handoff_status(
 def schedule_for(
     session: Session, circular: Circular, provinces: Sequence[str] | None = None
 ) -> tuple[nx.DiGraph, Schedule, _Record, tuple[str, ...] | None]:
-    """Plan graph, propagated schedule and record of one circular."""
-    if circular.plan_id is None:
+    """Plan graph, propagated schedule and record of one circular (its attached or matching plan)."""
+    plan_id = matching_plan(session, circular)
+    if plan_id is None:
         raise ProgressError(
-            f"circular {circular.id} has no routing plan yet; choose one with --plan "
-            f"({', '.join(sorted(builtin_plans()))})"
+            f"circular {circular.id} has no routing plan and none of its letters is named by one; "
+            f"choose one with `saraban run {circular.id} --plan PLAN` ({', '.join(sorted(builtin_plans()))})"
         )
     scope = tuple(sorted(provinces)) if provinces else _scope(session, circular.id)
-    graph = _graph(circular.plan_id, scope)
+    graph = _graph(plan_id, scope)
     record = _read_record(session, circular, graph)
     schedule = propagate(graph, calendar(), policy(), record.events)
     return graph, schedule, record, scope
@@ -310,6 +360,8 @@ def plan_route(
     """Every dispatch of a circular, with each addressee's deadlines and state as of `as_of`."""
     circular = find_circular(session, circular_ref)
     graph, schedule, record, scope = schedule_for(session, circular, provinces)
+    if circular.plan_id is None:
+        set_plan(session, circular, graph.graph["plan"], actor="saraban (plan matched by its letters)")
     sync_agencies(session, graph)
     specs: list[DispatchSpec] = []
     for node in nx.topological_sort(graph):
@@ -320,7 +372,7 @@ def plan_route(
             continue
         me = schedule[node]
         sent_on = me.actual_forwarded or me.expected_forward or as_of
-        letter_id = record.own_letter.get(node, record.carried[node])
+        letter_id = record.handed.get(node, record.carried[node])
         recipients = []
         for child in children:
             c = schedule[child]
@@ -355,7 +407,7 @@ def plan_route(
     deadlines = [d.date for d in graph.graph.get("deadlines", ())]
     return RoutePlan(
         circular_id=circular.id,
-        plan_id=circular.plan_id or "",
+        plan_id=graph.graph["plan"],
         as_of=as_of,
         provinces=scope,
         dispatches=tuple(specs),
@@ -591,14 +643,20 @@ class SweepItem:
     agency: str
     letter: str
     due: date
+    done: date | None  # the day it forwarded (late handoffs); None while overdue
     days_over: int
     escalate_to_id: str
     escalate_to: str
 
+    @property
+    def status(self) -> str:
+        return "late" if self.done is not None else "overdue"
+
     def table_row(self) -> dict[str, Any]:
         return {
             "agency": self.agency, "letter": self.letter, "due": self.due.isoformat(),
-            "days_over": self.days_over, "escalate_to": self.escalate_to, "circular": self.circular,
+            "done": self.done.isoformat() if self.done else None, "days_over": self.days_over,
+            "status": self.status, "escalate_to": self.escalate_to, "circular": self.circular,
         }  # fmt: skip
 
     def event_payload(self) -> dict[str, Any]:
@@ -613,6 +671,8 @@ class SweepResult:
     overdue: tuple[SweepItem, ...]  # the worst first, at most `limit`
     newly_overdue: tuple[SweepItem, ...]
     by_circular: dict[str, int] = field(default_factory=dict)
+    # Handoffs a routing run recorded as forwarded after their latest date, announced once.
+    newly_late: tuple[SweepItem, ...] = ()
 
 
 def _items(session: Session, rows: Sequence[Any], today: date) -> list[SweepItem]:
@@ -635,7 +695,10 @@ def _items(session: Session, rows: Sequence[Any], today: date) -> list[SweepItem
             agency=names.get(r.recipient_id, r.recipient_id),
             letter=numbers.get(r.letter_id, ""),
             due=r.due_forward,
-            days_over=cal.working_days_between(r.due_forward, today),
+            done=r.forwarded_on if r.status == "late" else None,
+            days_over=cal.working_days_between(
+                r.due_forward, r.forwarded_on if r.status == "late" else today
+            ),
             escalate_to_id=r.sender_id,
             escalate_to=names.get(r.sender_id, r.sender_id),
         )
@@ -644,14 +707,15 @@ def _items(session: Session, rows: Sequence[Any], today: date) -> list[SweepItem
 
 
 _SWEEP_COLUMNS = (Handoff.id, Handoff.circular_id, Handoff.recipient_id, Handoff.due_forward,
-                  Dispatch.sender_id, Dispatch.letter_id)  # fmt: skip
+                  Handoff.forwarded_on, Handoff.status, Dispatch.sender_id, Dispatch.letter_id)  # fmt: skip
 
 
 def sweep_queries(today: date, *, limit: int = 500) -> dict[str, Any]:
-    """The sweep's reads, by name; each is a range scan on the (status, due_forward) index.
+    """The sweep's reads, by name; each is a range scan on an index of `handoff`.
 
-    `open_past_due`: open handoffs now past due; `unflagged`: handoffs a routing run already
-    recorded as overdue that no sweep has flagged (announced) yet; then the count, the `limit`
+    `open_past_due`: open handoffs now past due (index (status, due_forward)); `unflagged`:
+    handoffs a routing run recorded as overdue or late that no sweep has announced yet (the
+    partial index `ix_handoff_unflagged`, whose predicate it repeats); then the count, the `limit`
     most overdue and the count per circular, all over status = 'overdue'.
     """
     joined = select(*_SWEEP_COLUMNS).join(Dispatch, col(Dispatch.id) == col(Handoff.dispatch_id))
@@ -660,7 +724,7 @@ def sweep_queries(today: date, *, limit: int = 500) -> dict[str, Any]:
         "open_past_due": joined.where(
             col(Handoff.status).in_(OPEN_STATUSES), col(Handoff.due_forward) < today
         ),
-        "unflagged": joined.where(overdue_, col(Handoff.overdue_flagged_at).is_(None)),
+        "unflagged": joined.where(sa.text(UNFLAGGED_SQL)),
         "overdue_total": select(sa.func.count()).select_from(Handoff).where(overdue_),
         "worst": joined.where(overdue_).order_by(col(Handoff.due_forward), col(Handoff.id)).limit(limit),
         "by_circular": select(Handoff.circular_id, sa.func.count())
@@ -672,26 +736,35 @@ def sweep_queries(today: date, *, limit: int = 500) -> dict[str, Any]:
 def sweep_overdue(
     session: Session, at: datetime, *, limit: int = 500, actor: str | None = None
 ) -> SweepResult:
-    """Flag open handoffs whose forwarding deadline passed before `at`'s day, from the (status, due_forward) index.
+    """Flag open handoffs whose forwarding deadline passed before `at`'s day, from the indexes.
 
-    Newly overdue rows get status `overdue` and `overdue_flagged_at`; the result lists them and the
-    `limit` most overdue handoffs in all.
+    Newly overdue rows get status `overdue` and `overdue_flagged_at`; handoffs recorded late that
+    no sweep announced yet get `overdue_flagged_at` too. The result lists both, and the `limit`
+    most overdue handoffs in all.
     """
     today = at.date()
     queries = sweep_queries(today, limit=limit)
-    newly_rows = [*session.exec(queries["open_past_due"]).all(), *session.exec(queries["unflagged"]).all()]
-    if newly_rows:
+    past_due = session.exec(queries["open_past_due"]).all()
+    unflagged = session.exec(queries["unflagged"]).all()
+    newly_rows = [*past_due, *(r for r in unflagged if r.status == "overdue")]
+    late_rows = [r for r in unflagged if r.status == "late"]
+    if newly_rows or late_rows:
+        for ids, values in (
+            ([r.id for r in past_due], {"status": "overdue", "overdue_flagged_at": at}),
+            ([r.id for r in unflagged], {"overdue_flagged_at": at}),
+        ):
+            for start in range(0, len(ids), 5000):
+                session.execute(
+                    sa.update(Handoff).where(col(Handoff.id).in_(ids[start : start + 5000])).values(**values)
+                )
         ids = [r.id for r in newly_rows]
-        for start in range(0, len(ids), 5000):
-            session.execute(
-                sa.update(Handoff)
-                .where(col(Handoff.id).in_(ids[start : start + 5000]))
-                .values(status="overdue", overdue_flagged_at=at)
-            )
+        late_ids = [r.id for r in late_rows]
+        payload: dict[str, Any] = {"count": len(ids), "first": ids[:20]}
+        if late_ids:
+            payload.update(late=len(late_ids), first_late=late_ids[:20])
         append_event(
-            session, "handoffs.flagged_overdue", today.isoformat(), {"count": len(ids), "first": ids[:20]},
-            actor=actor or default_actor(),
-        )  # fmt: skip
+            session, "handoffs.flagged_overdue", today.isoformat(), payload, actor=actor or default_actor()
+        )
     total = session.exec(queries["overdue_total"]).one()
     worst = session.exec(queries["worst"]).all()
     by_circular = dict(session.exec(queries["by_circular"]).all())
@@ -701,6 +774,7 @@ def sweep_overdue(
         overdue=tuple(_items(session, worst, today)),
         newly_overdue=tuple(_items(session, newly_rows, today)),
         by_circular={str(k): int(v) for k, v in by_circular.items()},
+        newly_late=tuple(_items(session, late_rows, today)),
     )
 
 
@@ -710,6 +784,7 @@ def overdue_markdown(result: SweepResult) -> str:
         "",
         f"- overdue in all: **{result.overdue_total}**",
         f"- newly flagged in this run: **{len(result.newly_overdue)}**",
+        f"- forwarded late, newly recorded: **{len(result.newly_late)}**",
         "",
         "| circular | overdue |",
         "|---|---|",
@@ -722,6 +797,14 @@ def overdue_markdown(result: SweepResult) -> str:
             f"| {i.agency} | {i.letter} | {i.due.isoformat()} | {i.days_over} | {i.escalate_to} |"
             for i in result.overdue[:50]
         ]
+    if result.newly_late:
+        lines += ["", "## Forwarded late (newly recorded)", "",
+                  "| agency | letter | due | forwarded | working days late | escalate to |",
+                  "|---|---|---|---|---|---|"]  # fmt: skip
+        lines += [
+            f"| {i.agency} | {i.letter} | {i.due.isoformat()} | {i.done} | {i.days_over} | {i.escalate_to} |"
+            for i in result.newly_late[:50]
+        ]
     return "\n".join(lines)
 
 
@@ -729,11 +812,17 @@ def overdue_markdown(result: SweepResult) -> str:
 
 
 def _circulars(session: Session, ref: str | None) -> list[Circular]:
+    """The circular named, else every open circular that has a plan (attached or matching)."""
     if ref is not None:
         return [find_circular(session, ref)]
-    return list(
-        session.exec(select(Circular).where(Circular.status == "open", col(Circular.plan_id).is_not(None)))
-    )
+    open_ = session.exec(select(Circular).where(Circular.status == "open").order_by(col(Circular.id)))
+    return [c for c in open_ if matching_plan(session, c) is not None]
+
+
+def unplanned_circulars(session: Session) -> list[str]:
+    """Open circulars that no plan covers (reports skip them: the CLI says so)."""
+    open_ = session.exec(select(Circular).where(Circular.status == "open").order_by(col(Circular.id)))
+    return [c.id for c in open_ if matching_plan(session, c) is None]
 
 
 def overdue_report(session: Session, as_of: date, circular_ref: str | None = None) -> list[dict[str, Any]]:
@@ -825,15 +914,22 @@ def _agency_node(graph: nx.DiGraph, agency: str) -> str:
 
 
 def status_report(session: Session, circular_ref: str | None = None) -> list[dict[str, Any]]:
-    """Handoff counts per circular and level by status, from the handoff table."""
-    query = select(Handoff.circular_id, Handoff.level, Handoff.status, sa.func.count()).group_by(
-        col(Handoff.circular_id), col(Handoff.level), col(Handoff.status)
+    """Handoff counts per circular and level by status, from the handoff table.
+
+    `sent` counts handoffs whose dispatch the record shows happening (a letter on file, a clerk's
+    entry); the rest are planned sends that have not happened yet."""
+    sent_ = sa.case((Dispatch.source == "plan", 0), else_=1)
+    query = (
+        select(Handoff.circular_id, Handoff.level, Handoff.status, sa.func.count(), sa.func.sum(sent_))
+        .join(Dispatch, col(Dispatch.id) == col(Handoff.dispatch_id))
+        .group_by(col(Handoff.circular_id), col(Handoff.level), col(Handoff.status))
     )
     if circular_ref is not None:
         query = query.where(Handoff.circular_id == find_circular(session, circular_ref).id)
     table: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    for circular_id, level, status_, count in session.exec(query):
+    for circular_id, level, status_, count, sent in session.exec(query):
         table[(circular_id, level)][status_] += int(count)
+        table[(circular_id, level)]["_sent"] += int(sent or 0)
     order = {lv.value: i for i, lv in enumerate(Level)}
     rows = []
     for (circular_id, level), counts in sorted(
@@ -843,8 +939,8 @@ def status_report(session: Session, circular_ref: str | None = None) -> list[dic
             {
                 "circular": circular_id,
                 "level": level,
-                "handoffs": sum(counts.values()),
-                "sent": sum(counts.values()),
+                "handoffs": sum(v for k, v in counts.items() if k != "_sent"),
+                "sent": counts["_sent"],
                 "received": counts["received"] + counts["forwarded"] + counts["late"],
                 "forwarded": counts["forwarded"] + counts["late"],
                 "overdue": counts["overdue"],

@@ -17,7 +17,12 @@ steps:
   - local:* ~> province:*      # copy: each source copies its result to its ancestor matching
 deadlines:
   - {at: opdc#plans, date: 2020-06-30, duty: receive, text: ...}
+letters:                       # optional: letters known to belong to circulars of this plan
+  - {number: มท 0812/ว 1434, date: 2020-05-14}
 ```
+
+`letters` lets the record find the plan of a circular nobody has attached one to: a circular that
+holds one of them (same canonical number and date) follows this plan (`plan_matches`).
 
 Returns and copies end in *sink* nodes (`opdc#plans`, `province:54#copies`) distinct from the
 agency node, so the graph stays a DAG even though OPDC also forwards the circular.
@@ -54,6 +59,7 @@ import networkx as nx
 import yaml
 
 from models.letters import Urgency
+from models.numbering import LetterNumberError, parse_letter_number
 from routing.directory import Directory
 
 EdgeKind = Literal["forward", "return", "copy"]
@@ -114,6 +120,7 @@ class Plan:
     deadlines: tuple[StatedDeadline, ...] = ()
     start: date | None = None
     exclude: tuple[str, ...] = ()
+    letters: tuple[tuple[str, date], ...] = ()  # (canonical number, date) of letters it governs
     source: str = "<plan>"
 
 
@@ -156,7 +163,7 @@ def parse_plan(data: Any, source: str) -> Plan:
     """Validate a loaded YAML document into a `Plan`."""
     if not isinstance(data, dict):
         raise PlanError(source, "<root>", "<root>", "expected a mapping with id, root, steps")
-    known = {"id", "title", "urgency", "root", "start", "exclude", "steps", "deadlines"}
+    known = {"id", "title", "urgency", "root", "start", "exclude", "steps", "deadlines", "letters"}
     for k in data:
         if k not in known:
             raise PlanError(source, str(k), str(k), f"unknown key; expected {', '.join(sorted(known))}")
@@ -192,6 +199,7 @@ def parse_plan(data: Any, source: str) -> Plan:
     if not isinstance(exclude, list) or not all(isinstance(e, str) for e in exclude):
         raise PlanError(source, "exclude", "exclude", "expected a list of id patterns")
     return Plan(
+        letters=_letters(source, data.get("letters") or []),
         id=data["id"],
         title=str(data.get("title") or data["id"]),
         urgency=_urgency(source, data.get("urgency")),
@@ -202,6 +210,37 @@ def parse_plan(data: Any, source: str) -> Plan:
         exclude=tuple(exclude),
         source=source,
     )
+
+
+def _letters(source: str, raw: Any) -> tuple[tuple[str, date], ...]:
+    if not isinstance(raw, list):
+        raise PlanError(source, "letters", "letters", "expected a list of {number, date}")
+    out: list[tuple[str, date]] = []
+    for i, item in enumerate(raw):
+        where = f"letters[{i}]"
+        if not isinstance(item, dict) or not isinstance(item.get("number"), str):
+            raise PlanError(source, where, "number", "expected a mapping with a letter number and a date")
+        if not isinstance(item.get("date"), date):
+            raise PlanError(source, where, "date", f"expected an ISO date, got {item.get('date')!r}")
+        try:
+            number = parse_letter_number(item["number"], repair=False).canonical
+        except LetterNumberError as exc:
+            raise PlanError(source, where, "number", str(exc)) from None
+        out.append((number, item["date"]))
+    return tuple(out)
+
+
+def plan_matches(plans: Iterable[Plan], letters: Iterable[tuple[str, date]]) -> list[Plan]:
+    """The plans that declare one of `letters` (canonical number, date) as theirs.
+
+    >>> bcp = load_plan(builtin_plans()["bcp-2020"])
+    >>> [p.id for p in plan_matches([bcp], [("มท 0812/ว 1434", date(2020, 5, 14))])]
+    ['bcp-2020']
+    >>> plan_matches([bcp], [("มท 0812/ว 1434", date(2021, 5, 14))])  # numbers restart each year
+    []
+    """
+    wanted = set(letters)
+    return [plan for plan in plans if wanted.intersection(plan.letters)]
 
 
 def load_plan(path: Path) -> Plan:

@@ -36,3 +36,15 @@ def chain_db(tmp_path: Path) -> Iterator[str]:
     assert all(o.error is None for o in outcomes), [str(o.error) for o in outcomes if o.error]
     yield url
     dispose_engines()
+
+
+@pytest.fixture
+def seed_db(tmp_path: Path, seed_files: list[Path]) -> Iterator[str]:
+    """A SQLite record holding the three real seed letters, with no plan attached by hand."""
+    url = f"sqlite:///{tmp_path / 'seeds.db'}"
+    engine = get_engine(url)
+    init_db(engine)
+    outcomes = ingest_files(seed_files, engine)
+    assert all(o.error is None for o in outcomes), [str(o.error) for o in outcomes if o.error]
+    yield url
+    dispose_engines()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from datetime import date, datetime
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -177,3 +178,70 @@ def test_flag_overdue_skips_thai_public_holidays(prefect_api: None, chain_db: st
     # 3 June 2020 was Queen Suthida's birthday, a public holiday.
     result = flag_overdue(at=datetime(2020, 6, 3, 9, 0, tzinfo=BANGKOK), database_url=chain_db)
     assert result["skipped"] is True
+
+
+def _task_runs(flow_run_id: object) -> list[Any]:
+    with get_client(sync_client=True) as client:
+        return list(
+            client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])),
+                sort=TaskRunSort.EXPECTED_START_TIME_ASC,
+                limit=200,
+            )
+        )
+
+
+@pytest.mark.prefect
+def test_the_seed_circulars_run_as_a_flow_with_the_expected_task_graph(
+    prefect_api: None, seed_db: str, asserting_and_emitting_events_worker
+) -> None:
+    # The plan is found from the circular's letters (bcp-2020 names DLA's ว 1434), then attached.
+    state = route_circular("มท 0812/ว 1434", as_of=date(2020, 7, 1), database_url=seed_db, return_state=True)
+    summary = state.result()
+    with session_scope(get_engine(seed_db)) as session:
+        circular = progress.find_circular(session, "มท 0812/ว 1434")
+        assert circular.plan_id == "bcp-2020"
+        route = progress.plan_route(session, circular.id, as_of=date(2020, 7, 1))
+    runs = _task_runs(state.state_details.flow_run_id)
+    dispatch_runs = {
+        next(t.split(":", 1)[1] for t in r.tags if t.startswith("agency:")): r
+        for r in runs
+        if any(t.startswith("agency:") for t in r.tags)
+    }
+    # One task per dispatch of the plan over the provinces on record (Rayong, Nonthaburi, Phrae).
+    assert set(dispatch_runs) == {d.sender_id for d in route.dispatches}
+    assert {"cabinet", "opdc", "moi", "dla", "province:21", "province:12", "province:54"} <= set(
+        dispatch_runs
+    )
+    assert len(runs) == len(route.dispatches) + 1 == summary["dispatches"] + 1
+    # Every dispatch waits on exactly the dispatch of the agency that sent to it, and nothing else.
+    for spec in route.dispatches:
+        waits = {i.id for i in dispatch_runs[spec.sender_id].task_inputs.get("wait_for", [])}
+        assert waits == ({dispatch_runs[spec.upstream].id} if spec.upstream else set()), spec.sender_id
+        level = next(t for t in dispatch_runs[spec.sender_id].tags if t.startswith("level:"))
+        assert level == f"level:{spec.level}"
+    assert summary["levels"]["province"]["late"] == 1  # Phrae, 23 June
+
+    # The sweep announces Phrae's late forwarding once: a table artifact and a late event.
+    result = flag_overdue(at=datetime(2020, 7, 1, 9, 0, tzinfo=BANGKOK), database_url=seed_db)
+    assert result["newly_late"] == 1 and result["newly_overdue"] > 0
+    asserting_and_emitting_events_worker.drain()
+    late = [
+        e for e in asserting_and_emitting_events_worker._client.events if e.event == "saraban.handoff.late"
+    ]
+    assert [(e.payload["agency"], e.payload["letter"], e.payload["done"]) for e in late] == [
+        ("จังหวัดแพร่", "มท 0812/ว 1434", "2020-06-23")
+    ]
+    rows = json.loads(str(_artifact("saraban-late")["data"]))
+    assert [(r["agency"], r["status"]) for r in rows] == [("จังหวัดแพร่", "late")]
+    assert "Forwarded late" in str(_artifact("saraban-overdue-summary")["data"])
+    again = flag_overdue(at=datetime(2020, 7, 1, 10, 0, tzinfo=BANGKOK), database_url=seed_db)
+    assert again["newly_late"] == 0 and again["newly_overdue"] == 0
+
+
+@pytest.mark.prefect
+def test_a_scheduled_sweep_is_named_after_the_moment_it_judges(prefect_api: None, seed_db: str) -> None:
+    state = flag_overdue(database_url=seed_db, force=True, return_state=True)
+    with get_client(sync_client=True) as client:
+        name = client.read_flow_run(state.state_details.flow_run_id).name
+    assert name.startswith("flag-overdue-20") and "None" not in name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -110,3 +111,18 @@ def test_sqlite_readers_do_not_wait_for_a_writer(tmp_path: object, monkeypatch: 
         writer.rollback()
         writer.close()
         engine.dispose()
+
+
+def test_the_sweep_finds_unannounced_handoffs_from_the_partial_index(engine: Engine) -> None:
+    from records.progress import sweep_queries
+
+    query = sweep_queries(date(2020, 7, 1))["unflagged"].compile(
+        engine, compile_kwargs={"literal_binds": True}
+    )
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {query}"))
+        else:
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            plan = " ".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {query}"))
+    assert "ix_handoff_unflagged" in plan, plan

@@ -107,9 +107,59 @@ def test_recorded_handoffs_and_the_sweep(story: tuple[Engine, str]) -> None:
     assert by_level["district"]["overdue"] > 0
     assert swept.overdue_total == len(swept.newly_overdue) > 0
     assert all(i.due < date(2020, 6, 26) and i.days_over > 0 for i in swept.newly_overdue)
+    # Phrae's forwarding of 23 June was recorded late by the routing run: the sweep announces it.
+    late = {i.agency_id: i for i in swept.newly_late}
+    assert PHRAE in late and late[PHRAE].status == "late"
+    assert late[PHRAE].done == date(2020, 6, 23) and late[PHRAE].due < late[PHRAE].done
+    assert late[PHRAE].days_over == progress.calendar().working_days_between(
+        late[PHRAE].due, late[PHRAE].done
+    )
+    assert late[PHRAE].table_row()["status"] == "late"
     with session_scope(engine) as session:
         again = progress.sweep_overdue(session, datetime(2020, 6, 26, 11, tzinfo=BANGKOK))
     assert not again.newly_overdue and again.overdue_total == swept.overdue_total
+    assert not again.newly_late  # announced once
+    # Sent counts dispatches the record shows happening, not those only planned.
+    assert by_level["province"]["sent"] == by_level["province"]["handoffs"]
+    assert by_level["district"]["sent"] > 0  # Phrae's letter 3026 reached its districts
+    assert by_level["local"]["sent"] < by_level["local"]["handoffs"]
+
+
+def test_overdue_finds_the_plan_of_a_circular_by_its_letters(engine: Engine, seed_files: list[Path]) -> None:
+    # Nobody attaches a plan: the bcp-2020 plan names DLA's circular of 14 May among its letters.
+    assert all(o.error is None for o in ingest_files(seed_files, engine))
+    url = engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(app, ["overdue", "--as-of", "2020-07-01", "--json", "--database", url])
+    assert result.exit_code == 0, result.output
+    items = json.loads(result.stdout)
+    phrae = [i for i in items if i["agency_id"] == PHRAE]
+    assert [(i["status"], i["letter"], i["done"]) for i in phrae] == [
+        ("late", "มท 0812/ว 1434", "2020-06-23")
+    ]
+    with session_scope(engine) as session:
+        circular = progress.find_circular(session, "มท 0812/ว 1434")
+        assert circular.plan_id is None  # reading did not write
+        assert progress.matching_plan(session, circular) == "bcp-2020"
+        assert progress.unplanned_circulars(session) == []
+
+
+def test_overdue_says_which_circulars_no_plan_covers(engine: Engine, tmp_path: Path) -> None:
+    letter = tmp_path / "moe.txt"
+    letter.write_text(
+        "ที่ ศธ ๐๒๐๖/ว ๑๕\nกระทรวงศึกษาธิการ\n๓ มีนาคม ๒๕๖๔\n"
+        "เรื่อง การสำรวจข้อมูลโรงเรียน\nเรียน ผู้ว่าราชการจังหวัดทุกจังหวัด\n"
+        "ขอแสดงความนับถือ\n(นายสมชาย ใจดี)\nปลัดกระทรวงศึกษาธิการ\n",
+        encoding="utf-8",
+    )
+    assert all(o.error is None for o in ingest_files([letter], engine))
+    url = engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(app, ["overdue", "--as-of", "2021-04-01", "--json", "--database", url])
+    assert result.exit_code == 0 and json.loads(result.stdout) == []
+    with session_scope(engine) as session:
+        (unplanned,) = progress.unplanned_circulars(session)
+    assert unplanned in result.stderr and "--plan" in result.stderr
+    with session_scope(engine) as session, pytest.raises(progress.ProgressError, match="--plan"):
+        progress.overdue_report(session, date(2021, 4, 1), unplanned)
 
 
 def test_run_with_an_unknown_circular_is_a_clear_error(story: tuple[Engine, str]) -> None:
