@@ -220,20 +220,22 @@ def test_the_seed_circulars_run_as_a_flow_with_the_expected_task_graph(
         assert waits == ({dispatch_runs[spec.upstream].id} if spec.upstream else set()), spec.sender_id
         level = next(t for t in dispatch_runs[spec.sender_id].tags if t.startswith("level:"))
         assert level == f"level:{spec.level}"
-    assert summary["levels"]["province"]["late"] == 1  # Phrae, 23 June
+    # Phrae forwarded on 23 June what Interior and DLA had sent it: both handoffs to Phrae are late.
+    assert summary["levels"]["province"]["late"] == 2
 
     # The sweep announces Phrae's late forwarding once: a table artifact and a late event.
     result = flag_overdue(at=datetime(2020, 7, 1, 9, 0, tzinfo=BANGKOK), database_url=seed_db)
-    assert result["newly_late"] == 1 and result["newly_overdue"] > 0
+    assert result["newly_late"] == 2 and result["newly_overdue"] > 0
     asserting_and_emitting_events_worker.drain()
     late = [
         e for e in asserting_and_emitting_events_worker._client.events if e.event == "saraban.handoff.late"
     ]
-    assert [(e.payload["agency"], e.payload["letter"], e.payload["done"]) for e in late] == [
-        ("จังหวัดแพร่", "มท 0812/ว 1434", "2020-06-23")
+    assert sorted((e.payload["agency"], e.payload["letter"], e.payload["done"]) for e in late) == [
+        ("จังหวัดแพร่", "มท 0218/ว 3182", "2020-06-23"),  # Interior's letter to the governors
+        ("จังหวัดแพร่", "มท 0812/ว 1434", "2020-06-23"),  # DLA's circular of 14 May
     ]
     rows = json.loads(str(_artifact("saraban-late")["data"]))
-    assert [(r["agency"], r["status"]) for r in rows] == [("จังหวัดแพร่", "late")]
+    assert [(r["agency"], r["status"]) for r in rows] == [("จังหวัดแพร่", "late")] * 2
     assert "Forwarded late" in str(_artifact("saraban-overdue-summary")["data"])
     again = flag_overdue(at=datetime(2020, 7, 1, 10, 0, tzinfo=BANGKOK), database_url=seed_db)
     assert again["newly_late"] == 0 and again["newly_overdue"] == 0
