@@ -3,7 +3,9 @@
 A file may hold several letters (a cover letter and the letter it encloses). A letter starts at
 its `ที่ <number>` line; receipt stamps and letterhead printed above it belong to it, and the
 closing block of the previous letter (ขอแสดงความนับถือ, signature, position, owning unit,
-contact lines, สำเนาส่ง) ends where they begin.
+contact lines, สำเนาส่ง) ends where they begin. Stamps below a closing block belong to that
+letter (the foot of its last page), except the group of stamps nearest the next letter's number,
+which tops the next letter's page, and any stamp dated before the letter it would belong to.
 
 The public API:
 
@@ -37,7 +39,7 @@ import calendar
 import itertools
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
 from pathlib import Path
 
@@ -51,6 +53,7 @@ from models.numbering import (
     parse_letter_number,
 )
 from models.thai import (
+    DATE_RE,
     DIGIT,
     MONTHS_ABBR,
     MONTHS_FULL,
@@ -148,6 +151,12 @@ STAMP_DATE_RE = re.compile(rf"^{_JUNK}(?:{_LABEL_DATE})\s*[.:：]*\s*(?P<value>.
 STAMP_TIME_RE = re.compile(rf"^{_JUNK}(?:{_LABEL_TIME})\s*[.:：]*\s*(?P<value>.*?)\s*$")
 MACHINE_STAMP_RE = re.compile(r"^\W*(?:RECEIVED|RECEIVE|REC'D|RCVD)\b\W*(?P<value>.*?)\s*$", re.IGNORECASE)
 BARE_LABEL_RE = re.compile(rf"{_JUNK}(?:{_LABEL_NUMBER}|{_LABEL_DATE}|{_LABEL_TIME})\s*[.:：]*")
+# A further label inside one stamp line (`เลขรับ ๔๔๑ วันที่ ๑๕ พ.ค. ๖๓ เวลา ๑๐.๓๐ น.`): not the end of a
+# longer Thai word (ลงวันที่, ระยะเวลา), though it may follow a digit when the OCR drops the spaces.
+INNER_LABEL_RE = re.compile(
+    rf"(?<![ก-ฺเ-๎])(?:(?P<number>{_LABEL_NUMBER})|(?P<date>{_LABEL_DATE})|(?P<time>{_LABEL_TIME}))"
+    r"\s*[.:：]*\s*"
+)
 DIGITS_RE = re.compile(r"[0-9๐-๙]+")
 BARE_NUMBER_RE = re.compile(rf"{_JUNK}(?P<n>[0-9๐-๙]+){_JUNK}")
 TIME_VALUE_RE = re.compile(rf"{DIGIT}{{1,2}}\s*[.:]\s*{DIGIT}{{2}}(?!{DIGIT})")
@@ -158,6 +167,8 @@ ADDRESS_RE = re.compile(
 )
 # A date line in the header: the date alone, with OCR punctuation around it.
 DATE_LINE_RE = re.compile(rf"^{_JUNK}(?:{THAI_DATE_PATTERN}){_JUNK}$")
+# The same with the word วันที่ before it (`วันที่ ๑๗ สิงหาคม ๒๕๖๓`), which also opens a stamp's date field.
+LABELLED_DATE_LINE_RE = re.compile(rf"^{_JUNK}วันที่\s*[.:：]*\s*(?:{THAI_DATE_PATTERN}){_JUNK}$")
 # A lone page number (`๒`, `- ๒ -`) left by a page break.
 PAGE_NUMBER_RE = re.compile(rf"^\s*[-–(]*\s*{DIGIT}{{1,3}}\s*[-–)]*\s*$")
 ELLIPSIS_RE = re.compile(r"(?:\.{3,}|…)\s*$")
@@ -278,7 +289,13 @@ def read_letters(text: str, *, file: str) -> ParseResult:
     starts = _find_starts(ctx)
     if not starts:
         raise ctx.error(0, "number", "no letter found (no 'ที่ <agency code> <number>/<number>' line)")
-    letters = [_read_letter(ctx, span) for span in _spans(ctx, starts)]
+    spans = _spans(ctx, starts)
+    letters: list[Letter] = []
+    for k, span in enumerate(spans):
+        letter, given_back = _read_letter(ctx, span, last_in_file=k == len(spans) - 1)
+        if given_back is not None:
+            spans[k + 1] = replace(spans[k + 1], header_start=min(given_back, spans[k + 1].start.line))
+        letters.append(letter)
     return ParseResult(letters=tuple(letters), warnings=tuple(ctx.warnings))
 
 
@@ -383,7 +400,7 @@ def _spans(ctx: _Ctx, starts: list[_Start]) -> list[_Span]:
     for k in range(1, len(starts)):
         previous, closing = starts[k - 1], closings[k - 1]
         if closing is not None:
-            lo = _closing_block(ctx, closing, starts[k].line).end + 1
+            lo = _foot_end(ctx, _closing_block(ctx, closing, starts[k].line).end + 1, starts[k].line)
         else:
             lo = _header_back(ctx, starts[k].line, previous.number_line + 1)
         header_starts.append(min(lo, starts[k].line))
@@ -392,6 +409,39 @@ def _spans(ctx: _Ctx, starts: list[_Start]) -> list[_Span]:
         _Span(start=s, header_start=h, end=e, closing=c)
         for s, h, e, c in zip(starts, header_starts, ends, closings, strict=True)
     ]
+
+
+def _foot_end(ctx: _Ctx, lo: int, hi: int) -> int:
+    """Where the previous letter's foot ends in the lines [lo, hi) between its closing block and the
+    next letter's `ที่` line: after the last stamp group but one.
+
+    A page carries its stamps at the top, in one group of lines (side by side or stacked); so the
+    stamp group nearest the next letter is that letter's, and groups above it, set apart by blank
+    lines right after the closing block, are stamps at the foot of the previous letter's last page.
+    A group counts for the foot only if it holds a whole stamp (`_fits_foot`).
+    """
+    groups: list[tuple[int, int]] = []
+    for i in range(lo, hi):
+        if ctx.blank(i):
+            continue
+        if groups and groups[-1][1] == i - 1:
+            groups[-1] = (groups[-1][0], i)
+        else:
+            groups.append((i, i))
+    stamped = [
+        (a, b)
+        for a, b in groups
+        if any(
+            _stamp_label(cell)[0] is not None
+            for i in range(a, b + 1)
+            for _, cell in _split_columns(ctx.lines[i])
+        )
+    ]
+    scratch = _Ctx(file=ctx.file, lines=ctx.lines)  # this is only a look: no warnings
+    for a, b in reversed(stamped[:-1]):
+        if any(_fits_foot(s) for s in _read_stamps(scratch, a, b + 1)):
+            return b + 1
+    return lo
 
 
 def _header_like(ctx: _Ctx, i: int) -> bool:
@@ -421,16 +471,31 @@ def _header_back(ctx: _Ctx, start: int, floor: int) -> int:
 # --------------------------------------------------------------------------- one letter
 
 
-def _read_letter(ctx: _Ctx, span: _Span) -> Letter:
+def _read_letter(ctx: _Ctx, span: _Span, *, last_in_file: bool) -> tuple[Letter, int | None]:
+    """One letter; and, when stamps below its closing block turn out not to be its own, the line
+    where the next letter's header starts instead (see `_foot_stamps`).
+    """
     start = span.start
     lines = ctx.lines
     after_number = start.number_line + 1
     subject_i = _first(ctx, SUBJECT_RE, after_number, span.end)
     header_end = _header_end(ctx, after_number, span.end)
 
-    stamps, used = _read_stamps(ctx, span.header_start, header_end)
-    used |= {start.line, start.number_line}
-    letter_date, date_lines = _header_date(ctx, span, header_end, used)
+    stamps = _read_stamps(ctx, span.header_start, header_end)
+    used = _stamp_lines(stamps) | {start.line, start.number_line}
+    found = _header_date(ctx, span, header_end, used)
+    if found is None:
+        # `วันที่ ๑๗ สิงหาคม ๒๕๖๓` was read as a stamp holding only a date; with no other date line
+        # in the header it is the letter's own date.
+        lone = [s for s in stamps if _is_lone_date(s)]
+        found = _header_date(ctx, span, header_end, used - _stamp_lines(lone), LABELLED_DATE_LINE_RE)
+        if found is not None:
+            stamps = [s for s in stamps if not (_stamp_lines([s]) & found[1])]
+    if found is None:
+        raise ctx.error(
+            start.line, "date", "no date line (day, Thai month, Buddhist-era year) in the letter header"
+        )
+    letter_date, date_lines = found
     used |= date_lines
     urgency, urgent_by = _header_urgency(ctx, span, header_end, used)
     issuer, address = _issuer(ctx, span.header_start, header_end, used, start.number)
@@ -454,8 +519,13 @@ def _read_letter(ctx: _Ctx, span: _Span) -> Letter:
     deadlines = _deadlines(ctx, body_start, body_end, letter_date)
     if urgent_by is not None:
         deadlines = _dedupe([urgent_by, *deadlines])
+    end, given_back = span.end, None
+    if span.closing is not None:
+        foot, end = _foot_stamps(ctx, closing.end + 1, span.end, letter_date, last_in_file=last_in_file)
+        stamps += foot
+        given_back = end if end < span.end else None
 
-    last = span.end - 1
+    last = end - 1
     while last > start.line and ctx.blank(last):
         last -= 1
     first = span.header_start
@@ -472,7 +542,7 @@ def _read_letter(ctx: _Ctx, span: _Span) -> Letter:
         addressees=_addressees(salutation),
         references=tuple(references),
         enclosures=tuple(enclosures),
-        receipts=tuple(stamps),
+        receipts=tuple(_receipts(ctx, stamps)),
         deadlines=tuple(deadlines),
         signer=closing.signer,
         signer_position=closing.position,
@@ -481,7 +551,31 @@ def _read_letter(ctx: _Ctx, span: _Span) -> Letter:
         source=ctx.ref(start.line),
         end_line=last + 1,
         text="\n".join(lines[first : last + 1]),
-    )
+    ), given_back
+
+
+def _foot_stamps(
+    ctx: _Ctx, lo: int, hi: int, letter_date: date, *, last_in_file: bool
+) -> tuple[list[_Stamp], int]:
+    """Stamps below a letter's closing block, in [lo, hi), and where the letter ends.
+
+    A registry short of room at the top, or a second registry, stamps the foot of the last page.
+    Between a cover letter and its enclosure `_spans` gives such stamps to the cover letter, but a
+    stamp dated before the cover letter cannot be its receipt: from that stamp on, the lines go
+    back to the next letter (the end returned is then where that stamp starts).
+    """
+    scratch = _Ctx(file=ctx.file, lines=ctx.lines)  # warnings count only for the stamps kept
+    stamps = [s for s in _read_stamps(scratch, lo, hi) if _fits_foot(s)]
+    end = hi
+    if not last_in_file:
+        early = next((s for s in stamps if s.date is not None and s.date < letter_date), None)
+        if early is not None:
+            end = min(cell.line for cell in early.cells)
+            stamps = [s for s in stamps if max(cell.line for cell in s.cells) < end]
+            scratch = _Ctx(file=ctx.file, lines=ctx.lines)
+            _read_stamps(scratch, lo, end)
+    ctx.warnings += scratch.warnings
+    return stamps, end
 
 
 def _first(ctx: _Ctx, pattern: re.Pattern[str], lo: int, hi: int) -> int | None:
@@ -523,30 +617,42 @@ def _date_shape(text: str) -> re.Match[str] | None:
     return DATE_LINE_RE.match(text.strip())
 
 
-def _header_date(ctx: _Ctx, span: _Span, header_end: int, used: set[int]) -> tuple[date, set[int]]:
-    """The letter's date: a line that is a date on its own, possibly split over two lines."""
+def _plain_line(ctx: _Ctx, i: int) -> str | None:
+    """Line `i` as one piece of text: None when tabs split it into columns side by side (stamps)."""
+    cells = _split_columns(ctx.lines[i])
+    return cells[0][1] if len(cells) == 1 else None
+
+
+def _header_date(
+    ctx: _Ctx, span: _Span, header_end: int, used: set[int], pattern: re.Pattern[str] = DATE_LINE_RE
+) -> tuple[date, set[int]] | None:
+    """The letter's date: a line that is a date on its own, or one split over two or three lines
+    (day, month, year); None when there is no such line. An indented line is a line like any other,
+    a line of several tab-separated columns is not (that is stamps side by side).
+    """
     after = range(span.start.number_line + 1, header_end)
     before = range(span.header_start, span.start.line)
     for i in [*after, *before]:
-        if i in used or ctx.blank(i) or "\t" in ctx.lines[i]:
+        first = None if i in used else _plain_line(ctx, i)
+        if not first:
             continue
-        lines_used = {i}
-        match = _date_shape(ctx.lines[i])
-        if match is None:
-            j = ctx.next_nonblank(i + 1, header_end)
-            if j is None or j in used:
-                continue
-            match = _date_shape(f"{ctx.lines[i].strip()} {ctx.lines[j].strip()}")
-            lines_used.add(j)
+        pieces, lines_used = [first], [i]
+        match = pattern.match(first)
+        while match is None and len(pieces) < 3:
+            j = ctx.next_nonblank(lines_used[-1] + 1, header_end)
+            piece = None if j is None or j in used else _plain_line(ctx, j)
+            if j is None or piece is None:
+                break
+            pieces.append(piece)
+            lines_used.append(j)
+            match = pattern.match(" ".join(pieces))
         if match is None:
             continue
         try:
-            return date_from_match(match), lines_used
+            return date_from_match(match), set(lines_used)
         except ThaiDateError as exc:
             raise ctx.error(i, "date", str(exc)) from None
-    raise ctx.error(
-        span.start.line, "date", "no date line (day, Thai month, Buddhist-era year) in the letter header"
-    )
+    return None
 
 
 def _header_urgency(
@@ -667,6 +773,28 @@ def _stamp_label(text: str) -> tuple[str | None, str]:
     return None, text
 
 
+def _stamp_fields(text: str) -> list[tuple[str, str]]:
+    """The (kind, value) fields of a stamp cell, several when one line holds the whole stamp.
+
+    >>> _stamp_fields("เลขรับ ๔๔๑ วันที่ ๑๕ พ.ค. ๖๓ เวลา ๑๐.๓๐ น.")
+    [('number', '๔๔๑'), ('date', '๑๕ พ.ค. ๖๓'), ('time', '๑๐.๓๐ น.')]
+    >>> _stamp_fields("ถนนพิษณุโลก")
+    []
+    """
+    kind, value = _stamp_label(text)
+    if kind is None:
+        return []
+    if kind == "machine":
+        return [(kind, value)]
+    fields: list[tuple[str, str]] = []
+    pos = 0
+    for match in INNER_LABEL_RE.finditer(value):
+        fields.append((kind, value[pos : match.start()].strip()))
+        kind, pos = match.lastgroup or kind, match.end()
+    fields.append((kind, value[pos:].strip()))
+    return fields
+
+
 def _split_columns(line: str) -> list[tuple[int, str]]:
     """Tab-separated stamps side by side: (column, text); a leading tab puts text in column 1.
 
@@ -705,18 +833,39 @@ def _stamp_chunks(ctx: _Ctx, lo: int, hi: int) -> list[list[_Cell]]:
     return sorted(chunks, key=lambda chunk: chunk[0].line)
 
 
-def _read_stamps(ctx: _Ctx, lo: int, hi: int) -> tuple[list[ReceiptStamp], set[int]]:
-    """Receipt stamps in the header lines [lo, hi), and the lines they occupy."""
+def _read_stamps(ctx: _Ctx, lo: int, hi: int) -> list[_Stamp]:
+    """Receipt stamps in the lines [lo, hi), in file order."""
     stamps: list[_Stamp] = []
     for chunk in _stamp_chunks(ctx, lo, hi):
         stamps += _stamps_in_chunk(ctx, chunk)
-    used = {cell.line for stamp in stamps for cell in stamp.cells}
-    ordered = sorted(stamps, key=lambda s: s.line)
-    receipts = [
+    return sorted(stamps, key=lambda s: s.line)
+
+
+def _stamp_lines(stamps: Sequence[_Stamp]) -> set[int]:
+    return {cell.line for stamp in stamps for cell in stamp.cells}
+
+
+def _receipts(ctx: _Ctx, stamps: Sequence[_Stamp]) -> list[ReceiptStamp]:
+    return [
         ReceiptStamp(number=s.number, date=s.date, time=s.time, agency=s.agency, source=ctx.ref(s.line))
-        for s in ordered
+        for s in stamps
     ]
-    return receipts, used
+
+
+def _is_lone_date(stamp: _Stamp) -> bool:
+    """A `วันที่ <date>` line and nothing else: a stamp, or the letter's own date written with วันที่."""
+    return stamp.kinds == {"date"} and stamp.agency is None and len(stamp.cells) == 1
+
+
+def _fits_foot(stamp: _Stamp) -> bool:
+    """Whether a stamp read below a closing block is a whole stamp, not a form field or an address.
+
+    There a lone `เลขที่ ๑๒` is more likely a house number and a lone `วันที่` a reply form's, so
+    a stamp must be a machine stamp with a date, or a receipt number with a date or time field.
+    """
+    if "machine" in stamp.kinds:
+        return stamp.date is not None
+    return stamp.number is not None and bool(stamp.kinds & {"date", "time"})
 
 
 def _is_stamp_agency(text: str) -> bool:
@@ -730,32 +879,41 @@ def _stamps_in_chunk(ctx: _Ctx, chunk: list[_Cell]) -> list[_Stamp]:
     k = 0
     while k < len(chunk):
         cell = chunk[k]
-        kind, value = _stamp_label(cell.text)
-        if kind is None:
+        fields = _stamp_fields(cell.text)
+        if not fields:
             current = None
             pending.append(cell)
             k += 1
             continue
-        if kind == "machine":
-            stamps.append(_machine_stamp(ctx, cell, value))
+        if fields[0][0] == "machine":
+            stamps.append(_machine_stamp(ctx, cell, fields[0][1]))
             current, pending = None, []
             k += 1
             continue
-        if current is None or kind in current.kinds:
-            current = _Stamp(line=cell.line)
-            agency = _agency_cells(pending)
-            if agency:
-                current.agency = " ".join(c.text for c in agency)
-                current.cells += agency
-            stamps.append(current)
-            pending = []
-        current.kinds.add(kind)
-        current.cells.append(cell)
-        if not value.strip(".… ") and k + 1 < len(chunk) and _is_stamp_value(kind, chunk[k + 1].text):
-            k += 1
-            value = chunk[k].text
-            current.cells.append(chunk[k])
-        _set_stamp_field(ctx, current, kind, value, cell.line)
+        for n, (kind, field_value) in enumerate(fields):
+            value = field_value
+            if current is None or kind in current.kinds:
+                current = _Stamp(line=cell.line)
+                agency = _agency_cells(pending)
+                if agency:
+                    current.agency = " ".join(c.text for c in agency)
+                    current.cells += agency
+                stamps.append(current)
+                pending = []
+            current.kinds.add(kind)
+            if cell not in current.cells:
+                current.cells.append(cell)
+            last = n == len(fields) - 1
+            if (
+                last
+                and not value.strip(".… ")
+                and k + 1 < len(chunk)
+                and _is_stamp_value(kind, chunk[k + 1].text)
+            ):
+                k += 1
+                value = chunk[k].text
+                current.cells.append(chunk[k])
+            _set_stamp_field(ctx, current, kind, value, cell.line)
         k += 1
     return [s for s in stamps if s.number is not None or s.date is not None]
 
@@ -786,10 +944,20 @@ def _set_stamp_field(ctx: _Ctx, stamp: _Stamp, kind: str, value: str, i: int) ->
         stamp.number = to_arabic_digits(digits.group(0)) if digits else None
         return
     try:
-        if kind == "date":
-            stamp.date = parse_thai_date(value) if value.strip(".… ") else None
-        else:
+        if kind == "time":
             stamp.time = parse_thai_time(value)
+            return
+        match = DATE_RE.search(value) if value.strip(".… ") else None
+        if match is None:
+            if value.strip(".… "):
+                raise ThaiDateError(f"no date in {value.strip()!r}")
+            stamp.date = None
+            return
+        stamp.date = date_from_match(match)
+        # `วันที่ ๒๙ มิ.ย. ๖๓ ๑๔.๐๐ น.`: the time printed after the date without its own label
+        after = TIME_VALUE_RE.search(value, match.end())
+        if after is not None and stamp.time is None and "time" not in stamp.kinds:
+            stamp.time = parse_thai_time(after.group(0))
     except ThaiDateError as exc:
         ctx.warn(i, f"receipt {kind}", str(exc))
 
@@ -877,6 +1045,8 @@ def _citation(ctx: _Ctx, i: int, parts: list[str]) -> Citation:
         opening = re.search(r"หนังสือ", text[:number_at])
         if opening is not None:
             name = re.sub(rf"(?:{_URGENCY_WORDS})", " ", text[opening.end() : number_at])
+            # `หนังสือที่ นร ...`, `หนังสือกรม...ที่ มท ...`: the word ที่ glued on is not the issuer's name
+            name = re.sub(r"ที่\s*$", "", name.strip())
             issuer = " ".join(name.split()) or None
     return Citation(number=number, date=when, text=text, issuer=issuer, source=ctx.ref(i))
 

@@ -228,6 +228,136 @@ def test_urgent_by_dotted_circular_and_bad_body_date() -> None:
     assert "มิถุนายน" in str(result.warnings[0])
 
 
+def _receipts(letter: Letter) -> list[tuple[str | None, date | None, time | None, str | None]]:
+    return [(r.number, r.date, r.time, r.agency) for r in letter.receipts]
+
+
+def test_one_line_stamps_label_variants_mixed_digits_blank_time() -> None:
+    letter = _one("g_one_line_stamps.txt")
+    assert _receipts(letter) == [
+        ("441", date(2020, 5, 15), time(10, 30), "จังหวัดแพร่"),  # number, date and time on one line
+        ("120", date(2020, 5, 18), time(14, 0), "สำนักงานส่งเสริมการปกครองท้องถิ่นจังหวัดแพร่"),  # date + time
+        ("52", date(2020, 5, 19), None, "กลุ่มงานส่งเสริมและพัฒนาท้องถิ่น"),  # รับที่/รับวันที่, blank รับเวลา
+    ]
+    assert letter.date == date(2020, 5, 14)  # indented with tabs
+    assert letter.issuer == "กรมส่งเสริมการปกครองท้องถิ่น"
+
+
+@pytest.mark.parametrize(
+    ("stamp", "expected"),
+    [
+        ("เลขรับ๔๔๑วันที่๑๕พ.ค.๖๓เวลา๑๐.๓๐น.", ("441", date(2020, 5, 15), time(10, 30))),  # no spaces
+        ("เลขที่รับ 4๔1 วันที่ 1๕ พ.ค. ๖3 เวลา .....", ("441", date(2020, 5, 15), None)),
+        ("เลขรับที่ : 441  วันที่รับ 15 พ.ค. 2563", ("441", date(2020, 5, 15), None)),
+        ("วันที่ ๑๕ พ.ค. ๖๓ ๑๐.๓๐ น.", (None, date(2020, 5, 15), time(10, 30))),  # a time without its label
+    ],
+    ids=["glued", "mixed-digits-blank-time", "colon-and-date-label-after", "unlabelled-time"],
+)
+def test_one_line_stamp_forms(stamp: str, expected: tuple[str | None, date, time | None]) -> None:
+    text = _letter_text("มท 0812/ว 1300", date(2020, 5, 13), None, thai=True)
+    [letter] = parse_letters(f"{stamp}\n{text}", file="x.txt")
+    assert [(r.number, r.date, r.time) for r in letter.receipts] == [expected]
+
+
+def test_one_line_stamp_with_impossible_date_and_time_warns() -> None:
+    text = _letter_text("มท 0812/ว 1300", date(2020, 5, 13), None, thai=True)
+    result = read_letters(f"เลขรับ ๔๔๑ วันที่ ๓๑ ก.พ. ๖๓ เวลา ๒๕.๐๐\n{text}", file="x.txt")
+    assert [(r.number, r.date, r.time) for r in result.letters[0].receipts] == [("441", None, None)]
+    assert [(w.line, w.field) for w in result.warnings] == [(1, "receipt date"), (1, "receipt time")]
+
+
+def test_second_registry_stamp_at_the_foot_of_the_letter() -> None:
+    letter = _one("h_receipt_at_foot.txt")
+    assert _receipts(letter) == [
+        ("011099", date(2020, 6, 22), None, "ศาลากลางจังหวัดนนทบุรี"),
+        ("642", date(2020, 6, 24), time(10, 5), "สำนักงานส่งเสริมการปกครองท้องถิ่นจังหวัดนนทบุรี"),
+    ]
+    # the reply form's `เลขที่ ๕๙ ถนน...` below it is an address, not a stamp
+    assert letter.owner_unit == "กองยุทธศาสตร์การพัฒนาระบบราชการ"
+    assert letter.date == date(2020, 6, 18)  # `วันที่ ๑๘ มิถุนายน ๒๕๖๓` is the letter's date, not a stamp
+
+
+def test_citation_with_thi_glued_to_the_word_before_it() -> None:
+    letter = _one("h_receipt_at_foot.txt")
+    assert [(str(c.number), c.date, c.issuer) for c in letter.references] == [
+        ("นร 1200/ว 0013", date(2020, 5, 5), None),  # หนังสือที่ นร ...: no issuer named
+        ("มท 0812/ว 1434", date(2020, 5, 14), "กรมส่งเสริมการปกครองท้องถิ่น"),  # ...ท้องถิ่นที่ มท ...
+    ]
+    [enclosure] = _one("g_one_line_stamps.txt").enclosures
+    assert enclosure.issuer == "สำนักงาน ก.พ.ร."  # สำนักงาน ก.พ.ร.ที่ นร ...
+
+
+def test_stamps_between_cover_letter_and_enclosure_go_to_the_page_they_are_on() -> None:
+    cover, enclosed = parse_file(LETTERS / "i_cover_foot_stamps.txt")
+    # the district's stamp right below the cover letter's closing block is on the cover letter's page
+    assert _receipts(cover) == [("512", date(2020, 6, 24), time(9, 30), "ที่ว่าการอำเภอลอง")]
+    # the machine stamp of 15 May predates the cover letter (23 June): it is the enclosure's,
+    # as is the stamp group right above the enclosure's number
+    assert _receipts(enclosed) == [
+        (None, date(2020, 5, 15), time(14, 20), None),
+        ("8830", date(2020, 5, 15), None, "จังหวัดแพร่"),
+    ]
+    lines = (LETTERS / "i_cover_foot_stamps.txt").read_text(encoding="utf-8").splitlines()
+    assert cover.end_line is not None and lines[cover.end_line - 1].startswith("เลขรับ ๕๑๒")
+    assert enclosed.text.startswith("RECEIVED")
+    assert enclosed.date == date(2020, 5, 14)  # day, month and year each on its own line
+
+
+def test_a_single_stamp_group_between_two_letters_is_the_next_letters() -> None:
+    cover, enclosed = parse_file(LETTERS / "c_cover_with_enclosure.txt")
+    assert cover.receipts[-1].number == "1515"
+    assert enclosed.receipts[0].date == date(2020, 5, 29)
+
+
+def _dated_letter(date_lines: list[str]) -> str:
+    return "\n".join(
+        ["ที่ มท ๐๒๑๘/ว ๔๐๐๐", "กระทรวงมหาดไทย", "ถนนอัษฎางค์ กทม. ๑๐๒๐๐", *date_lines, "เรื่อง ทดสอบ"]
+    )
+
+
+@pytest.mark.parametrize(
+    "date_lines",
+    [
+        ["วันที่ ๑๗ สิงหาคม ๒๕๖๓"],
+        ["\t\t๑๗ สิงหาคม ๒๕๖๓"],
+        ["๑๗", "สิงหาคม", "๒๕๖๓"],
+        ["๑๗ สิงหาคม", "๒๕๖๓"],
+    ],
+    ids=["prefixed", "tab-indented", "three-lines", "two-lines"],
+)
+def test_header_date_forms(date_lines: list[str]) -> None:
+    [letter] = parse_letters(_dated_letter(date_lines), file="x.txt")
+    assert (letter.date, letter.receipts) == (date(2020, 8, 17), ())
+
+
+def test_prefixed_date_next_to_a_real_date_line_stays_a_stamp() -> None:
+    [letter] = parse_letters(_dated_letter(["วันที่ ๑๘ ส.ค. ๖๓", "๑๗ สิงหาคม ๒๕๖๓"]), file="x.txt")
+    assert letter.date == date(2020, 8, 17)
+    assert [(r.number, r.date) for r in letter.receipts] == [(None, date(2020, 8, 18))]
+
+
+def test_side_by_side_columns_are_not_a_header_date() -> None:
+    with pytest.raises(ParseError) as caught:
+        parse_letters(_dated_letter(["๑๗ สิงหาคม ๒๕๖๓\tเลขรับ ๑๒"]), file="x.txt")
+    assert (caught.value.field, caught.value.line) == ("date", 1)
+
+
+def test_prefixed_header_date_that_cannot_be_is_a_parse_error() -> None:
+    with pytest.raises(ParseError) as caught:
+        parse_letters(_dated_letter(["วันที่ ๓๑ กุมภาพันธ์ ๒๕๖๓"]), file="x.txt")
+    assert (caught.value.file, caught.value.line, caught.value.field) == ("x.txt", 4, "date")
+
+
+@needs_seeds
+def test_seed_machine_stamp_below_the_cover_letter_is_the_cover_letters() -> None:
+    cover, enclosed = parse_file(SEEDS / "000_2e417d616c0837f3.txt")
+    lines = (SEEDS / "000_2e417d616c0837f3.txt").read_text(encoding="utf-8").splitlines()
+    [machine] = [r for r in cover.receipts if r.number is None]
+    assert machine.source is not None and lines[machine.source.line - 1].startswith("RECEIVED")
+    assert (machine.date, machine.time) == (date(2020, 6, 2), time(11, 6))  # Rayong's day, not Interior's
+    assert {r.date for r in enclosed.receipts} == {date(2020, 5, 29)}
+
+
 @pytest.mark.parametrize(
     "path", sorted(LETTERS.glob("*.txt")) + sorted(DEMO.glob("*.txt")), ids=lambda p: p.name
 )
@@ -421,6 +551,14 @@ _FRAGMENTS = [
     "\tเวลา.....",
     "วันที่ 99 พ.ค. 2563",
     "RECEIVED 31/02/2020 25:99",
+    "RECEIVED 02/06/2020 11:06",
+    "เลขรับ ๔๔๑ วันที่ ๑๕ พ.ค. ๖๓ เวลา ๑๐.๓๐ น.",
+    "รับที่ 9 วันที่ 32 ธ.ค. 63 เวลา 24.61",
+    "วันที่ ๑๗ สิงหาคม ๒๕๖๓",
+    "\t๑๗ สิงหาคม ๒๕๖๓",
+    "สิงหาคม",
+    "เลขที่ ๕๙ ถนนพิษณุโลก",
+    "อ้างถึง หนังสือที่ นร ๑๒๐๐/ว ๐๐๑๓ ลงวันที่ ๕ พฤษภาคม ๒๕๖๓",
     "เรื่อง ทดสอบ",
     "เรียน ผู้ว่าราชการจังหวัด",
     "อ้างถึง ๑. หนังสือ ที่ นร ๑๒๐๐/๖๐๐๑๓ ลงวันที่ ๕ พฤษภาคม ๒๕๖๓",
