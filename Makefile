@@ -22,10 +22,10 @@ system:
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 demo: setup
@@ -35,7 +35,7 @@ test: setup
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m ruff format --check .
 	$(BIN)/python -m mypy
-	bash scripts/with-postgres.sh $(BIN)/python -m pytest
+	SARABAN_REQUIRE_POSTGRES=1 bash scripts/with-postgres.sh $(BIN)/python -m pytest
 
 bench: setup
 	$(BIN)/python -m bench

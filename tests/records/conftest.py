@@ -28,6 +28,9 @@ def fresh_database(kind: str, tmp: Path) -> Iterator[str]:
         return
     base = os.environ.get(PG_ENV)
     if not base:
+        if os.environ.get("SARABAN_REQUIRE_POSTGRES"):
+            # `make test` sets this: there, a PostgreSQL test that cannot run is a failure, not a skip.
+            pytest.fail(f"{PG_ENV} not set, but SARABAN_REQUIRE_POSTGRES is: no PostgreSQL server started")
         pytest.skip(f"{PG_ENV} not set")
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(base)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import networkx as nx
@@ -9,7 +10,7 @@ import pytest
 
 from models.letters import Urgency
 from routing.directory import load_directory
-from routing.plans import PlanCycleError, PlanError, builtin_plans, instantiate_plan, load_plan
+from routing.plans import PlanCycleError, PlanError, builtin_plans, instantiate_plan, load_plan, plan_matches
 
 DIRECTORY = load_directory()
 
@@ -115,3 +116,36 @@ def test_bad_keys(tmp_path: Path) -> None:
     path = _write(tmp_path, ["opdc -> moi"], deadlines="[{at: dla, date: 2020-06-30}]")
     with pytest.raises(PlanError, match="dla"):
         instantiate_plan(load_plan(path), DIRECTORY)
+
+
+def test_a_plan_names_the_letters_of_its_circulars(tmp_path: Path) -> None:
+    bcp = load_plan(builtin_plans()["bcp-2020"])
+    # Any printed form of a number goes in a plan; it is kept canonical.
+    path = _write(tmp_path, ["opdc -> moi"], letters="[{number: 'นร ๑๒๐๐/ว.๐๐๑๓', date: 2020-05-05}]")
+    mine = load_plan(path)
+    assert mine.letters == (("นร 1200/ว 0013", date(2020, 5, 5)),)
+    assert ("มท 0812/ว 1434", date(2020, 5, 14)) in bcp.letters
+    assert [p.id for p in plan_matches([bcp, mine], [("นร 1200/ว 0013", date(2020, 5, 5))])] == [
+        "bcp-2020",
+        "t",
+    ]
+    assert plan_matches([bcp], [("มท 0812/ว 1434", date(2021, 5, 14))]) == []  # numbers restart yearly
+    assert plan_matches([bcp], []) == []
+
+
+@pytest.mark.parametrize(
+    ("letters", "where", "field"),
+    [
+        ("[{number: 'นร 1200/ว 0013'}]", "letters[0]", "date"),
+        ("[{number: '1200/ว 0013', date: 2020-05-05}]", "letters[0]", "number"),
+        ("[{date: 2020-05-05}]", "letters[0]", "number"),
+        ("'นร 1200/ว 0013'", "letters", "letters"),
+    ],
+)
+def test_bad_plan_letters_name_the_entry_and_field(
+    tmp_path: Path, letters: str, where: str, field: str
+) -> None:
+    path = _write(tmp_path, ["opdc -> moi"], letters=letters)
+    with pytest.raises(PlanError) as info:
+        load_plan(path)
+    assert (info.value.source, info.value.where, info.value.field) == (str(path), where, field)
