@@ -10,9 +10,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.common import DATABASE, open_record
+from cli.common import DATABASE, day_option, fail, open_record
 from models.db import session_scope
-from records.chain import LetterNotFound, chain_json, letter_detail
+from models.thai import BE_OFFSET, MAX_CE_YEAR, MIN_CE_YEAR, be_to_ce, to_arabic_digits
+from records.chain import AmbiguousLetter, LetterNotFound, chain_json, letter_detail
 from records.ingest import ingest_files
 
 
@@ -22,8 +23,12 @@ def ingest(
 ) -> None:
     """Put the letters of each file on record (one transaction per file) and say what changed.
 
+    "merged" counts letters merged into one already on record and printed numbers merged into a
+    letter as OCR readings of it (each listed as `merged: ALIAS → NUMBER of DATE (reason)`).
     Re-ingesting a file changes nothing. A file that cannot be read is reported on stderr as
     FILE:LINE: message and left out; the other files still go in, and the exit status is 2.
+    Facts stored as read but doubtful (a receipt stamped before the letter's date, an unknown
+    agency code) are warnings on stderr, `warning: FILE:LINE: field: message`, and do not fail.
     """
     outcomes = ingest_files(files, open_record(database))
     failed = False
@@ -39,8 +44,10 @@ def ingest(
         )
         for letter in report.letters:
             typer.echo(f"  {letter}")
+        for alias in report.aliases:
+            typer.echo(f"  {alias}")
         for warning in report.warnings:
-            typer.echo(f"warning: {report.file}: {warning}", err=True)
+            typer.echo(f"warning: {warning}", err=True)
     if failed:
         raise typer.Exit(code=2)
 
@@ -86,25 +93,58 @@ def chain(
         console.print(table)
 
 
+def _year(text: str | None) -> int | None:
+    """A year from the command line: Buddhist era (2564, ๒๕๖๔, two-digit ๖๔) or Gregorian (2021)."""
+    if text is None:
+        return None
+    digits = to_arabic_digits(text.strip())
+    if not digits.isdigit() or not digits.isascii():
+        raise fail(f"--year {text!r}: expected a year such as 2564 (Buddhist era) or 2021")
+    year = int(digits)
+    if len(digits) == 2 or MIN_CE_YEAR + BE_OFFSET <= year <= MAX_CE_YEAR + BE_OFFSET:
+        return be_to_ce(year)
+    if MIN_CE_YEAR <= year <= MAX_CE_YEAR:
+        return year
+    raise fail(f"--year {text!r}: neither a Buddhist-era year nor a plausible Gregorian one")
+
+
 def letter(
     number: str = typer.Argument(..., help="The letter's number, as printed or cited (any spelling)."),
+    on: str | None = typer.Option(
+        None, "--date", help="The letter's date (2021-03-02 or ๒ มี.ค. ๒๕๖๔), when the number repeats."
+    ),
+    year: str | None = typer.Option(
+        None,
+        "--year",
+        help="The letter's year, Buddhist era (2564) or Gregorian (2021), when the number repeats.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the letter as JSON."),
     database: str | None = DATABASE,
 ) -> None:
-    """Everything known about one letter: source, other printings and why, receipts, citations."""
+    """Everything known about one letter: source, other printings and why, receipts, citations.
+
+    Running numbers restart every calendar year, so one number can name several letters. When it
+    does and neither --date nor --year picks one, nothing is shown as if it were the only one: the
+    candidates are listed on stderr (number, date, on file or only cited) and the exit status is 2.
+    """
+    day = day_option(on, "--date")
+    gregorian = _year(year)
+    if day is not None and gregorian is not None and day.year != gregorian:
+        raise fail(f"--date {day.isoformat()} is not in --year {year}")
     engine = open_record(database)
     try:
         with session_scope(engine, readonly=True) as session:
-            data = letter_detail(session, number)
-    except LetterNotFound as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=2) from None
+            data = letter_detail(session, number, on=day, year=gregorian)
+    except (LetterNotFound, AmbiguousLetter) as exc:
+        raise fail(str(exc)) from None
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     console = Console()
     known = "known only by citation" if data["known_only_by_citation"] else "on file"
     console.print(f"[bold]{data['number']}[/bold] of {data['date']} ({known})")
+    if data["same_number_on"]:
+        console.print(f"  (the same number also names the letter(s) of {', '.join(data['same_number_on'])})")
     issuer = data["issuer"]
     for label, value in (
         ("issuer", f"{issuer['name_th']} ({issuer['id']})" if issuer else None),

@@ -10,7 +10,7 @@ letters and citations, so every ingest order gives the same circulars.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date
 from typing import Any
 
@@ -34,12 +34,28 @@ from models.tables import (
 )
 from models.thai import now_bangkok
 from records.events import append_event, default_actor
-from records.service import lookup_letter
-from routing.chain import DispatchLink, Link, ReceiptLink, build_forwarding_graph
+from records.service import find_letters, lookup_letters
+from routing.chain import DispatchLink, LetterKey, Link, Node, ReceiptLink, build_forwarding_graph
 
 
 class LetterNotFound(LookupError):
     """No letter in the record has that number (nor an alias of it)."""
+
+
+class AmbiguousLetter(LookupError):
+    """Several letters on record go by that number (running numbers restart every year): the
+    caller must say which, by date or year. `candidates` are their (number, date, on file)."""
+
+    def __init__(self, printed: str, candidates: list[tuple[str, date, bool]]) -> None:
+        self.printed, self.candidates = printed, candidates
+        lines = [
+            f"  {number} of {on.isoformat()} ({'known only by citation' if cited else 'on file'})"
+            for number, on, cited in candidates
+        ]
+        super().__init__(
+            f"{len(candidates)} letters on record go by {printed!r} (running numbers restart every year);"
+            " give --date or --year to pick one:\n" + "\n".join(lines)
+        )
 
 
 def circular_slug(number: str, on: date) -> str:
@@ -163,23 +179,33 @@ def _domain_letter(row: LetterRow) -> Letter:
 
 
 def forwarding_graph(session: Session, *, provinces: tuple[Agency, ...] = ()) -> nx.MultiDiGraph:
-    """The forwarding graph of everything recorded (see `routing.chain.build_forwarding_graph`)."""
+    """The forwarding graph of everything recorded (see `routing.chain.build_forwarding_graph`).
+
+    Letters are keyed by number and date, so two letters sharing a number (running numbers restart
+    every year) stay two nodes, each with its own citations, receipts and dispatches.
+    """
     rows = {
         r.id: r for r in session.exec(select(LetterRow).order_by(col(LetterRow.date), col(LetterRow.number)))
     }
-    aliases: dict[str, list[str]] = defaultdict(list)
+    aliases: dict[LetterKey, list[str]] = defaultdict(list)
     for m in session.exec(select(Merge).order_by(col(Merge.alias))):
-        aliases[rows[m.kept_letter_id].number].append(m.alias)
-    links = [
-        Link(rows[c.cited_letter_id].number, rows[c.citing_letter_id].number, c.kind)
-        for c in session.exec(select(CitationRow))
-    ]
+        kept = rows[m.kept_letter_id]
+        aliases[(kept.number, kept.date)].append(m.alias)
+    links = []
+    for c in session.exec(select(CitationRow)):
+        cited, citing = rows[c.cited_letter_id], rows[c.citing_letter_id]
+        links.append(Link(cited.number, citing.number, c.kind, cited.date, citing.date))
     receipts = [
-        ReceiptLink(rows[r.letter_id].number, r.agency_id, r.registry, r.number, r.date, r.time)
+        ReceiptLink(
+            rows[r.letter_id].number, r.agency_id, r.registry, r.number, r.date, r.time,
+            letter_date=rows[r.letter_id].date,
+        )
         for r in session.exec(select(Receipt))
-    ]
+    ]  # fmt: skip
     dispatches = [
-        DispatchLink(rows[d.letter_id].number, d.sender_id, d.sent_on, _level(d.level))
+        DispatchLink(
+            rows[d.letter_id].number, d.sender_id, d.sent_on, _level(d.level), rows[d.letter_id].date
+        )
         for d in session.exec(select(Dispatch))
     ]
     agencies = {a.id: _agency(a) for a in session.exec(select(AgencyRow))}
@@ -189,7 +215,7 @@ def forwarding_graph(session: Session, *, provinces: tuple[Agency, ...] = ()) ->
         receipts,
         dispatches,
         provinces=provinces,
-        placeholders={r.number for r in rows.values() if r.known_only_by_citation},
+        placeholders={(r.number, r.date) for r in rows.values() if r.known_only_by_citation},
         aliases=aliases,
         agencies=agencies,
     )
@@ -208,13 +234,17 @@ def chain_json(session: Session) -> dict[str, Any]:
 
     Letters are named by canonical number; an edge goes `from` the earlier (cited or enclosed)
     letter `to` the later one that carries it. Everything is sorted by (date, number).
+
+    A number can name several letters (running numbers restart every calendar year). Where it
+    does, and only there, the entries that name it also carry its date: `from_date` / `to_date`
+    on an edge, `letter_date` on a receipt; every other entry keeps exactly its usual fields.
     """
     graph = forwarding_graph(session)
-    letters: dict[str, dict[str, Any]] = {}
+    letters: dict[Node, dict[str, Any]] = {}
     for node, data in graph.nodes(data=True):
         if data.get("type") != "letter":
             continue
-        letters[node[1]] = {
+        letters[node] = {
             "number": data["number"],
             "aliases": sorted(data["aliases"]),
             "date": _iso(data["date"]),
@@ -222,42 +252,59 @@ def chain_json(session: Session) -> dict[str, Any]:
             "circular": bool(data["circular"]),
             "known_only_by_citation": bool(data["known_only_by_citation"]),
         }
+    shared = Counter(item["number"] for item in letters.values())
 
-    def key(number: str) -> tuple[str, str]:
-        return (letters[number]["date"] or "", number)
+    def key(node: Node) -> tuple[str, str]:
+        return (letters[node]["date"] or "", node[1])
 
-    edges = []
-    receipts = []
+    def dated(entry: dict[str, Any], field: str, node: Node) -> None:
+        if shared[node[1]] > 1:
+            entry[field] = letters[node]["date"]
+
+    edges: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    receipts: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     for u, v, data in graph.edges(data=True):
         if u[0] == "letter" and v[0] == "letter":
-            edges.append({"from": u[1], "to": v[1], "kind": data["kind"]})
+            edge = {"from": u[1], "to": v[1], "kind": data["kind"]}
+            dated(edge, "from_date", u)
+            dated(edge, "to_date", v)
+            edges.append(((key(u), key(v), data["kind"]), edge))
         elif data.get("kind") == "received":
-            receipts.append(
-                {
-                    "letter": u[1],
-                    "agency": v[1],
-                    "number": data["number"],
-                    "date": _iso(data["date"]),
-                    "time": _hhmm(data["time"]),
-                }
-            )
-    edges.sort(key=lambda e: (key(e["from"]), key(e["to"]), e["kind"]))
-    receipts.sort(key=lambda r: (key(r["letter"]), r["date"] or "", r["number"] or "", r["agency"]))
+            receipt = {
+                "letter": u[1],
+                "agency": v[1],
+                "number": data["number"],
+                "date": _iso(data["date"]),
+                "time": _hhmm(data["time"]),
+            }
+            dated(receipt, "letter_date", u)
+            receipts.append(((key(u), receipt["date"] or "", receipt["number"] or "", v[1]), receipt))
     return {
-        "letters": sorted(letters.values(), key=lambda item: key(item["number"])),
-        "edges": edges,
-        "receipts": receipts,
+        "letters": [letters[node] for node in sorted(letters, key=key)],
+        "edges": [edge for _, edge in sorted(edges, key=lambda item: item[0])],
+        "receipts": [receipt for _, receipt in sorted(receipts, key=lambda item: item[0])],
     }
 
 
-def letter_detail(session: Session, number: str) -> dict[str, Any]:
-    """Everything known about one letter, found by any printed form of its number."""
+def letter_detail(
+    session: Session, number: str, *, on: date | None = None, year: int | None = None
+) -> dict[str, Any]:
+    """Everything known about one letter, found by any printed form of its number.
+
+    `on` (its date) or `year` (Gregorian) picks one when the number names several letters;
+    without them such a number raises `AmbiguousLetter`, listing the candidates, rather than
+    showing one of them as if it were the only one.
+    """
     try:
-        row = lookup_letter(session, number)
+        rows = lookup_letters(session, number, on, year=year)
     except ValueError as exc:
         raise LetterNotFound(f"not a letter number: {number!r} ({exc})") from None
-    if row is None:
-        raise LetterNotFound(f"no letter {number!r} in the record")
+    if not rows:
+        when = f" of {on.isoformat()}" if on is not None else f" of {year}" if year is not None else ""
+        raise LetterNotFound(f"no letter {number!r}{when} in the record")
+    if len(rows) > 1:
+        raise AmbiguousLetter(number, [(r.number, r.date, r.known_only_by_citation) for r in rows])
+    row = rows[0]
     assert row.id is not None
     numbers = {r.id: r for r in session.exec(select(LetterRow))}
     issuer = session.get(AgencyRow, row.issuer_id) if row.issuer_id else None
@@ -300,6 +347,7 @@ def letter_detail(session: Session, number: str) -> dict[str, Any]:
         "signer_position": row.signer_position,
         "owner_unit": row.owner_unit,
         "known_only_by_citation": row.known_only_by_citation,
+        "same_number_on": [r.date.isoformat() for r in find_letters(session, row.number) if r.id != row.id],
         "source": {"file": row.source_file, "line": row.source_line},
         "circular_id": row.circular_id,
         "circular_title": circular.title if circular else None,

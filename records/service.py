@@ -13,7 +13,8 @@ Ingest is idempotent and order-independent:
   resolutions and kept in step with them;
 - re-ingesting what is already known writes nothing and appends no event;
 - an ingest that changed anything ends with an `ingest.file` event carrying the letters it read
-  (their full JSON), which is what `records.audit.replay` re-ingests.
+  (their full JSON), which is what `records.audit.replay` re-ingests, the counts of its
+  `ingest_log` row and, when there were any, its warnings (facts stored as read but flagged).
 
 Functions take an open `Session` and never commit: the caller's `session_scope` is the
 transaction, so a failure leaves the record as it was.
@@ -28,7 +29,7 @@ from typing import Any, Literal
 
 from sqlmodel import Session, col, select
 
-from models.letters import Agency, Citation, Letter
+from models.letters import Agency, Citation, Letter, Level
 from models.numbering import LetterNumber, parse_letter_number
 from models.tables import (
     AgencyRow,
@@ -64,14 +65,37 @@ class LetterOutcome:
         return f"{self.status}: {self.number} of {self.date.isoformat()}{more}"
 
 
+@dataclass(frozen=True)
+class AliasChange:
+    """A printed number merged into a letter while resolving citations (an OCR reading of it), or
+    taken off it again (`removed`: no citation resolves that printing to it any more)."""
+
+    alias: str
+    kept: str
+    kept_date: date
+    reason: str
+    removed: bool = False
+
+    def __str__(self) -> str:
+        kept = f"{self.kept} of {self.kept_date.isoformat()}"
+        if self.removed:
+            return f"unmerged: {self.alias} from {kept} (no citation resolves it there any more)"
+        return f"merged: {self.alias} → {kept} ({self.reason})"
+
+
 @dataclass
 class IngestReport:
-    """What one ingest of one file did, letter by letter."""
+    """What one ingest of one file did, letter by letter, and the printings it merged.
+
+    `warnings` are `FILE:LINE: field: message`: facts stored as read but worth a look (a receipt
+    stamped before the letter's date, an agency code nobody knows, a citation without a date).
+    """
 
     file: str
     sha256: str
     letters: list[LetterOutcome] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    aliases: list[AliasChange] = field(default_factory=list)
 
     @property
     def added(self) -> int:
@@ -79,7 +103,21 @@ class IngestReport:
 
     @property
     def merged(self) -> int:
-        return sum(1 for o in self.letters if o.status == "merged")
+        """Letters merged into one already on record, plus printings merged into a letter."""
+        letters = sum(1 for o in self.letters if o.status == "merged")
+        return letters + sum(1 for a in self.aliases if not a.removed)
+
+    def warn(self, file: str | None, line: int | None, what: str, message: str) -> None:
+        self.warnings.append(f"{file or self.file}:{line or 1}: {what}: {message}")
+
+    def note_alias(self, change: AliasChange) -> None:
+        """Record a merge or unmerge; one undone later in the same ingest cancels out."""
+        key = (change.alias, change.kept, change.kept_date)
+        for i, seen in enumerate(self.aliases):
+            if (seen.alias, seen.kept, seen.kept_date) == key and seen.removed != change.removed:
+                del self.aliases[i]
+                return
+        self.aliases.append(change)
 
     @property
     def unchanged(self) -> int:
@@ -95,6 +133,16 @@ class IngestReport:
             "letters": [
                 {"number": o.number, "date": o.date.isoformat(), "status": o.status, "details": o.details}
                 for o in self.letters
+            ],
+            "aliases": [
+                {
+                    "alias": a.alias,
+                    "kept": a.kept,
+                    "kept_date": a.kept_date.isoformat(),
+                    "reason": a.reason,
+                    "removed": a.removed,
+                }
+                for a in self.aliases
             ],
             "warnings": self.warnings,
         }
@@ -146,30 +194,94 @@ def upsert_agency(session: Session, agency: Agency, *, actor: str | None = None)
 # --- letters ----------------------------------------------------------------------------------
 
 
-def find_letter(session: Session, number: str, on: date | None = None) -> LetterRow | None:
-    """The letter stored under a canonical number (and date, when numbers repeat across years)."""
-    query = select(LetterRow).where(LetterRow.number == number)
+def _on_day(query: Any, on: date | None, year: int | None) -> Any:
     if on is not None:
         query = query.where(LetterRow.date == on)
-    rows = list(session.exec(query.order_by(col(LetterRow.date))))
+    if year is not None:
+        query = query.where(LetterRow.date >= date(year, 1, 1), LetterRow.date <= date(year, 12, 31))
+    return query
+
+
+def find_letter(
+    session: Session, number: str, on: date | None = None, *, year: int | None = None
+) -> LetterRow | None:
+    """The letter stored under a canonical number (and date or year, when numbers repeat across
+    years); the latest of them when several fit. `find_letters` lists them all."""
+    rows = find_letters(session, number, on, year=year)
     return rows[-1] if rows else None
 
 
-def lookup_letter(session: Session, printed: str) -> LetterRow | None:
-    """The letter a printed number names: its own number, or a merged alias (any spelling).
+def find_letters(
+    session: Session, number: str, on: date | None = None, *, year: int | None = None
+) -> list[LetterRow]:
+    """Every letter stored under a canonical number, oldest first, optionally of one date or year
+    (Gregorian). Running numbers restart each calendar year, so a number alone may name several."""
+    query = _on_day(select(LetterRow).where(LetterRow.number == number), on, year)
+    return list(session.exec(query.order_by(col(LetterRow.date))))
+
+
+def _printed_forms(printed: str) -> list[str]:
+    return list(
+        dict.fromkeys(
+            [parse_letter_number(printed).canonical, parse_letter_number(printed, repair=False).canonical]
+        )
+    )
+
+
+def lookup_letter(
+    session: Session, printed: str, on: date | None = None, *, year: int | None = None
+) -> LetterRow | None:
+    """The letter a printed number names: its own number, or a merged alias (any spelling); with
+    `on` or `year`, only a letter of that date or year. The latest one when several letters share
+    the number: `lookup_letters` lists them all, for callers that must not guess.
 
     Accepts Thai or Arabic digits, `ว.`, spaces, and OCR forms like `นร ๑๒๐๐/ ๖๐๐๑๓`.
     """
-    forms = [parse_letter_number(printed).canonical, parse_letter_number(printed, repair=False).canonical]
-    for form in dict.fromkeys(forms):
-        row = find_letter(session, form)
+    forms = _printed_forms(printed)
+    for form in forms:
+        row = find_letter(session, form, on, year=year)
         if row is not None:
             return row
-    for form in dict.fromkeys(forms):
-        merge = session.exec(select(Merge).where(Merge.alias == form).order_by(col(Merge.id))).first()
-        if merge is not None:
-            return session.get(LetterRow, merge.kept_letter_id)
+    for form in forms:
+        query = _on_day(
+            select(LetterRow)
+            .join(Merge, col(Merge.kept_letter_id) == col(LetterRow.id))
+            .where(Merge.alias == form),
+            on,
+            year,
+        )
+        merged = session.exec(query.order_by(col(Merge.id))).first()
+        if merged is not None:
+            return merged
     return None
+
+
+def lookup_letters(
+    session: Session, printed: str, on: date | None = None, *, year: int | None = None
+) -> list[LetterRow]:
+    """Every letter a printed number may name, oldest first: the letters numbered so (read as
+    printed, else with its OCR repair undone) and the letters it is a merged alias of, optionally
+    of one date or Gregorian year. More than one means the caller must ask which.
+
+    Raises ValueError when `printed` is not a letter number.
+    """
+    forms = _printed_forms(printed)
+    found: dict[int | None, LetterRow] = {}
+    for form in forms:
+        own = find_letters(session, form, on, year=year)
+        if own:
+            found.update((r.id, r) for r in own)
+            break
+    for form in forms:
+        query = _on_day(
+            select(LetterRow)
+            .join(Merge, col(Merge.kept_letter_id) == col(LetterRow.id))
+            .where(Merge.alias == form),
+            on,
+            year,
+        )
+        found.update((r.id, r) for r in session.exec(query))
+    return sorted(found.values(), key=lambda r: (r.date, r.number))
 
 
 def _number(canonical: str) -> LetterNumber:
@@ -237,7 +349,9 @@ def _ingest_letter(session: Session, letter: Letter, actor: str, report: IngestR
     )
     if added and status == "unchanged":
         details.append(f"new printing {letter.number.raw}")
-    details += _add_receipts(session, row, letter)
+    if status in ("added", "realised") and issuer.level is Level.UNKNOWN:
+        report.warn(letter.source.file, letter.source.line, "number", _unknown_code(letter.number, issuer))
+    details += _add_receipts(session, row, letter, report)
     details += _add_deadlines(session, row, letter)
     details += _add_citations(session, row, letter, actor, report)
 
@@ -259,8 +373,8 @@ def _ingest_letter(session: Session, letter: Letter, actor: str, report: IngestR
             },
             actor=actor,
         )
-    _sync_derived(session, row, actor)
-    reresolve(session, letter.number, letter.date, actor=actor)
+    _sync_derived(session, row, actor, report)
+    reresolve(session, letter.number, letter.date, actor=actor, report=report)
     return LetterOutcome(number, letter.date, status, details if status == "merged" else [])
 
 
@@ -288,7 +402,14 @@ def _add_variant(session: Session, letter_id: int, printed: str, raw: str, seen_
     return True
 
 
-def _add_receipts(session: Session, row: LetterRow, letter: Letter) -> list[str]:
+def _unknown_code(number: LetterNumber, issuer: Agency) -> str:
+    return (
+        f"unknown agency code {number.code!r} in {number.canonical}: kept, issuer recorded as"
+        f" {issuer.name_th!r} ({issuer.id})"
+    )
+
+
+def _add_receipts(session: Session, row: LetterRow, letter: Letter, report: IngestReport) -> list[str]:
     assert row.id is not None
     existing = {
         (r.registry, r.number, r.date)
@@ -304,6 +425,16 @@ def _add_receipts(session: Session, row: LetterRow, letter: Letter) -> list[str]
         if key in existing:
             continue
         existing.add(key)
+        where = stamp.source or letter.source
+        if stamp.date is not None and stamp.date < row.date:
+            # A clerk's command refuses this (a typo); OCR'd text is evidence as read: keep, flag.
+            report.warn(
+                where.file,
+                where.line,
+                "receipt",
+                f"receipt date {stamp.date.isoformat()} is before the date of letter {row.number}"
+                f" ({row.date.isoformat()}); kept as read",
+            )
         session.add(
             new_row(
                 Receipt,
@@ -361,27 +492,37 @@ def _add_citations(
     targets = {(c.kind, c.cited_letter_id) for c in existing}
     added: list[str] = []
     for position, citation, kind in _citations_of(letter):
+        line = _line(citation, letter)
         if citation.number is None or citation.date is None:
-            report.warnings.append(
-                f"{letter.number.canonical}: {kind} item {position} has no letter number and date, not linked"
-                f" ({citation.text[:60]!r})"
+            report.warn(
+                letter.source.file,
+                line,
+                kind,
+                f"{letter.number.canonical}: item {position} has no letter number and date, not linked"
+                f" ({citation.text[:60]!r})",
             )
             continue
         cited = citation.number.canonical
         if (kind, cited, citation.date) in facts:
             continue
         if cited == row.number and citation.date == row.date:
-            report.warnings.append(f"{row.number}: cites itself ({kind} item {position}), ignored")
-            continue
-        target = _target(
-            session, citation.number, citation.date, actor, cited_by=row, line=_line(citation, letter)
-        )
-        assert target.id is not None
-        if (kind, target.id) in targets:
-            report.warnings.append(
-                f"{row.number}: {kind} items name {target.number} twice (as {cited}); the first is kept"
+            report.warn(
+                letter.source.file, line, kind, f"{row.number} cites itself (item {position}), ignored"
             )
             continue
+        target = _target(session, citation.number, citation.date, actor, cited_by=row, line=line)
+        assert target.id is not None
+        if (kind, target.id) in targets:
+            report.warn(
+                letter.source.file,
+                line,
+                kind,
+                f"{row.number}: items name {target.number} twice (as {cited}); the first is kept",
+            )
+            continue
+        cited_issuer = recognise_number(citation.number)
+        if cited_issuer.level is Level.UNKNOWN:
+            report.warn(letter.source.file, line, kind, _unknown_code(citation.number, cited_issuer))
         facts.add((kind, cited, citation.date))
         targets.add((kind, target.id))
         session.add(
@@ -392,14 +533,14 @@ def _add_citations(
                 kind=kind,
                 position=position,
                 text=citation.text,
-                source_line=_line(citation, letter),
+                source_line=line,
                 cited_number=cited,
                 cited_raw=citation.number.raw,
                 cited_date=citation.date,
             )
         )
         session.flush()
-        _sync_derived(session, target, actor)
+        _sync_derived(session, target, actor, report)
         added.append(f"{kind} {cited}")
     return added
 
@@ -479,7 +620,14 @@ def _placeholder(
     return row
 
 
-def reresolve(session: Session, number: LetterNumber, on: date, *, actor: str | None = None) -> int:
+def reresolve(
+    session: Session,
+    number: LetterNumber,
+    on: date,
+    *,
+    actor: str | None = None,
+    report: IngestReport | None = None,
+) -> int:
     """Resolve again every citation that could name a letter with this code, owner and date.
 
     Called whenever a real letter appears; repoints citations (an exact or tolerant match beats a
@@ -541,13 +689,13 @@ def reresolve(session: Session, number: LetterNumber, on: date, *, actor: str | 
         touched[current.id] = current
         touched[row.id] = row
     for letter in touched.values():
-        _sync_derived(session, letter, who)
+        _sync_derived(session, letter, who, report)
     return moved
 
 
-def _sync_derived(session: Session, row: LetterRow, actor: str) -> None:
+def _sync_derived(session: Session, row: LetterRow, actor: str, report: IngestReport | None = None) -> None:
     """Bring a letter's variants and merges in line with the citations that resolve to it;
-    delete it if it is a placeholder nothing cites any more."""
+    delete it if it is a placeholder nothing cites any more. Merges made or undone go to `report`."""
     assert row.id is not None
     cited_by = list(
         session.exec(
@@ -558,6 +706,8 @@ def _sync_derived(session: Session, row: LetterRow, actor: str) -> None:
         for variant in session.exec(select(LetterVariant).where(LetterVariant.letter_id == row.id)):
             session.delete(variant)
         for merge in session.exec(select(Merge).where(Merge.kept_letter_id == row.id)):
+            if report is not None:
+                report.note_alias(AliasChange(merge.alias, row.number, row.date, merge.reason, removed=True))
             session.delete(merge)
         session.flush()
         session.delete(row)
@@ -597,6 +747,8 @@ def _sync_derived(session: Session, row: LetterRow, actor: str) -> None:
     merges = {m.alias: m for m in session.exec(select(Merge).where(Merge.kept_letter_id == row.id))}
     for alias, merge in merges.items():
         if alias not in aliases:
+            if report is not None:
+                report.note_alias(AliasChange(alias, row.number, row.date, merge.reason, removed=True))
             session.delete(merge)
             session.flush()
             append_event(
@@ -611,6 +763,8 @@ def _sync_derived(session: Session, row: LetterRow, actor: str) -> None:
             continue
         session.add(new_row(Merge, kept_letter_id=row.id, alias=alias, reason=why, made_at=now_bangkok()))
         session.flush()
+        if report is not None:
+            report.note_alias(AliasChange(alias, row.number, row.date, why))
         append_event(
             session,
             "letter.alias_merged",
@@ -650,13 +804,16 @@ def ingest_letters(
     if session.info.get(EVENTS_APPENDED, 0) != before:
         # The fine-grained events above say what changed; this one carries what was read, so the
         # log alone can rebuild the state by ingesting the same letters in the same order.
-        append_event(
-            session,
-            "ingest.file",
-            file,
-            {"sha256": sha256, "letters": [letter.model_dump(mode="json") for letter in letters]},
-            actor=who,
-        )
+        payload: dict[str, Any] = {
+            "sha256": sha256,
+            "letters": [letter.model_dump(mode="json") for letter in letters],
+            # What this run's ingest_log row says, so the log vouches for it (`records.audit`).
+            "counts": {"added": report.added, "merged": report.merged, "unchanged": report.unchanged},
+        }
+        if report.warnings:
+            # What was stored but flagged (a receipt before its letter, an unknown agency code).
+            payload["warnings"] = report.warnings
+        append_event(session, "ingest.file", file, payload, actor=who)
     session.add(
         new_row(
             IngestLog,

@@ -1,8 +1,10 @@
 """The forwarding graph: which letter carried which, who sent it, who received it.
 
-Nodes are `('letter', number)` for letters (canonical number), `('agency', id)` for agencies and
-`('group', '<level>:<within>')` for recipients named as a group that was not expanded. Edges of
-the `networkx.MultiDiGraph`, keyed by their `kind`:
+Nodes are `('letter', number, date)` for letters (canonical number and ISO date, `''` when a
+citation gave no date), `('agency', id)` for agencies and `('group', '<level>:<within>')` for
+recipients named as a group that was not expanded. A letter is its number *and* its date: running
+numbers restart every calendar year, so `นร 1200/ว 0018` of 2020-06-18 and of 2021-03-02 are two
+letters and two nodes. Edges of the `networkx.MultiDiGraph`, keyed by their `kind`:
 
 - letter -> letter, `references` / `encloses`: from the earlier (cited) letter to the later one
   that carries it;
@@ -22,14 +24,16 @@ Examples:
     >>> b = Letter(number="พร ๐๐๒๓.๑/ว ๓๐๒๖", date="23 มิถุนายน 2563", source=src,
     ...            enclosures=(Citation(number="มท ๐๘๑๒/ว ๑๔๓๔", date="14 พฤษภาคม 2563", text=""),))
     >>> g = build_forwarding_graph([a, b])
-    >>> g.has_edge(("letter", "มท 0812/ว 1434"), ("letter", "พร 0023.1/ว 3026"), key="encloses")
+    >>> d1434, d3026 = date(2020, 5, 14), date(2020, 6, 23)
+    >>> g.has_edge(letter_node("มท 0812/ว 1434", d1434), letter_node("พร 0023.1/ว 3026", d3026), key="encloses")
     True
-    >>> g.has_edge(("agency", "dla"), ("letter", "มท 0812/ว 1434"), key="sent")
+    >>> g.has_edge(("agency", "dla"), ("letter", "มท 0812/ว 1434", "2020-05-14"), key="sent")
     True
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, time
@@ -41,7 +45,9 @@ from models.letters import Agency, Citation, Letter, Level, ReceiptStamp
 from routing.agencies import recognise_addressees, recognise_name, recognise_number
 from routing.citations import KnownLetter, ResolutionStatus, resolve_number
 
-Node = tuple[str, str]
+Node = tuple[str, ...]
+# A letter's identity: canonical number and date (None: cited without a date we could read).
+LetterKey = tuple[str, date | None]
 CITATION_KINDS = ("references", "encloses")
 
 
@@ -51,11 +57,16 @@ class ChainError(ValueError):
 
 @dataclass(frozen=True)
 class Link:
-    """A resolved citation: letter `source` (earlier) is carried by letter `target` (later)."""
+    """A resolved citation: letter `source` (earlier) is carried by letter `target` (later).
+
+    The dates say which letter a number means; without one, the number must name a single letter.
+    """
 
     source: str
     target: str
     kind: str
+    source_date: date | None = None
+    target_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,7 @@ class ReceiptLink:
     number: str | None
     date: date | None
     time: time | None = None
+    letter_date: dt.date | None = None  # `date` is the receipt's own field here
 
 
 @dataclass(frozen=True)
@@ -78,10 +90,27 @@ class DispatchLink:
     sender: str
     sent_on: date
     level: Level = Level.UNKNOWN
+    letter_date: date | None = None
 
 
-def letter_node(number: str) -> Node:
-    return ("letter", number)
+def letter_node(number: str, on: date | None) -> Node:
+    """The node of letter `number` dated `on` (None when only an undated citation names it).
+
+    >>> letter_node("นร 1200/ว 0018", date(2021, 3, 2))
+    ('letter', 'นร 1200/ว 0018', '2021-03-02')
+    """
+    return ("letter", number, on.isoformat() if on is not None else "")
+
+
+def letter_key(node: Node) -> LetterKey:
+    """The (number, date) of a letter node.
+
+    >>> letter_key(("letter", "นร 1200/ว 0018", "2020-06-18"))
+    ('นร 1200/ว 0018', datetime.date(2020, 6, 18))
+    """
+    if len(node) != 3 or node[0] != "letter":
+        raise ChainError(f"not a letter node: {node!r}")
+    return node[1], date.fromisoformat(node[2]) if node[2] else None
 
 
 def agency_node(agency_id: str) -> Node:
@@ -136,35 +165,47 @@ def _citations(letter: Letter) -> Iterable[tuple[Citation, str]]:
         yield c, "encloses"
 
 
-def resolve_links(letters: Sequence[Letter]) -> tuple[list[Link], dict[str, list[str]], set[str]]:
+def _iso(on: date | None) -> str:
+    return on.isoformat() if on is not None else ""
+
+
+def _link_order(link: Link) -> tuple[str, str, str, str, str]:
+    return (link.source, _iso(link.source_date), link.target, _iso(link.target_date), link.kind)
+
+
+def resolve_links(
+    letters: Sequence[Letter],
+) -> tuple[list[Link], dict[LetterKey, list[str]], set[LetterKey]]:
     """Resolve every citation of `letters` against the letters themselves (OCR-tolerant).
 
-    Returns the links, the aliases found per kept number, and the numbers known only by citation.
-    Order of `letters` does not matter.
+    Returns the links (dated at both ends), the aliases found per kept letter (number, date), and
+    the letters known only by citation. A citation matches only a letter of its own date and code
+    (`routing.citations.resolve_number`). Order of `letters` does not matter.
     """
-    known: dict[tuple[str, date], KnownLetter] = {}
+    known: dict[LetterKey, KnownLetter] = {}
     for letter in letters:
-        key = (letter.number.canonical, letter.date)
+        key: LetterKey = (letter.number.canonical, letter.date)
         known.setdefault(key, KnownLetter(key, letter.number, letter.date))
     real = list(known.values())
     links: set[Link] = set()
-    aliases: dict[str, set[str]] = {}
-    placeholders: set[str] = set()
+    aliases: dict[LetterKey, set[str]] = {}
+    placeholders: set[LetterKey] = set()
     for letter in letters:
         for citation, kind in _citations(letter):
             if citation.number is None or citation.date is None:
                 continue
             resolution = resolve_number(citation.number, citation.date, real)
+            target: LetterKey
             if resolution.status in (ResolutionStatus.EXACT, ResolutionStatus.TOLERANT) and resolution.match:
-                target = resolution.match.number.canonical
+                target = (resolution.match.number.canonical, resolution.match.date)
                 if resolution.status is ResolutionStatus.TOLERANT:
                     aliases.setdefault(target, set()).add(citation.number.canonical)
             else:
-                target = citation.number.canonical
+                target = (citation.number.canonical, citation.date)
                 placeholders.add(target)
-            links.add(Link(target, letter.number.canonical, kind))
+            links.add(Link(target[0], letter.number.canonical, kind, target[1], letter.date))
     return (
-        sorted(links, key=lambda x: (x.source, x.target, x.kind)),
+        sorted(links, key=_link_order),
         {k: sorted(v) for k, v in aliases.items()},
         placeholders,
     )
@@ -184,25 +225,29 @@ def build_forwarding_graph(
     dispatches: Iterable[DispatchLink] = (),
     *,
     provinces: Sequence[Agency] = (),
-    placeholders: Collection[str] = (),
-    aliases: Mapping[str, Sequence[str]] | None = None,
+    placeholders: Collection[LetterKey] = (),
+    aliases: Mapping[LetterKey, Sequence[str]] | None = None,
     agencies: Mapping[str, Agency] | None = None,
 ) -> nx.MultiDiGraph:
     """Build the forwarding graph of `letters` (see the module docstring for nodes and edges).
 
     Args:
-        letters: the letters, placeholders included (their numbers listed in `placeholders`).
+        letters: the letters, placeholders included (their (number, date) listed in `placeholders`);
+            readings of one letter (same number and date) are one node.
         citations: resolved letter-to-letter links; None resolves the letters' own citations
             with `resolve_links` (placeholders and aliases are then found here).
         receipts: recorded receipts; None reads the letters' receipt stamps.
         dispatches: recorded dispatches, added as `sent` edges.
         provinces: the province agencies a "every province" salutation expands to.
-        placeholders: numbers of letters known only by citation.
-        aliases: other printed numbers of each letter, stored on its node.
+        placeholders: (number, date) of the letters known only by citation.
+        aliases: other printed numbers of each letter (by number and date), stored on its node.
         agencies: known agencies by id, for names and levels of ids in receipts and dispatches.
+
+    A link, receipt or dispatch without a letter date names the single letter of that number;
+    when several letters share it, `ChainError` asks for the date rather than picking one.
     """
     letter_list = list(letters)
-    alias_map: dict[str, list[str]] = {k: list(v) for k, v in (aliases or {}).items()}
+    alias_map: dict[LetterKey, list[str]] = {k: list(v) for k, v in (aliases or {}).items()}
     placeholder_set = set(placeholders)
     if citations is None:
         links, found_aliases, found_placeholders = resolve_links(letter_list)
@@ -214,13 +259,27 @@ def build_forwarding_graph(
     known = agencies or {}
 
     graph = nx.MultiDiGraph()
-    by_number: dict[str, Letter] = {}
+    dated: dict[str, set[Node]] = {}  # number -> its letter nodes, to place undated references
+
+    def find(number: str, on: date | None, what: str) -> Node:
+        if on is not None:
+            return letter_node(number, on)
+        nodes = sorted(dated.get(number, ()))
+        if len(nodes) > 1:
+            dates = ", ".join(n[2] or "undated" for n in nodes)
+            raise ChainError(
+                f"{what} names letter {number!r} without a date, and {len(nodes)} letters have that "
+                f"number ({dates}): give the letter's date"
+            )
+        return nodes[0] if nodes else letter_node(number, None)
+
     for letter in letter_list:
         number = letter.number.canonical
-        by_number.setdefault(number, letter)
-        node = letter_node(number)
+        key: LetterKey = (number, letter.date)
+        node = letter_node(number, letter.date)
         if node in graph:
             continue
+        dated.setdefault(number, set()).add(node)
         issuer = issuer_agency(letter)
         graph.add_node(
             node,
@@ -231,28 +290,32 @@ def build_forwarding_graph(
             urgency=letter.urgency.value if letter.urgency else None,
             issuer=issuer.id,
             subject=letter.subject,
-            aliases=tuple(alias_map.get(number, ())),
-            known_only_by_citation=number in placeholder_set,
+            aliases=tuple(alias_map.get(key, ())),
+            known_only_by_citation=key in placeholder_set,
         )
         graph.add_edge(_add_agency(graph, issuer), node, key="sent", kind="sent", on=letter.date)
-        if number not in placeholder_set and letter.salutation:
+        if key not in placeholder_set and letter.salutation:
             _add_addressees(graph, node, letter, issuer, provinces)
 
-    for link in links:
+    for link in sorted(links, key=_link_order):
         if link.kind not in CITATION_KINDS:
             raise ChainError(f"unknown link kind {link.kind!r} (expected references or encloses)")
-        source, target = letter_node(link.source), letter_node(link.target)
+        target = find(link.target, link.target_date, "link")
         if target not in graph:
             raise ChainError(f"link names letter {link.target!r}, which is not among the letters")
+        source = find(link.source, link.source_date, "link")
         if source not in graph:
             # A cited letter nobody gave us: keep it as known only by citation, not dropped.
-            graph.add_node(source, type="letter", number=link.source, date=None, circular=False, urgency=None,
-                           issuer=None, subject=None, aliases=(), known_only_by_citation=True)  # fmt: skip
+            dated.setdefault(link.source, set()).add(source)
+            graph.add_node(source, type="letter", number=link.source, date=link.source_date,
+                           circular=False, urgency=None, issuer=None, subject=None, aliases=(),
+                           known_only_by_citation=True)  # fmt: skip
         graph.add_edge(source, target, key=link.kind, kind=link.kind)
 
-    receipt_links = list(receipts) if receipts is not None else list(_stamp_receipts(by_number.values()))
+    # Every reading's stamps: two copies of one letter may carry different receipts.
+    receipt_links = list(receipts) if receipts is not None else list(_stamp_receipts(letter_list))
     for r in receipt_links:
-        node = letter_node(r.letter)
+        node = find(r.letter, r.letter_date, "receipt")
         if node not in graph:
             raise ChainError(f"receipt names letter {r.letter!r}, which is not among the letters")
         agency = known.get(r.agency) if r.agency else None
@@ -270,7 +333,7 @@ def build_forwarding_graph(
         )
 
     for d in dispatches:
-        node = letter_node(d.letter)
+        node = find(d.letter, d.letter_date, "dispatch")
         if node not in graph:
             raise ChainError(f"dispatch names letter {d.letter!r}, which is not among the letters")
         sender = known.get(d.sender) or Agency(id=d.sender, name_th=d.sender)
@@ -291,6 +354,7 @@ def _stamp_receipts(letters: Iterable[Letter]) -> Iterable[ReceiptLink]:
                 stamp.number,
                 stamp.date,
                 stamp.time,
+                letter_date=letter.date,
             )
 
 
@@ -312,24 +376,29 @@ def _add_addressees(
 
 
 def letter_edges(graph: nx.MultiDiGraph) -> list[tuple[str, str, str]]:
-    """The letter-to-letter edges as (earlier number, later number, kind), sorted."""
-    out: list[tuple[str, str, str]] = []
+    """The letter-to-letter edges as (earlier number, later number, kind), sorted.
+
+    Numbers only: when numbers repeat across years, `letter_links` tells the letters apart.
+    """
+    return sorted((u[1], v[1], kind) for u, v, kind in letter_links(graph))
+
+
+def letter_links(graph: nx.MultiDiGraph) -> list[tuple[Node, Node, str]]:
+    """The letter-to-letter edges as (earlier node, later node, kind), sorted."""
+    out: list[tuple[Node, Node, str]] = []
     for u, v, kind in graph.edges(keys=True):
         if u[0] == "letter" and v[0] == "letter":
-            out.append((u[1], v[1], kind))
+            out.append((u, v, kind))
     return sorted(out)
 
 
 def number_of(node: Node) -> str:
-    """The letter number of a letter node.
+    """The letter number of a letter node (its date is `letter_key(node)[1]`).
 
-    >>> number_of(("letter", "มท 0218/ว 3182"))
+    >>> number_of(("letter", "มท 0218/ว 3182", "2020-06-01"))
     'มท 0218/ว 3182'
     """
-    kind, value = node
-    if kind != "letter":
-        raise ChainError(f"not a letter node: {node!r}")
-    return value
+    return letter_key(node)[0]
 
 
 def node_attributes(graph: nx.MultiDiGraph, node: Node) -> dict[str, Any]:

@@ -5,6 +5,7 @@ and ingest log included; on SQLite the database files' bytes too)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from models.db import get_engine, init_db, session_scope
-from models.tables import Event
+from models.tables import Event, Receipt
 from records import audit
 from records.ingest import ingest_file
 from routing.plans import PlanCycleError, instantiate_plan, load_plan
@@ -131,6 +132,49 @@ def test_deadline_before_dispatch_is_stored_with_a_flagged_warning(recorded: Eng
         and event.kind == "dispatch.registered"
         and "is before this dispatch" in event.payload
     )
+
+
+# OCR'd input whose facts are doubtful but evidence as read: stored, flagged on stderr (exit 0) and
+# in the ingest's event. input -> (demo letter 04 with one edit: old, new; pattern on stderr)
+O18 = DEMO[3]  # นร ๑๒๐๐/ว๐๐๑๘ of 18 June 2020, stamped at Nonthaburi on 22 June
+FLAGGED: dict[str, tuple[str, str, str]] = {
+    "receipt stamp before the letter's date (OCR)": (
+        "รับวันที่ ๒๒ มิ.ย. ๒๕๖๓", "รับวันที่ ๑๕ มิ.ย. ๒๕๖๓",
+        r"warning: \S+/flagged\.txt:\d+: receipt: receipt date 2020-06-15 is before the date of letter"
+        r" นร 1200/ว 0018 \(2020-06-18\); kept as read",
+    ),
+    "unknown agency code": (
+        "ที่ นร ๑๒๐๐/ว๐๐๑๘", "ที่ ซซ ๑๒๐๐/ว๐๐๑๘",
+        r"warning: \S+/flagged\.txt:4: number: unknown agency code 'ซซ' in ซซ 1200/ว 0018: kept, issuer"
+        r" recorded as 'หน่วยงาน ซซ' \(agency:หน่วยงาน ซซ\)",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(FLAGGED))
+def test_doubtful_ocr_facts_are_stored_with_a_flagged_warning(
+    recorded: Engine, tmp_path: Path, case: str
+) -> None:
+    old, new, pattern = FLAGGED[case]
+    text = O18.read_text(encoding="utf-8")
+    assert old in text
+    flagged = tmp_path / "flagged.txt"
+    flagged.write_text(text.replace(old, new, 1), encoding="utf-8")
+    env = {"SARABAN_DATABASE_URL": recorded.url.render_as_string(hide_password=False)}
+    result = CliRunner().invoke(app, ["ingest", str(flagged)], env=env)
+    assert result.exit_code == 0, result.output
+    assert re.search(pattern, result.stderr), result.stderr
+    assert "Traceback" not in result.output
+    with session_scope(recorded, readonly=True) as s:
+        event = s.exec(
+            select(Event).where(Event.kind == "ingest.file").order_by(col(Event.seq).desc())
+        ).first()
+        stored = s.exec(select(Receipt).where(Receipt.source_file == str(flagged))).all()
+        assert audit.verify(s).ok
+    assert event is not None and event.subject == str(flagged)
+    warnings = json.loads(event.payload)["warnings"]
+    assert any(re.search(pattern.removeprefix("warning: "), w) for w in warnings), warnings
+    assert len(stored) == 1  # the stamp is kept as read, on the letter it was read on
 
 
 def test_plan_with_a_cycle_is_refused() -> None:

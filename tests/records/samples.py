@@ -102,4 +102,31 @@ def file_central() -> list[Letter]:
     ]
 
 
+def file_next_year() -> list[Letter]:
+    """The central office's ว 0018 again, a year later: running numbers restart every calendar
+    year, so this is another letter with the number of `file_central`'s, its own citation and stamp."""
+    f = "next_year.txt"
+    return [
+        Letter(
+            number="นร ๑๒๐๐/ว๐๐๑๘",
+            date="๒ มีนาคม ๒๕๖๔",
+            issuer="สำนักงาน ก.พ.ร.",
+            salutation="ผู้ว่าราชการจังหวัดนนทบุรี",
+            references=(
+                Citation(number="นร ๑๒๐๐/ว๐๐๐๒", date="๑๕ มกราคม ๒๕๖๔", text="อ้างถึง", source=_src(f, 18)),
+            ),
+            receipts=(
+                ReceiptStamp(
+                    number="000321",
+                    date="๕ มี.ค. ๒๕๖๔",
+                    time="๑๐.๓๐",
+                    agency="ศาลากลางจังหวัดนนทบุรี",
+                    source=_src(f, 6),
+                ),
+            ),
+            source=_src(f, 3),
+        )
+    ]
+
+
 SAMPLE_FILES = {"interior.txt": file_interior, "province.txt": file_province, "central.txt": file_central}

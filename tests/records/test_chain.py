@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from models.db import get_engine, init_db, session_scope
 from models.numbering import parse_letter_number
 from records.chain import (
+    AmbiguousLetter,
     LetterNotFound,
     assign_circulars,
     chain_json,
@@ -22,6 +23,7 @@ from records.chain import (
     letter_detail,
 )
 from records.events import verify_chain
+from routing.chain import letter_node
 
 pytest.importorskip("models.parser")
 from records.ingest import ingest_file
@@ -147,7 +149,111 @@ def test_forwarding_graph_of_the_record(engine: Engine, seed_files: list[Path]) 
     _ingest_all(engine, seed_files)
     with session_scope(engine) as s:
         graph = forwarding_graph(s)
-    assert graph.has_edge(("agency", "opdc"), ("letter", "นร 1220/55"), key="sent")
-    received = graph.out_edges(("letter", "มท 0218/ว 3182"), keys=True)
+    assert graph.has_edge(("agency", "opdc"), letter_node("นร 1220/55", date(2020, 5, 27)), key="sent")
+    received = graph.out_edges(letter_node("มท 0218/ว 3182", date(2020, 6, 1)), keys=True)
     assert any(v == ("agency", "province:21") for _, v, k in received if k.startswith("received"))
-    assert graph.has_edge(("letter", "พร 0023.1/ว 3026"), ("group", "district:province:54"), key="addressed")
+    phrae = letter_node("พร 0023.1/ว 3026", date(2020, 6, 23))
+    assert graph.has_edge(phrae, ("group", "district:province:54"), key="addressed")
+
+
+# The seed's นร ๑๒๐๐/ว๐๐๑๘ of 18 June 2020, numbered again in March 2021 (another letter).
+NEXT_YEAR = """ด่วนที่สุด
+
+ที่ นร ๑๒๐๐/ว๐๐๑๘
+
+ศาลากลางจังหวัดนนทบุรี
+เลขรับที่ 000321
+รับวันที่ ๕ มี.ค. ๒๕๖๔
+เวลา ๑๐.๓๐
+
+สำนักงาน ก.พ.ร.
+ถนนพิษณุโลก กรุงเทพฯ ๑๐๓๐๐
+
+๒ มีนาคม ๒๕๖๔
+
+เรื่อง การติดตามผลการดำเนินการตามแผนดำเนินธุรกิจอย่างต่อเนื่อง
+
+เรียน ผู้ว่าราชการจังหวัดนนทบุรี
+
+อ้างถึง หนังสือสำนักงาน ก.พ.ร. ที่ นร ๑๒๐๐/ว๐๐๐๒ ลงวันที่ ๑๕ มกราคม ๒๕๖๔
+
+ตามหนังสือที่อ้างถึง สำนักงาน ก.พ.ร. ขอให้จังหวัดรายงานผล
+
+จึงเรียนมาเพื่อโปรดพิจารณา
+
+ขอแสดงความนับถือ
+
+(นางสาววิริยา เนตรน้อย)
+
+เลขาธิการ ก.พ.ร.
+"""
+
+
+def test_a_seed_number_repeated_next_year_stays_two_letters(
+    engine: Engine, seed_files: list[Path], tmp_path: Path
+) -> None:
+    again = tmp_path / "next_year.txt"
+    again.write_text(NEXT_YEAR, encoding="utf-8")
+    chain = _ingest_all(engine, [*seed_files, again])
+    o18 = [i for i in chain["letters"] if i["number"] == "นร 1200/ว 0018"]
+    assert [(i["date"], i["known_only_by_citation"]) for i in o18] == [
+        ("2020-06-18", False),
+        ("2021-03-02", False),
+    ]
+    edges = [e for e in chain["edges"] if e["to"] == "นร 1200/ว 0018"]
+    assert {(e["from"], e["to_date"]) for e in edges} == {
+        ("นร 1200/ว 0013", "2020-06-18"),
+        ("มท 0812/ว 1434", "2020-06-18"),
+        ("นร 1200/ว 0002", "2021-03-02"),
+    }
+    receipts = {(r["number"], r["letter_date"]) for r in chain["receipts"] if r["letter"] == "นร 1200/ว 0018"}
+    assert ("011099", "2020-06-18") in receipts and ("000321", "2021-03-02") in receipts
+    with session_scope(engine) as s:
+        graph = forwarding_graph(s)
+        with pytest.raises(AmbiguousLetter) as info:
+            letter_detail(s, "นร ๑๒๐๐/ว๐๐๑๘")
+        assert [c[1] for c in info.value.candidates] == [date(2020, 6, 18), date(2021, 3, 2)]
+        old = letter_detail(s, "นร 1200/ว 0018", on=date(2020, 6, 18))
+        new = letter_detail(s, "นร 1200/ว 0018", year=2021)
+        with pytest.raises(LetterNotFound, match="of 2019"):
+            letter_detail(s, "นร 1200/ว 0018", year=2019)
+        assert verify_chain(s).ok
+    assert graph.has_node(letter_node("นร 1200/ว 0018", date(2021, 3, 2)))
+    assert (old["date"], old["same_number_on"]) == ("2020-06-18", ["2021-03-02"])
+    assert "011099" in {r["number"] for r in old["receipts"]}
+    assert [r["number"] for r in new["receipts"]] == ["000321"]
+    assert [c["number"] for c in new["cites"]] == ["นร 1200/ว 0002"]
+
+
+def test_saraban_letter_asks_which_when_a_number_repeats(
+    engine: Engine, seed_files: list[Path], tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    again = tmp_path / "next_year.txt"
+    again.write_text(NEXT_YEAR, encoding="utf-8")
+    _ingest_all(engine, [*seed_files, again])
+    env = {"SARABAN_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
+    runner = CliRunner()
+    asked = runner.invoke(app, ["letter", "นร ๑๒๐๐/ว๐๐๑๘"], env=env)
+    assert asked.exit_code == 2 and asked.stdout == ""
+    assert asked.stderr.startswith("error: 2 letters on record go by 'นร ๑๒๐๐/ว๐๐๑๘'")
+    assert "give --date or --year" in asked.stderr
+    assert "นร 1200/ว 0018 of 2020-06-18 (on file)" in asked.stderr
+    assert "นร 1200/ว 0018 of 2021-03-02 (on file)" in asked.stderr
+    for option in (["--year", "2564"], ["--year", "๒๕๖๔"], ["--year", "2021"], ["--date", "2021-03-02"],
+                   ["--date", "๒ มี.ค. ๒๕๖๔"]):  # fmt: skip
+        shown = runner.invoke(app, ["letter", "นร 1200/ว 0018", *option, "--json"], env=env)
+        assert shown.exit_code == 0, (option, shown.output)
+        assert json.loads(shown.stdout)["date"] == "2021-03-02"
+    unique = runner.invoke(app, ["letter", "นร 1220/85"], env=env)
+    assert unique.exit_code == 0 and "นร 1220/55" in unique.stdout
+    for option, message in (
+        (["--year", "1563"], "neither a Buddhist-era year"),
+        (["--year", "2563", "--date", "2021-03-02"], "is not in --year"),
+        (["--year", "2019"], "no letter 'นร 1200/ว 0018' of 2019"),
+    ):
+        bad = runner.invoke(app, ["letter", "นร 1200/ว 0018", *option], env=env)
+        assert bad.exit_code == 2 and message in bad.stderr, (option, bad.stderr)

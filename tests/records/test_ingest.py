@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import random
 from pathlib import Path
 
@@ -18,9 +19,9 @@ from models.tables import Event, IngestLog, LetterRow, Merge
 from records.chain import chain_json
 from records.events import verify_chain
 from records.ingest import IngestError, ingest_file, ingest_files
-from records.service import IngestReport, ingest_letters, lookup_letter
+from records.service import IngestReport, ingest_letters, lookup_letter, lookup_letters
 from tests.records.conftest import dump_tables
-from tests.records.samples import SAMPLE_FILES, file_central, file_interior, file_province
+from tests.records.samples import SAMPLE_FILES, file_central, file_interior, file_next_year, file_province
 
 SHA = "0" * 64
 
@@ -210,6 +211,16 @@ def _all_sample_letters() -> list[Letter]:
         file_interior()[1].model_copy(
             update={"receipts": (ReceiptStamp(number="9", date="2020-06-03", agency="จังหวัดแพร่"),)}
         ),
+        # The same number a year later is another letter; one letter cites each of the two.
+        *file_next_year(),
+        _letter(
+            "พร 0023.1/ว 100",
+            "2021-03-10",
+            enclosures=(
+                Citation(number="นร ๑๒๐๐/ว๐๐๑๘", date="๒ มีนาคม ๒๕๖๔", text=""),
+                Citation(number="นร ๑๒๐๐/ว๐๐๑๘", date="๑๘ มิถุนายน ๒๕๖๓", text=""),
+            ),
+        ),
     ]
     return [letter for make in SAMPLE_FILES.values() for letter in make()] + extra
 
@@ -231,10 +242,140 @@ def test_any_split_and_order_gives_the_same_chain(tmp_path: Path, rnd: random.Ra
     init_db(engine)
     for i in range(files):
         _ingest(engine, shuffled[i::files], f"part{i}.txt")
-    assert _chain(engine) == _chain(reference)
+    chain = _chain(engine)
+    assert chain == _chain(reference)
+    assert [(i["number"], i["date"]) for i in chain["letters"] if i["number"] == "นร 1200/ว 0018"] == [
+        ("นร 1200/ว 0018", "2020-06-18"),
+        ("นร 1200/ว 0018", "2021-03-02"),
+    ]
+    assert {
+        "from": "นร 1200/ว 0018",
+        "from_date": "2021-03-02",
+        "to": "พร 0023.1/ว 100",
+        "kind": "encloses",
+    } in (chain["edges"])
     before = dump_tables(engine)
     _ingest(engine, shuffled, "all.txt")
     assert dump_tables(engine) == before
+
+
+def test_a_number_repeated_next_year_is_another_letter(engine: Engine) -> None:
+    for name, make in SAMPLE_FILES.items():
+        _ingest(engine, make(), name)
+    plain = _chain(engine)
+    report = _ingest(engine, file_next_year(), "next_year.txt")
+    assert [(o.status, o.date.isoformat()) for o in report.letters] == [("added", "2021-03-02")]
+    chain = _chain(engine)
+    assert [i["date"] for i in chain["letters"] if i["number"] == "นร 1200/ว 0018"] == [
+        "2020-06-18",
+        "2021-03-02",
+    ]
+    # Where the number names two letters, the entries naming it say which; nothing else changes.
+    assert {
+        "from": "นร 1200/ว 0013",
+        "to": "นร 1200/ว 0018",
+        "to_date": "2020-06-18",
+        "kind": "references",
+    } in (chain["edges"])
+    assert {
+        "from": "นร 1200/ว 0002",
+        "to": "นร 1200/ว 0018",
+        "to_date": "2021-03-02",
+        "kind": "references",
+    } in (chain["edges"])
+    o18 = [r for r in chain["receipts"] if r["letter"] == "นร 1200/ว 0018"]
+    assert [(r["number"], r["letter_date"]) for r in o18] == [
+        ("011099", "2020-06-18"),
+        ("000321", "2021-03-02"),
+    ]
+    unaffected = [e for e in chain["edges"] if "นร 1200/ว 0018" not in (e["from"], e["to"])]
+    assert unaffected == [e for e in plain["edges"] if "นร 1200/ว 0018" not in (e["from"], e["to"])]
+    assert all(set(e) == {"from", "to", "kind"} for e in unaffected)
+    with session_scope(engine) as s:
+        assert [r.date.isoformat() for r in lookup_letters(s, "นร ๑๒๐๐/ว ๐๐๑๘")] == [
+            "2020-06-18",
+            "2021-03-02",
+        ]
+        assert [r.date.year for r in lookup_letters(s, "นร 1200/ว 0018", year=2021)] == [2021]
+        assert verify_chain(s).ok
+
+
+def test_merges_made_while_resolving_citations_are_reported(engine: Engine) -> None:
+    report = _ingest(engine, file_interior(), "interior.txt")
+    assert [str(a) for a in report.aliases] == [
+        "merged: นร 1200/60012 → นร 1200/ว 0012 of 2020-05-05 (running number 60012 vs ว 0012: ว/๖ OCR"
+        " confusion; same code นร 1200 and date 2020-05-05)",
+        "merged: นร 1200/60013 → นร 1200/ว 0013 of 2020-05-05 (running number 60013 vs ว 0013: ว/๖ OCR"
+        " confusion; same code นร 1200 and date 2020-05-05)",
+        "merged: นร 1220/85 → นร 1220/55 of 2020-05-27 (running number 85 vs 55: ๕/๘ OCR confusion; same"
+        " code นร 1220 and date 2020-05-27)",
+    ]
+    assert (report.added, report.merged) == (2, 3)
+    with session_scope(engine) as s:
+        assert s.exec(select(func.count()).select_from(Merge)).one() == 3
+        assert s.exec(select(IngestLog)).one().merged == 3
+        event = s.exec(select(Event).where(Event.kind == "ingest.file")).one()
+        assert json.loads(event.payload)["counts"] == {"added": 2, "merged": 3, "unchanged": 0}
+    assert _ingest(engine, file_interior(), "interior.txt").aliases == []
+
+
+def test_a_merge_undone_is_reported_and_one_undone_in_the_same_file_cancels_out(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from models.db import get_engine, init_db
+
+    citing = _letter(
+        "มท 0218/ว 9", "2020-06-01", enclosures=(Citation(number="นร 1220/85", date="2020-05-27", text=""),)
+    )
+    first = _ingest(engine, [citing, _letter("นร 1220/55", "2020-05-27")])
+    assert [(a.alias, a.kept, a.removed) for a in first.aliases] == [("นร 1220/85", "นร 1220/55", False)]
+    # A second real candidate makes the match ambiguous: the merge is undone, and said so.
+    second = _ingest(engine, [_letter("นร 1220/88", "2020-05-27")], "g.txt")
+    assert [str(a) for a in second.aliases] == [
+        "unmerged: นร 1220/85 from นร 1220/55 of 2020-05-27 (no citation resolves it there any more)"
+    ]
+    assert second.merged == 0
+    other = get_engine(f"sqlite:///{tmp_path}/other.db")
+    init_db(other)
+    together = _ingest(
+        other, [citing, _letter("นร 1220/55", "2020-05-27"), _letter("นร 1220/88", "2020-05-27")]
+    )
+    assert together.aliases == [] and together.merged == 0
+
+
+def test_doubtful_facts_are_kept_with_a_warning_in_the_report_and_the_event(engine: Engine) -> None:
+    stamp = ReceiptStamp(
+        number="5", date="2020-06-10", agency="จังหวัดระยอง", source=SourceRef(file="odd.txt", line=4)
+    )
+    letter = Letter(
+        number="ซซ 1200/ว 0018",
+        date="2020-06-18",
+        receipts=(stamp,),
+        references=(
+            Citation(
+                number="ฮฮ 0001/1", date="2020-06-01", text="", source=SourceRef(file="odd.txt", line=9)
+            ),
+        ),
+        source=SourceRef(file="odd.txt", line=2),
+    )
+    report = _ingest(engine, [letter], "odd.txt")
+    assert report.warnings == [
+        "odd.txt:2: number: unknown agency code 'ซซ' in ซซ 1200/ว 0018: kept, issuer recorded as 'หน่วยงาน ซซ'"
+        " (agency:หน่วยงาน ซซ)",
+        "odd.txt:4: receipt: receipt date 2020-06-10 is before the date of letter ซซ 1200/ว 0018 (2020-06-18);"
+        " kept as read",
+        "odd.txt:9: references: unknown agency code 'ฮฮ' in ฮฮ 0001/1: kept, issuer recorded as 'หน่วยงาน ฮฮ'"
+        " (agency:หน่วยงาน ฮฮ)",
+    ]
+    with session_scope(engine) as s:
+        event = s.exec(select(Event).where(Event.kind == "ingest.file")).one()
+        assert json.loads(event.payload)["warnings"] == report.warnings
+        row = lookup_letter(s, "ซซ 1200/ว 0018")
+        assert row is not None and row.issuer_id == "agency:หน่วยงาน ซซ"
+        assert verify_chain(s).ok
+    events = _events(engine)
+    again = _ingest(engine, [letter], "odd.txt")
+    assert again.warnings == [] and _events(engine) == events  # flagged once, when stored
 
 
 # --- files through the parser -----------------------------------------------------------------
@@ -273,6 +414,6 @@ def test_reingesting_the_seeds_changes_nothing(engine: Engine, seed_files: list[
     before, events = dump_tables(engine), _events(engine)
     for path in seed_files:
         report = ingest_file(path, engine)
-        assert report.added == report.merged == 0
+        assert report.added == report.merged == 0 and report.aliases == []
     assert dump_tables(engine) == before
     assert _events(engine) == events

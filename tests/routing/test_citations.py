@@ -123,3 +123,30 @@ def test_resolve_citation_needs_number_and_date() -> None:
     got = resolve_citation(Citation(number="นร ๑๒๒๐/๘๕", date="๒๗ พฤษภาคม ๒๕๖๓", text=""),
                            [KnownLetter(1, n("นร 1220/55"), D)])  # fmt: skip
     assert got.merged and got.match is not None and got.match.key == 1
+
+
+def test_a_number_repeated_in_another_year_resolves_by_date() -> None:
+    # Running numbers restart every calendar year: the same number is two letters.
+    first = KnownLetter("2020", n("นร 1200/ว 0018"), date(2020, 6, 18))
+    second = KnownLetter("2021", n("นร 1200/ว 0018"), date(2021, 3, 2))
+    assert resolve_number(n("นร ๑๒๐๐/ว๐๐๑๘"), date(2021, 3, 2), [first, second]).match == second
+    assert resolve_number(n("นร 1200/ว 0018"), date(2020, 6, 18), [second, first]).match == first
+    # OCR tolerance stays within a date: /๘๕ of 2021 is not the /๕๕ of 2020.
+    old = KnownLetter("old", n("นร 1220/55"), D)
+    assert resolve_number(n("นร 1220/85"), date(2021, 5, 27), [old]).status is ResolutionStatus.UNMATCHED
+
+
+_dates = st.dates(min_value=date(2019, 1, 1), max_value=date(2022, 12, 31))
+
+
+@given(_numbers, _dates, st.lists(st.tuples(_numbers, _dates), max_size=8))
+def test_resolution_keeps_the_date_and_code_of_the_citation(
+    cited: LetterNumber, on: date, others: list[tuple[LetterNumber, date]]
+) -> None:
+    # The cited number itself on other days is among the candidates: never a match.
+    known = [KnownLetter(i, x, d) for i, (x, d) in enumerate(others)]
+    known += [KnownLetter(f"other-{d}", cited, d) for _, d in others if d != on]
+    r = resolve_number(cited, on, known)
+    for letter in ([r.match] if r.match else []) + list(r.candidates):
+        assert letter.date == on
+        assert (letter.number.code, letter.number.owner) == (cited.code, cited.owner)
