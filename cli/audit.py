@@ -1,14 +1,15 @@
-"""`saraban audit verify|log|replay`: is the record what its event log says, and what happened when."""
+"""`saraban audit verify|head|log|replay`: is the record what its event log says, and what happened when."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.common import DATABASE, open_record
+from cli.common import DATABASE, fail, open_record
 from models.db import get_engine, session_scope
 from records import audit
 from records.registry import RegistryError
@@ -19,18 +20,73 @@ audit_app = typer.Typer(
 )
 
 
-@audit_app.command("verify")
-def verify(database: str | None = DATABASE) -> None:
-    """Recompute the event chain and replay the log; name the first bad entry or altered row.
+def _anchors(given: list[str], files: list[Path]) -> list[audit.Anchor]:
+    anchors = []
+    for text in given:
+        try:
+            anchors.append(audit.Anchor.parse(text))
+        except audit.AuditError as exc:
+            raise fail(f"--anchor {text!r}: {exc}") from None
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise fail(f"--anchor-file {path}: {exc.strerror if isinstance(exc, OSError) else exc}") from None
+        try:
+            anchors += audit.parse_anchors(text, str(path))
+        except audit.AuditError as exc:
+            raise fail(f"--anchor-file {exc}") from None
+    return anchors
 
-    Exit status 0 when the record verifies, 1 when it does not.
+
+@audit_app.command("verify")
+def verify(
+    anchor: list[str] = typer.Option(
+        [],
+        "--anchor",
+        metavar="SEQ:HASH",
+        help="A head printed earlier by `saraban audit head` and kept outside the database: the log "
+        "must still hold that entry with that hash (repeatable).",
+    ),
+    anchor_file: list[Path] = typer.Option(
+        [],
+        "--anchor-file",
+        metavar="FILE",
+        help="A file of anchors, one SEQ:HASH per line (first word; '#' starts a comment line).",
+    ),
+    database: str | None = DATABASE,
+) -> None:
+    """Recompute the event chain, check the anchors, replay the log; name the first bad entry, the
+    anchor the log no longer holds, or the altered row.
+
+    Without an anchor a log cut short at its end (with the rows its newest events wrote) passes:
+    keep the head outside the database. Exit status 0 when the record verifies, 1 when it does not,
+    2 for an unreadable anchor.
     """
+    anchors = _anchors(anchor, anchor_file)
     engine = open_record(database)
     with session_scope(engine, readonly=True) as session:
-        report = audit.verify(session)
+        report = audit.verify(session, anchors=anchors)
     typer.echo(str(report), err=not report.ok)
     if not report.ok:
         raise typer.Exit(code=1)
+
+
+@audit_app.command("head")
+def head(
+    as_json: bool = typer.Option(False, "--json", help="Also say when and what the entry was."),
+    database: str | None = DATABASE,
+) -> None:
+    """Print the head of the log, SEQ:HASH, for an auditor to keep outside the database.
+
+    `saraban audit verify --anchor SEQ:HASH` later fails if the log no longer holds that entry:
+    cut short, or rewritten at or before it. `saraban audit head >> anchors.txt` keeps a file of
+    them for `--anchor-file`. Run `audit verify` first: a head is only worth keeping if it verifies.
+    """
+    engine = open_record(database)
+    with session_scope(engine, readonly=True) as session:
+        tip = audit.head(session)
+    typer.echo(json.dumps(tip.to_json(), ensure_ascii=False) if as_json else str(tip))
 
 
 @audit_app.command("log")

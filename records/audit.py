@@ -1,15 +1,26 @@
 """Audit: check that the record is what its event log says, rebuild it from the log, show history.
 
-`verify` checks two things:
+`verify` checks four things:
 
 1. the hash chain (`records.events.verify_chain`): editing, deleting or reordering any event
-   breaks it, and the first event that does not fit is named;
-2. the state tables: the log is replayed into a scratch in-memory SQLite database (`replay`) and
+   without recomputing the hashes after it breaks it, and the first event that does not fit is
+   named;
+2. the anchors given (`head` printed earlier and kept outside the database): the chain must still
+   hold that entry with that hash. The chain is unkeyed, so only an anchor catches a log cut short
+   at its end (the newest events deleted with the rows they wrote) or rewritten with recomputed
+   hashes; an anchor fixes every event up to its sequence number;
+3. the state tables: the log is replayed into a scratch in-memory SQLite database (`replay`) and
    the two states are compared table by table, row by row, on natural keys (a letter is its
    number and date, a dispatch its circular, sender and letter...), so surrogate ids, which differ
    between backends and after rolled-back transactions, do not matter. A row changed, added or
    deleted behind the application's back is named with the field that differs and the last event
-   that logged a change to it.
+   that logged a change to it;
+4. the ingest log, as far as the chain vouches for it: every `ingest.file` event must have its
+   `ingest_log` row (same file and sha256, written just after the event in its transaction, and
+   the counts if the event carries them), and a row claiming letters added or merged must have an
+   event.
+   Rows of re-ingests that changed nothing have no event by design (a retried ingest leaves the
+   chain as it was) and cannot be checked: verify counts them.
 
 Replay works because every state change is logged with enough to redo it:
 
@@ -20,19 +31,21 @@ Replay works because every state change is logged with enough to redo it:
 - clerk receipts and dispatches (`receipt.registered`, `dispatch.registered`) and the summary
   events of the flows (`dispatch.recorded`, `handoffs.flagged_overdue`, `agencies.synced`) carry
   a `rows` snapshot of the state rows they wrote (see `snapshot_rows`), applied as upserts;
-- `agency.added`, `agency.updated` and `circular.plan_set` carry their fields.
-
-Two columns are bookkeeping stamped with the wall clock when a row is made and are left out of
-the comparison: `merge.made_at` and `circular.created_at`. The ingest log is not state.
+- `agency.added`, `agency.updated` and `circular.plan_set` carry their fields;
+- the wall-clock stamps `merge.made_at` and `circular.created_at` ride in the events announcing
+  the rows (`letter.alias_merged`, `circular.created`; see `stamp_fields`) and are restored
+  after the replay. Events written before they did carry no stamp: the replay then puts the
+  event's own time, and verify accepts a stamp within `STAMP_WINDOW` before it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -48,11 +61,13 @@ from models.tables import (
     Dispatch,
     Event,
     Handoff,
+    IngestLog,
     LetterRow,
+    Merge,
     Receipt,
     new_row,
 )
-from records.events import REPLAYING, VerifyResult, verify_chain
+from records.events import GENESIS_HASH, REPLAYING, VerifyResult, verify_chain
 
 # Effects of an `ingest.file` in the same transaction: replaying the ingest redoes them.
 DERIVED_KINDS = frozenset(
@@ -78,8 +93,14 @@ _KEYS: dict[str, tuple[str, ...] | None] = {
     "dispatch": ("circular_id", "sender_id", "letter_id"),
     "handoff": ("dispatch_id", "recipient_id"),
 }
-# Wall-clock stamps of row creation: not reproducible by a replay, so not compared.
-_UNCOMPARED = {"merge": ("id", "made_at"), "circular": ("created_at",)}
+_UNCOMPARED = {"merge": ("id",)}
+# Wall-clock stamps of row creation, carried by the event announcing the row (since events carry
+# them): kind -> (table, column). See `stamp_fields`.
+_STAMPED = {"letter.alias_merged": ("merge", "made_at"), "circular.created": ("circular", "created_at")}
+# How long before its event a row stamp (and how long after its `ingest.file` event an ingest log
+# row) may have been taken: both are taken in the event's transaction, in the same process,
+# milliseconds apart; a minute leaves room for a slow machine, not for a forged time.
+STAMP_WINDOW = timedelta(seconds=60)
 
 
 class AuditError(ValueError):
@@ -174,14 +195,15 @@ def snapshot_rows(session: Session, kind: str, subject: str, payload: dict[str, 
             ]
         }
     if kind == "handoffs.flagged_overdue":
-        first = payload.get("first") or []
+        first = payload.get("first") or payload.get("first_late") or []
         probe = session.get(Handoff, first[0]) if first else None
         if probe is None or probe.overdue_flagged_at is None:
             return {"dispatches": []}
-        # One sweep stamps every handoff it flags with the same moment.
+        # One sweep stamps every handoff it flags (overdue, or announced late) with the same moment.
         flagged = session.exec(
             select(Handoff).where(
-                Handoff.overdue_flagged_at == probe.overdue_flagged_at, Handoff.status == "overdue"
+                Handoff.overdue_flagged_at == probe.overdue_flagged_at,
+                col(Handoff.status).in_(("overdue", "late")),
             )
         ).all()
         by_dispatch: dict[int, list[Handoff]] = defaultdict(list)
@@ -212,6 +234,153 @@ def receipt_snapshot(session: Session, receipt: Receipt) -> dict[str, Any]:
 def agency_snapshot(row: AgencyRow) -> dict[str, Any]:
     return {"id": row.id, "name_th": row.name_th, "name_en": row.name_en, "level": row.level,
             "parent_id": row.parent_id}  # fmt: skip
+
+
+def _merge_of(session: Session, number: str, on: str, alias: str) -> Merge | None:
+    return session.exec(
+        select(Merge)
+        .join(LetterRow, col(LetterRow.id) == col(Merge.kept_letter_id))
+        .where(LetterRow.number == number, LetterRow.date == date.fromisoformat(on), Merge.alias == alias)
+    ).first()
+
+
+def stamp_fields(session: Session, kind: str, subject: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The wall-clock stamp of the row a `letter.alias_merged` or `circular.created` event announces,
+    read in its transaction (`records.events.STAMPED_KINDS`), or {} when the row is not there."""
+    if kind == "letter.alias_merged":
+        merge = _merge_of(session, subject, payload["date"], payload["alias"])
+        return {} if merge is None else {"made_at": _jsonable(merge.made_at)}
+    if kind == "circular.created":
+        circular = session.get(Circular, subject)
+        return {} if circular is None else {"created_at": _jsonable(circular.created_at)}
+    raise AssertionError(f"no stamp for {kind}")
+
+
+# --- anchors: the head of the log, kept outside the database -----------------------------------------
+
+_ANCHOR = re.compile(r"([0-9]+):(\S*)")
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """One entry of the log, `SEQ:HASH`, as an auditor keeps it outside the database.
+
+    Since every hash covers the previous one, an anchor that still matches fixes every event up to
+    `seq`. `at` and `kind` say what the entry was; they are not part of the anchor.
+    """
+
+    seq: int
+    hash: str
+    at: datetime | None = field(default=None, compare=False)
+    kind: str | None = field(default=None, compare=False)
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+    @property
+    def short(self) -> str:
+        return f"{self.seq}:{self.hash[:16]}…"
+
+    @classmethod
+    def parse(cls, text: str) -> Anchor:
+        """Read `SEQ:HASH` (what `saraban audit head` prints).
+
+        >>> Anchor.parse(" 12:" + "AB" * 32).hash == "ab" * 32
+        True
+        """
+        match = _ANCHOR.fullmatch(text.strip())
+        if match is None:
+            raise AuditError(
+                f"expected SEQ:HASH, a sequence number and a sha256 as `saraban audit head` prints, "
+                f"not {text.strip()!r}"
+            )
+        digest = match.group(2).lower()
+        if not re.fullmatch(r"[0-9a-f]{64}", digest):
+            raise AuditError(
+                f"hash {match.group(2)!r} of anchor {match.group(1)} is not 64 hexadecimal digits"
+            )
+        return cls(int(match.group(1)), digest)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "anchor": str(self),
+            "seq": self.seq,
+            "hash": self.hash,
+            "at": self.at.isoformat() if self.at else None,
+            "kind": self.kind,
+        }
+
+
+def parse_anchors(text: str, source: str) -> list[Anchor]:
+    """Anchors from a file's text: one per line, first word `SEQ:HASH` (the rest of the line is a
+    note); blank lines and lines starting with `#` are skipped. Errors name `source` and the line."""
+    out = []
+    for number, line in enumerate(text.splitlines(), 1):
+        words = line.split()
+        if not words or words[0].startswith("#"):
+            continue
+        try:
+            out.append(Anchor.parse(words[0]))
+        except AuditError as exc:
+            raise AuditError(f"{source}:{number}: {exc}") from None
+    return out
+
+
+def head(session: Session) -> Anchor:
+    """The newest entry of the event log (`0:000…0`, the genesis, when the log is empty).
+
+    Publish it somewhere the database's writers cannot rewrite (a report, a Prefect artifact, a
+    signed mail); `verify(session, anchors=[it])` later fails if the log no longer holds it. Inside
+    a write transaction it includes the events that transaction appended.
+    """
+    event = session.exec(select(Event).order_by(col(Event.seq).desc()).limit(1)).first()
+    if event is None:
+        return Anchor(0, GENESIS_HASH)
+    return Anchor(event.seq, event.hash, event.at, event.kind)
+
+
+@dataclass(frozen=True)
+class AnchorCheck:
+    """Whether the log still holds one anchor; `problem` says how it does not."""
+
+    anchor: Anchor
+    problem: str | None = None
+    kind: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    def __str__(self) -> str:
+        if self.ok:
+            what = f"event #{self.anchor.seq} {self.kind}" if self.kind else "the genesis"
+            return f"anchor {self.anchor.short}: held ({what})"
+        return f"anchor {self.anchor.short}: {self.problem}"
+
+
+def check_anchors(session: Session, anchors: Iterable[Anchor]) -> tuple[AnchorCheck, ...]:
+    """Check that the log still holds each anchor (same sequence number, same hash)."""
+    last = session.exec(select(sa.func.max(Event.seq))).one() or 0
+    out = []
+    for anchor in anchors:
+        if anchor.seq == 0:
+            problem = None if anchor.hash == GENESIS_HASH else "sequence 0 is the genesis, whose hash is 0…0"
+            out.append(AnchorCheck(anchor, problem))
+            continue
+        if anchor.seq > last:
+            out.append(AnchorCheck(anchor, f"the log ends at seq {last}: the entries from #{last + 1} on are "
+                                           "gone (the log was cut short, or replaced)"))  # fmt: skip
+            continue
+        event = session.exec(select(Event).where(Event.seq == anchor.seq)).first()
+        if event is None:
+            out.append(AnchorCheck(anchor, f"no event #{anchor.seq} in the log (deleted)"))
+        elif event.hash != anchor.hash:
+            problem = (f"event #{anchor.seq} has hash {event.hash[:16]}…, not the anchored one: the log "
+                       f"was rewritten at or before seq {anchor.seq}")  # fmt: skip
+            out.append(AnchorCheck(anchor, problem, event.kind))
+        else:
+            out.append(AnchorCheck(anchor, None, event.kind))
+    return tuple(out)
 
 
 # --- applying rows (replay) -------------------------------------------------------------------------
@@ -338,16 +507,45 @@ def _apply_dispatch(session: Session, d: dict[str, Any]) -> None:
 # --- replay -----------------------------------------------------------------------------------------
 
 
+INGEST_COUNTS = ("added", "merged", "unchanged")
+
+
+@dataclass(frozen=True)
+class IngestRun:
+    """One ingest logged by an `ingest.file` event: what its `ingest_log` row must say. `counts`
+    only when the event carries them (`counts` in its payload): what a replay counts depends on
+    the version of the ingest code, so it is no evidence of what the original run wrote."""
+
+    seq: int
+    at: datetime
+    file: str
+    sha256: str
+    counts: dict[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A row stamp that an old event (written before events carried it) only bounds by its time."""
+
+    column: str
+    seq: int
+    kind: str
+    at: datetime
+
+
 @dataclass
 class ReplayReport:
-    """What a replay did: events read, events redone (the rest were effects of those)."""
+    """What a replay did: events read, events redone (the rest were effects of those), the ingests
+    redone, and the row stamps the log only bounds (table, natural key -> bound)."""
 
     events: int = 0
     replayed: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
+    ingests: list[IngestRun] = field(default_factory=list)
+    bounded: dict[tuple[str, tuple[Any, ...]], Bound] = field(default_factory=dict)
 
 
-def _replay_event(session: Session, event: Event) -> bool:
+def _replay_event(session: Session, event: Event, report: ReplayReport) -> bool:
     payload = json.loads(event.payload)
     kind = event.kind
     if kind == "ingest.file":
@@ -355,6 +553,24 @@ def _replay_event(session: Session, event: Event) -> bool:
 
         letters = [Letter.model_validate(item) for item in payload["letters"]]
         ingest_letters(session, letters, file=event.subject, sha256=payload["sha256"], actor=event.actor)
+        # The run's own time is not in the log; its event's, taken just before in the same
+        # transaction, is the closest the log can say.
+        logged = session.exec(select(IngestLog).order_by(col(IngestLog.id).desc()).limit(1)).first()
+        if logged is not None:
+            logged.at = event.at
+        counts = payload.get("counts")
+        if logged is not None and isinstance(counts, dict):
+            for name in INGEST_COUNTS:  # the copy says what the original run wrote, as logged
+                setattr(logged, name, counts.get(name, 0))
+        report.ingests.append(
+            IngestRun(
+                event.seq,
+                event.at,
+                event.subject,
+                payload["sha256"],
+                counts if isinstance(counts, dict) else None,
+            )
+        )
     elif kind == "agency.added":
         _ensure_agency_fields(
             session, {k: payload[k] for k in ("id", "name_th", "name_en", "level", "parent_id")}
@@ -383,15 +599,52 @@ def _replay_event(session: Session, event: Event) -> bool:
     return True
 
 
+def _stamp_key(event: Event) -> tuple[str, tuple[Any, ...]]:
+    """The row an event of `_STAMPED` announces: (table, natural key as in `state_dump`)."""
+    payload = json.loads(event.payload)
+    if event.kind == "letter.alias_merged":
+        return "merge", (f"{event.subject} @ {payload['date']}", payload["alias"])
+    return "circular", (event.subject,)
+
+
+def _restore_stamps(
+    session: Session, announced: dict[tuple[str, tuple[Any, ...]], Event]
+) -> dict[tuple[str, tuple[Any, ...]], Bound]:
+    """Give the replayed rows the stamps their (newest) announcing events carry; an event without
+    one puts its own time, and the row goes into the returned bounds."""
+    bounded = {}
+    for (table, key), event in announced.items():
+        column = _STAMPED[event.kind][1]
+        row: Merge | Circular | None
+        if table == "merge":
+            number, _, on = key[0].partition(" @ ")
+            row = _merge_of(session, number, on, key[1])
+        else:
+            row = session.get(Circular, key[0])
+        if row is None:  # made, then dropped again by a later change
+            continue
+        stamp = json.loads(event.payload).get(column)
+        if stamp is None:
+            setattr(row, column, event.at)
+            bounded[(table, key)] = Bound(column, event.seq, event.kind, event.at)
+        else:
+            setattr(row, column, datetime.fromisoformat(stamp))
+    session.flush()
+    return bounded
+
+
 def replay_into(session: Session, events: Iterable[Event]) -> ReplayReport:
     """Redo `events` (in order) in `session`'s transaction, writing no new events."""
     report = ReplayReport()
+    announced: dict[tuple[str, tuple[Any, ...]], Event] = {}
     session.info[REPLAYING] = True
     try:
         for event in events:
             report.events += 1
             try:
-                redone = _replay_event(session, event)
+                if event.kind in _STAMPED:
+                    announced[_stamp_key(event)] = event  # a row made again: the newest event
+                redone = _replay_event(session, event, report)
             except ReplayError:
                 raise
             except Exception as exc:
@@ -399,6 +652,7 @@ def replay_into(session: Session, events: Iterable[Event]) -> ReplayReport:
             if redone:
                 report.replayed += 1
                 report.by_kind[event.kind] = report.by_kind.get(event.kind, 0) + 1
+        report.bounded = _restore_stamps(session, announced)
     finally:
         session.info.pop(REPLAYING, None)
     return report
@@ -441,8 +695,14 @@ def scratch_engine() -> Engine:
 # --- state dumps and their comparison ---------------------------------------------------------------
 
 
-def state_dump(session: Session) -> dict[str, dict[tuple[Any, ...], list[tuple[tuple[str, Any], ...]]]]:
-    """Every state row, ids replaced by natural keys: table -> natural key -> sorted row values."""
+def state_dump(
+    session: Session, *, stamps: bool = False
+) -> dict[str, dict[tuple[Any, ...], list[tuple[tuple[str, Any], ...]]]]:
+    """Every state row, ids replaced by natural keys: table -> natural key -> sorted row values.
+
+    The wall-clock stamps of row creation (`merge.made_at`, `circular.created_at`) only with
+    `stamps`: two honest runs of the same work differ in them; a record and its replay do not.
+    """
     letters = {r.id: _letter_key(r) for r in session.exec(select(LetterRow))}
     dispatch_keys = {
         d.id: f"{d.circular_id} / {d.sender_id} / {letters.get(d.letter_id)}"
@@ -452,6 +712,8 @@ def state_dump(session: Session) -> dict[str, dict[tuple[Any, ...], list[tuple[t
     for table in STATE_TABLES:
         name = str(table.__table__.name)  # type: ignore[attr-defined]
         skip = _UNCOMPARED.get(name, ()) + (() if name in ("agency", "circular") else ("id",))
+        if not stamps:
+            skip += tuple(column for table_name, column in _STAMPED.values() if table_name == name)
         rows: dict[tuple[Any, ...], list[tuple[tuple[str, Any], ...]]] = defaultdict(list)
         for row in session.exec(select(table)):
             values: dict[str, Any] = {}
@@ -468,6 +730,17 @@ def state_dump(session: Session) -> dict[str, dict[tuple[Any, ...], list[tuple[t
             rows[tuple(values[k] for k in keys)].append(tuple(sorted(values.items())))
         out[name] = {k: sorted(v, key=repr) for k, v in rows.items()}
     return out
+
+
+def _unreadable(session: Session) -> str:
+    """Which state table holds a value its column type cannot read (altered behind the app's back)."""
+    for table in STATE_TABLES:
+        try:
+            for _ in session.exec(select(table).execution_options(yield_per=1000)):
+                pass
+        except (ValueError, TypeError, LookupError):
+            return f"table {table.__table__.name}"  # type: ignore[attr-defined]
+    return "table unknown"
 
 
 @dataclass(frozen=True)
@@ -538,48 +811,180 @@ def _with_last_event(session: Session, diff: Difference) -> Difference:
     return Difference(diff.table, diff.key, diff.problem, f"event #{event.seq} {event.kind}")
 
 
+# --- the ingest log, stamps the log only bounds ---------------------------------------------------
+
+
+def check_ingest_log(
+    session: Session, runs: Iterable[IngestRun]
+) -> tuple[list[Difference], tuple[int, int, int]]:
+    """Hold the `ingest_log` rows to the ingests the log redid (`runs`).
+
+    Each run's row is written just after its `ingest.file` event in the same transaction: same file
+    and sha256, taken within STAMP_WINDOW after the event, and the counts the event carries, if it
+    does. A row no event accounts for must be a run that changed nothing (such a run appends no
+    event, by design); one that claims letters added or merged is named. Returns the differences
+    and (rows matched to an event, rows of runs that changed nothing, which nothing can check,
+    matched rows whose event carries no counts to compare).
+    """
+    rows = list(session.exec(select(IngestLog).order_by(col(IngestLog.id))))
+    claimed: set[int | None] = set()
+    out: list[Difference] = []
+    matched = uncounted = 0
+    for run in runs:
+        key = (run.file, f"event #{run.seq}")
+        last = f"event #{run.seq} ingest.file"
+        candidates = [
+            r
+            for r in rows
+            if r.id not in claimed
+            and r.file == run.file
+            and r.sha256 == run.sha256
+            and run.at <= r.at <= run.at + STAMP_WINDOW
+        ]
+        if not candidates:
+            problem = (f"no ingest_log row for the run logged by event #{run.seq} (deleted, or its file, "
+                       "sha256 or time altered behind the application's back?)")  # fmt: skip
+            out.append(Difference("ingest_log", key, problem, last))
+            continue
+        row = min(candidates, key=lambda r: r.at - run.at)
+        claimed.add(row.id)
+        matched += 1
+        uncounted += run.counts is None
+        logged = run.counts or {}
+        wrong = [
+            f"{name} is {getattr(row, name)} in the database but {logged.get(name, 0)} by the log"
+            for name in INGEST_COUNTS
+            if run.counts is not None and getattr(row, name) != logged.get(name, 0)
+        ]
+        if wrong:
+            out.append(Difference("ingest_log", key, "; ".join(wrong), last))
+    idle = 0
+    for row in rows:
+        if row.id in claimed:
+            continue
+        if row.added or row.merged:
+            problem = (f"claims {row.added} added, {row.merged} merged, but no ingest.file event logs that "
+                       "run (added or altered behind the application's back?)")  # fmt: skip
+            out.append(Difference("ingest_log", (row.file, _jsonable(row.at)), problem))
+        else:
+            idle += 1
+    return out, (matched, idle, uncounted)
+
+
+def _settle_bounded(
+    db: dict[str, dict[tuple[Any, ...], list[Any]]],
+    log: dict[str, dict[tuple[Any, ...], list[Any]]],
+    bounded: dict[tuple[str, tuple[Any, ...]], Bound],
+) -> list[Difference]:
+    """For stamps an old event only bounds: name the database's stamp if it lies outside the bound,
+    and in either case put the log's value in `db` so that `compare_states` compares the rest."""
+    out = []
+    for (table, key), bound in bounded.items():
+        mine, theirs = db.get(table, {}).get(key), log.get(table, {}).get(key)
+        if not mine or not theirs or len(mine) != 1 or len(theirs) != 1:
+            continue  # a row missing on one side: compare_states names it
+        a, b = dict(mine[0]), dict(theirs[0])
+        value = a.get(bound.column)
+        try:
+            stamp = datetime.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            stamp = None
+        if stamp is None or stamp.tzinfo is None or not bound.at - STAMP_WINDOW <= stamp <= bound.at:
+            problem = (f"{bound.column} is {value!r} in the database, but event #{bound.seq} {bound.kind} "
+                       f"(written before events carried it) puts it within {int(STAMP_WINDOW.total_seconds())} s "
+                       f"before {_jsonable(bound.at)}")  # fmt: skip
+            out.append(Difference(table, key, problem, f"event #{bound.seq} {bound.kind}"))
+        a[bound.column] = b.get(bound.column)
+        db[table][key] = [tuple(sorted(a.items()))]
+    return out
+
+
 # --- verify -----------------------------------------------------------------------------------------
+
+_NO_ANCHOR = (
+    "no anchor given: a log cut short at its end (its newest events deleted with the rows they "
+    "wrote), or rewritten with recomputed hashes, would pass; keep `saraban audit head` outside the "
+    "database and pass it with --anchor"
+)
 
 
 @dataclass(frozen=True)
 class AuditReport:
-    """Outcome of `verify`: the chain's check, then the state's check against a replay of the log."""
+    """Outcome of `verify`: the chain's check, the anchors', then the state's and the ingest log's
+    against a replay of the log."""
 
     chain: VerifyResult
     differences: tuple[Difference, ...] = ()
     replay_error: str | None = None
     replayed: int = 0
+    anchors: tuple[AnchorCheck, ...] = ()
+    head: Anchor | None = None
+    ingest_runs: tuple[int, int] | None = None  # (matched to an event, runs that changed nothing)
+    uncounted: int = 0  # matched runs whose event carries no counts (compared: file, sha256, time)
+    state_error: str | None = None  # the state tables could not be read
 
     @property
     def ok(self) -> bool:
-        return self.chain.ok and not self.differences and self.replay_error is None
+        return (
+            self.chain.ok
+            and not self.differences
+            and self.replay_error is None
+            and self.state_error is None
+            and all(a.ok for a in self.anchors)
+        )
 
     def lines(self, limit: int = 20) -> list[str]:
         out = [str(self.chain)]
+        out += [str(a) for a in self.anchors] if self.anchors else [_NO_ANCHOR]
         if not self.chain.ok:
             out.append("state not checked: the log itself cannot be trusted")
             return out
         if self.replay_error:
             out.append(f"state not checked: the log cannot be replayed: {self.replay_error}")
             return out
-        if not self.differences:
-            out.append(f"state matches the log ({self.replayed} events replayed)")
+        if self.state_error:
+            out.append(f"state not checked: {self.state_error}")
             return out
-        out.append(f"state differs from the log in {len(self.differences)} row(s):")
-        out += [f"  {d}" for d in self.differences[:limit]]
-        if len(self.differences) > limit:
-            out.append(f"  ... and {len(self.differences) - limit} more")
+        state = [d for d in self.differences if d.table != "ingest_log"]
+        ingest = [d for d in self.differences if d.table == "ingest_log"]
+        if state:
+            out.append(f"state differs from the log in {len(state)} row(s):")
+            out += [f"  {d}" for d in state[:limit]]
+            if len(state) > limit:
+                out.append(f"  ... and {len(state) - limit} more")
+        else:
+            out.append(f"state matches the log ({self.replayed} events replayed)")
+        if ingest:
+            out.append(f"ingest log differs from the log in {len(ingest)} row(s):")
+            out += [f"  {d}" for d in ingest[:limit]]
+            if len(ingest) > limit:
+                out.append(f"  ... and {len(ingest) - limit} more")
+        if self.ingest_runs is not None:
+            matched, idle = self.ingest_runs
+            counts = f" ({self.uncounted} without logged counts, not compared)" if self.uncounted else ""
+            out.append(
+                f"ingest log: {matched} run(s) match their ingest.file events{counts}; {idle} run(s) "
+                "that changed nothing are outside the chain (not checked)"
+            )
+        if self.ok and self.head is not None:
+            out.append(f"head of the log: {self.head}")
         return out
 
     def __str__(self) -> str:
         return "\n".join(self.lines())
 
 
-def verify(session: Session) -> AuditReport:
-    """Check the event chain, then replay the log into a scratch database and compare the states."""
+_TABLE_ORDER = [*_KEYS, "ingest_log"]
+
+
+def verify(session: Session, anchors: Iterable[Anchor] = ()) -> AuditReport:
+    """Check the event chain and the `anchors` (see `head`), then replay the log into a scratch
+    database and compare the states and the ingest log."""
     chain = verify_chain(session)
+    checks = check_anchors(session, anchors)
+    tip = head(session)
     if not chain.ok:
-        return AuditReport(chain)
+        return AuditReport(chain, anchors=checks, head=tip)
     events = [_detached(e) for e in session.exec(select(Event).order_by(col(Event.seq)))]
     scratch = scratch_engine()
     try:
@@ -587,13 +992,28 @@ def verify(session: Session) -> AuditReport:
             try:
                 report = replay_into(replayed, events)
             except ReplayError as exc:
-                return AuditReport(chain, replay_error=str(exc))
-            expected = state_dump(replayed)
+                return AuditReport(chain, replay_error=str(exc), anchors=checks, head=tip)
+            expected = state_dump(replayed, stamps=True)
     finally:
         scratch.dispose()
-    differences = compare_states(state_dump(session), expected)
+    try:
+        actual = state_dump(session, stamps=True)
+    except (ValueError, TypeError, LookupError) as exc:  # a value no column type can read back
+        problem = (f"{_unreadable(session)} holds a value the application cannot read "
+                   f"({type(exc).__name__}: {exc}): altered behind the application's back?")  # fmt: skip
+        return AuditReport(chain, state_error=problem, replayed=report.replayed, anchors=checks, head=tip)
+    differences = _settle_bounded(actual, expected, report.bounded) + compare_states(actual, expected)
+    logged, (matched, idle, uncounted) = check_ingest_log(session, report.ingests)
+    differences = sorted(differences + logged, key=lambda d: (_TABLE_ORDER.index(d.table), repr(d.key)))
     return AuditReport(
-        chain, tuple(_with_last_event(session, d) for d in differences[:200]), None, report.replayed
+        chain,
+        tuple(d if d.last_event else _with_last_event(session, d) for d in differences[:200]),
+        None,
+        report.replayed,
+        checks,
+        tip,
+        (matched, idle),
+        uncounted,
     )
 
 

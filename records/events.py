@@ -13,6 +13,16 @@ Some writers log a summary (`dispatch.recorded` says how many handoffs it wrote,
 those kinds (`SNAPSHOT_KINDS`) the payload also carries `rows`, a snapshot of the state rows the
 event is about, taken in the same transaction by `records.audit.snapshot_rows`, so that the log
 alone can rebuild the state (`saraban audit replay`) and check it (`saraban audit verify`).
+
+Two events announce a row stamped with the wall clock when it is made: `letter.alias_merged`
+(`merge.made_at`) and `circular.created` (`circular.created_at`). For those kinds
+(`STAMPED_KINDS`) the payload also carries the stamp, read back in the same transaction by
+`records.audit.stamp_fields`, so that verify compares it exactly and replay restores it. Logs
+written before this carry no stamp; verify then bounds it by the event's own time instead.
+
+The chain is unkeyed: anyone who can write the database can recompute it. What it proves, and
+what only an anchor kept outside the database (`records.audit.head`) proves, is set out in
+`records.audit` and docs/reliability.md.
 """
 
 from __future__ import annotations
@@ -40,6 +50,8 @@ ENV_ACTOR = "SARABAN_ACTOR"
 _ADVISORY_LOCK_KEY = 0x5A4A_BA11
 # Kinds whose writers log a summary; the payload gains a `rows` snapshot (see module docstring).
 SNAPSHOT_KINDS = frozenset({"dispatch.recorded", "handoffs.flagged_overdue", "agencies.synced"})
+# Kinds announcing a row stamped with the wall clock: payload field that carries the stamp.
+STAMPED_KINDS: Mapping[str, str] = {"letter.alias_merged": "made_at", "circular.created": "created_at"}
 # session.info keys: events appended in the session's transaction, and "replaying: write no events".
 EVENTS_APPENDED = "saraban.events_appended"
 REPLAYING = "saraban.replaying"
@@ -166,6 +178,10 @@ def append_events(session: Session, new: Sequence[NewEvent]) -> list[Event]:
             from records.audit import snapshot_rows  # the audit layer builds on this module
 
             payload = {**payload, "rows": snapshot_rows(session, e.kind, e.subject, dict(payload))}
+        elif e.kind in STAMPED_KINDS and STAMPED_KINDS[e.kind] not in payload:
+            from records.audit import stamp_fields
+
+            payload = {**payload, **stamp_fields(session, e.kind, e.subject, dict(payload))}
         payloads.append(canonical_json(dict(payload)))
     _lock_tail(session)
     last = session.execute(_TAIL).first()

@@ -10,7 +10,7 @@ from datetime import datetime
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from models.db import session_scope
 from models.tables import Event
@@ -114,3 +114,35 @@ def test_default_actor_comes_from_the_environment(monkeypatch: pytest.MonkeyPatc
     assert default_actor() == "clerk-7"
     monkeypatch.delenv("SARABAN_ACTOR")
     assert default_actor()
+
+
+def test_creation_stamps_ride_in_their_events(engine: Engine) -> None:
+    """`letter.alias_merged` and `circular.created` carry the wall-clock stamp of the row they
+    announce (`made_at`, `created_at`), read in the same transaction, so `audit verify` can compare
+    the row's stamp exactly and `audit replay` can restore it."""
+    from pathlib import Path
+
+    from models.tables import Circular, LetterRow, Merge
+    from records.audit import _jsonable
+    from records.ingest import ingest_file
+
+    for path in sorted((Path(__file__).parents[2] / "demo" / "letters").glob("*.txt")):
+        ingest_file(path, engine, actor="tester")
+    with session_scope(engine) as s:
+        merges = {
+            (letter.number, letter.date.isoformat(), m.alias): _jsonable(m.made_at)
+            for m, letter in s.exec(select(Merge, LetterRow).where(Merge.kept_letter_id == LetterRow.id))
+        }
+        circulars = {c.id: _jsonable(c.created_at) for c in s.exec(select(Circular))}
+        events = list(s.exec(select(Event).order_by(col(Event.seq))))
+    stamped: dict[tuple[str, ...], str] = {}
+    for e in events:
+        payload = json.loads(e.payload)
+        if e.kind == "letter.alias_merged":
+            stamped[(e.subject, payload["date"], payload["alias"])] = payload["made_at"]
+        elif e.kind == "circular.created":
+            stamped[(e.subject,)] = payload["created_at"]
+    assert merges and circulars
+    # The newest event about each row (rows can be dropped and made again) holds its stamp.
+    assert {k: stamped[k] for k in merges} == merges
+    assert {k: stamped[(k,)] for k in circulars} == circulars
