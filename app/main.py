@@ -193,20 +193,29 @@ class Graph:
     nodes: int
 
 
-def circular_graph(session: Session, circular_id: str, *, province: str | None) -> Graph:
-    """The forwarding graph of a circular as inline SVG: collapsed nationally, full in a province."""
+def circular_graph(
+    session: Session, circular_id: str, *, province: str | None, as_of: date | None = None
+) -> Graph:
+    """The forwarding graph of a circular as inline SVG: collapsed nationally, full in a province.
+
+    Statuses and slack are as of `as_of` (default today).
+    """
     from visualize.diagrams import DiagramError, collapse, drill_down, forwarding_diagram
     from visualize.render import RenderError, render_svg
 
-    found = queries.circular_diagram(session, circular_id, province=province)
+    found = queries.circular_diagram(session, circular_id, province=province, as_of=as_of)
     if found is None or not found.diagram.nodes:
         return Graph(None, "ยังไม่มีการส่งต่อหนังสือ (no handoffs yet)", 0)
     diagram = found.diagram
-    source = (
-        "ตามแผนเส้นทาง: กำหนดเวลา วันทำการคงเหลือ และเส้นทางวิกฤต"
-        if found.planned
-        else "จากรายการส่งต่อ (ยังไม่มีแผนเส้นทาง จึงไม่แสดงกำหนดเวลาและเส้นทางวิกฤต)"
-    )
+    if found.planned:
+        source = "ตามแผนเส้นทาง: กำหนดเวลา วันทำการคงเหลือ และเส้นทางวิกฤต"
+    elif found.record_only:
+        source = (
+            "ตามบันทึกเท่านั้น: ยังไม่มีแผนเส้นทางและยังไม่มีการส่งต่อ (record only, no routing plan; "
+            "attach one with saraban run CIRCULAR --plan PLAN)"
+        )
+    else:
+        source = "จากรายการส่งต่อ (ยังไม่มีแผนเส้นทาง จึงไม่แสดงกำหนดเวลาและเส้นทางวิกฤต)"
     note = f"แสดงหน่วยงานทั้งหมด {len(diagram.nodes):,} แห่ง"
     try:
         if province is not None:
@@ -322,6 +331,8 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
             str | None, Query(pattern="^(" + "|".join(queries.HANDOFF_STATUSES) + ")?$")
         ] = None,
         graph: Annotated[int, Query(ge=0, le=1)] = 1,
+        # The day the graph's statuses and slack are reckoned on (default today).
+        as_of: Annotated[date | None, Query()] = None,
     ) -> HTMLResponse:
         province, status = province or None, status or None
         circular = queries.get_circular(session, circular_id)
@@ -345,7 +356,7 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
             statuses=queries.HANDOFF_STATUSES,
             # The graph (a `dot` run) is drawn on the first page only: paging through a long table of
             # handoffs stays fast, and the graph does not change from page to page.
-            graph=circular_graph(session, circular_id, province=province_id)
+            graph=circular_graph(session, circular_id, province=province_id, as_of=as_of)
             if graph and handoffs.number == 1
             else None,
             graph_url=circular_url(circular_id, province=province, status=status) + "#graph",

@@ -7,14 +7,21 @@ Nothing here writes: sessions are never committed.
 
 The routing diagram comes through one function, `circular_diagram`: it asks
 `records.views.routing_diagram` (the service layer's view, with deadlines, slack and the critical
-path) when that exists, and otherwise builds a plain diagram from the handoff table.
+path) when the circular has a routing plan, and otherwise builds a plain diagram from the handoff
+table, or from the record alone when nothing was routed.
+
+Which letters a handoff carries is `records.views.Holdings.on_edge`'s answer, the same for the
+handoff tables and the diagram: the sender's letters the recipient holds (stamped, enclosed,
+cited), else all the sender's letters in the circular. A sender with no letter on file shows the
+letter its dispatch row names.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-from dataclasses import dataclass, field, fields
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, time
 from typing import Any, Generic, TypeVar
 
@@ -36,7 +43,8 @@ from models.tables import (
     Merge,
     Receipt,
 )
-from visualize.model import DiagramEdge, DiagramNode, RoutingDiagram
+from records import views
+from visualize.model import DiagramEdge, DiagramNode, EdgeLetter, RoutingDiagram
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -309,9 +317,24 @@ class HandoffView:
     forwarded_on: date | None
     due_receive: date | None
     due_forward: date | None
+    letters: tuple[EdgeLetter, ...] = ()  # what the handoff carried (see the module docstring)
+
+    @property
+    def carried(self) -> tuple[EdgeLetter, ...]:
+        """The letters to show: those the record puts on this handoff, else the dispatch's own."""
+        return self.letters or (EdgeLetter(self.letter_number, self.letter_date),)
 
 
 _Sender = aliased(AgencyRow, name="sender")
+
+
+def with_letters(session: Session, handoffs: Sequence[HandoffView]) -> list[HandoffView]:
+    """The handoffs with the letters each carried, one `records.views.edge_letters` call per circular."""
+    pairs: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for h in handoffs:
+        pairs[h.circular_id].add((h.sender_id, h.recipient_id))
+    found = {c: views.edge_letters(session, c, p) for c, p in pairs.items()}
+    return [replace(h, letters=found[h.circular_id][h.sender_id, h.recipient_id]) for h in handoffs]
 
 
 def _handoff_select() -> sa.Select[Any]:
@@ -360,7 +383,8 @@ def circular_handoffs(
         Handoff.recipient_id,
     )
     rows, total, number, size = _paginate(session, stmt, page, size)
-    return Page(items=[_from_row(HandoffView, r) for r in rows], total=total, number=number, size=size)
+    items = with_letters(session, [_from_row(HandoffView, r) for r in rows])
+    return Page(items=items, total=total, number=number, size=size)
 
 
 # --- the routing diagram (the seam with records.views) ---------------------------------------
@@ -373,33 +397,33 @@ class CircularDiagram:
     diagram: RoutingDiagram
     planned: bool  # True: from the routing plan (deadlines, slack, critical path); False: handoffs only
     note: str = ""
+    record_only: bool = False  # no plan and nothing routed: what the letters on record show
 
 
 def circular_diagram(
-    session: Session, circular_id: str, *, province: str | None = None
+    session: Session, circular_id: str, *, province: str | None = None, as_of: date | None = None
 ) -> CircularDiagram | None:
     """The routing diagram of a circular: the service layer's when it can, else a plain one.
 
-    This is the one seam between the dashboard and `records.views.routing_diagram`, which knows
-    deadlines, slack and the critical path from the circular's routing plan. Without a plan (it
-    raises a `LookupError`), or before that module exists, the diagram is built here from the
-    handoff table: status colours and letters only. `province` (`province:NN`) is passed on so the
+    This is the one seam between the dashboard and `records.views`: `routing_diagram` knows
+    deadlines, slack (as of `as_of`, default today) and the critical path from the circular's
+    routing plan. Without a plan (it raises a `LookupError`) the diagram is built here from the
+    handoff table: status colours and letters only; with no handoffs either, from the record
+    alone (`records.views.record_diagram`). `province` (`province:NN`) is passed on so the
     service can narrow its query; drill-down itself is the caller's (`visualize.diagrams.drill_down`).
     """
-    try:
-        views = importlib.import_module("records.views")
-    except ImportError:
-        views = None
     note = ""
-    if views is not None and hasattr(views, "routing_diagram"):
-        try:
-            return CircularDiagram(
-                views.routing_diagram(session, circular_id, province=province), planned=True
-            )
-        except LookupError as exc:
-            log.info("circular %s: no planned diagram (%s); drawing its handoffs", circular_id, exc)
-            note = str(exc)
+    try:
+        return CircularDiagram(
+            views.routing_diagram(session, circular_id, province=province, as_of=as_of), planned=True
+        )
+    except LookupError as exc:
+        log.info("circular %s: no planned diagram (%s); drawing its handoffs", circular_id, exc)
+        note = str(exc)
     diagram = _diagram_from_handoffs(session, circular_id)
+    if diagram is not None and not diagram.nodes:
+        record = views.record_diagram(session, circular_id, province=province)
+        return CircularDiagram(record, planned=False, note=note, record_only=True)
     return CircularDiagram(diagram, planned=False, note=note) if diagram is not None else None
 
 
@@ -456,12 +480,12 @@ def _diagram_from_handoffs(session: Session, circular_id: str) -> RoutingDiagram
                 district=district,
             )
         )
+    carried = views.edge_letters(session, circular_id, {(r.sender_id, r.recipient_id) for r in rows})
     edges = tuple(
         DiagramEdge(
             source=r.sender_id,
             target=r.recipient_id,
-            letter=r.number,
-            letter_date=r.date,
+            letters=carried[r.sender_id, r.recipient_id] or (EdgeLetter(r.number, r.date),),
             status=_DIAGRAM_STATUS.get(r.status, "unknown"),
         )
         for r in rows
@@ -535,7 +559,8 @@ def agency_handoffs(
         stmt = stmt.where(Handoff.status == status)
     stmt = stmt.order_by(_worst_first(), Handoff.sent_on.desc(), Handoff.id)
     rows, total, number, size = _paginate(session, stmt, page, size)
-    return Page(items=[_from_row(HandoffView, r) for r in rows], total=total, number=number, size=size)
+    items = with_letters(session, [_from_row(HandoffView, r) for r in rows])
+    return Page(items=items, total=total, number=number, size=size)
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,24 @@ import typer
 
 from cli.common import day_option, fail, reading
 from records import views
+from routing.plans import builtin_plans
 from visualize.diagrams import collapse, drill_down, evidence_diagram, forwarding_diagram
 from visualize.render import RenderError, render
+
+LEVELS = ("province", "district")
+# Above this many agencies `dot` takes too long for a command line; fold to provinces unless asked.
+AUTO_COLLAPSE_NODES = 400
 
 
 def graph(
     letter: str = typer.Argument(..., help="A letter number (any printed form) or a circular id."),
     output: Path = typer.Option(Path("graph.svg"), "-o", "--output", help="Output file: .svg, .png or .pdf."),
-    level: str | None = typer.Option(None, "--level", help="Collapse to one node per province ('province')."),
+    level: str | None = typer.Option(
+        None,
+        "--level",
+        help="Collapse to one node per province ('province') or per district ('district': local bodies "
+        "folded into their district).",
+    ),
     province: str | None = typer.Option(
         None, "--province", help="Draw one province in full (DOPA code or id)."
     ),
@@ -26,16 +36,34 @@ def graph(
         None, "--database", envvar="SARABAN_DATABASE_URL", help="Database URL."
     ),
 ) -> None:
-    """Draw the forwarding graph of the circular that holds LETTER (agencies by level, letters on edges)."""
+    """Draw the forwarding graph of the circular that holds LETTER (agencies by level, letters on edges).
+
+    A circular without a routing plan is drawn from the record alone (who issued, stamped or was
+    addressed its letters), without deadlines or slack.
+    """
+    if level is not None and level not in LEVELS:
+        raise fail(f"--level {level!r}: use one of {', '.join(LEVELS)}")
+    day = day_option(as_of, "--as-of")
     with reading(database) as session:
-        diagram = views.routing_diagram(session, letter, as_of=day_option(as_of, "--as-of"))
-    if province:
-        diagram = drill_down(
-            diagram, province=province if ":" in province else f"province:{province}", ancestors=True
+        planned = views.has_plan(session, letter)
+        diagram = views.circular_diagram(session, letter, as_of=day)
+    if not planned:
+        plans = ", ".join(sorted(builtin_plans()))
+        typer.echo(
+            f"note: {letter!r} belongs to a circular with no routing plan; drew the record only "
+            f"(no deadlines or slack). Attach a plan with: saraban run {letter!r} --plan PLAN "
+            f"(plans: {plans})",
+            err=True,
         )
-    elif level == "province" or (level is None and len(diagram.nodes) > 400):
-        diagram = collapse(diagram, level="province")
     try:
+        if province:
+            diagram = drill_down(
+                diagram, province=province if ":" in province else f"province:{province}", ancestors=True
+            )
+        if level is not None:
+            diagram = collapse(diagram, level=level)
+        elif not province and len(diagram.nodes) > AUTO_COLLAPSE_NODES:
+            diagram = collapse(diagram, level="province")
         built = (
             evidence_diagram(diagram, focus=focus) if evidence else forwarding_diagram(diagram, focus=focus)
         )

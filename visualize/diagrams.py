@@ -19,12 +19,15 @@ Examples:
 
 from __future__ import annotations
 
+import html
+import unicodedata
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 from typing import Final
 from urllib.parse import quote as url_quote
+from urllib.parse import urlencode
 
 import graphviz
 
@@ -35,6 +38,7 @@ from visualize.model import (
     DiagramEdge,
     DiagramModelError,
     DiagramNode,
+    EdgeLetter,
     Evidence,
     RoutingDiagram,
     worst_status,
@@ -78,13 +82,21 @@ EVIDENCE_TITLES: Final[dict[str, str]] = {
     "receipt": "ตรารับ",
     "citation": "อ้างถึง",
     "merge": "รวมเลขหนังสือ",
+    "plan": "แผนเส้นทาง",
 }
 
 CRITICAL_PENWIDTH: Final = "3"
 FOCUS_COLOUR: Final = "#4a148c"
 FADED_COLOUR: Final = "#d0d0d0"
 AGENCY_URL_PREFIX: Final = "/agencies/"
-_EVIDENCE_TEXT_MAX = 90
+LETTER_URL_PREFIX: Final = "/letters/"
+# Evidence notes wrap at this many characters a line: a merge reason is the "why" of the
+# evidence and must be read whole, but one 200-character line makes the note as wide as the page.
+EVIDENCE_WRAP: Final = 64
+TITLE_WRAP: Final = 100
+# A collapsed edge lists the letters of the handoffs it stands for up to this many; beyond, the
+# count says how many handoffs there are and the tooltip and evidence name the letters.
+MERGED_LETTERS_MAX: Final = 3
 
 
 # --- text ------------------------------------------------------------------------------------
@@ -157,27 +169,89 @@ def node_label_lines(node: DiagramNode) -> list[str]:
     return lines
 
 
+def letter_line(letter: EdgeLetter) -> str:
+    """`มท 0812/ว 1434 · ๑๔ พ.ค. ๖๓` (the number alone when its date is unknown)."""
+    if letter.date is None:
+        return _text(letter.number)
+    return f"{_text(letter.number)} · {thai_date_short(letter.date)}"
+
+
 def edge_label_lines(edge: DiagramEdge) -> list[str]:
-    """`มท 0812/ว 1434` over `๑๔ พ.ค. ๖๓`; a collapsed edge also says how many handoffs it stands for."""
+    """What an edge says: `มท 0812/ว 1434` over `๑๔ พ.ค. ๖๓` for one letter; one line per letter
+    (number · date) when it carries several; its `note` when no letter passed; and on a collapsed
+    edge how many handoffs it stands for.
+
+    >>> from visualize.model import letter_edge
+    >>> edge_label_lines(letter_edge("dla", "province:54", "มท 0812/ว 1434", date(2020, 5, 14)))
+    ['มท 0812/ว 1434', '๑๔ พ.ค. ๖๓']
+    """
     lines = []
-    if edge.letter:
-        lines.append(_text(edge.letter))
-    if edge.letter_date:
-        lines.append(thai_date_short(edge.letter_date))
+    if len(edge.letters) == 1:
+        only = edge.letters[0]
+        lines.append(_text(only.number))
+        if only.date:
+            lines.append(thai_date_short(only.date))
+    else:
+        lines += [letter_line(letter) for letter in edge.letters]
+    if edge.note:
+        lines.append(_text(edge.note))
     if edge.count > 1:
         lines.append(f"{thai_number(edge.count)} ฉบับ")
     return lines
 
 
-def evidence_line(item: Evidence) -> str:
-    """One line of an auditor's note: `ไฟล์ 000.txt:12 — ...`, `ตรารับ — เลขรับ 1515 ...`."""
+def wrap_text(text: str, width: int = EVIDENCE_WRAP) -> list[str]:
+    """Break `text` into lines of at most `width` characters, at spaces where it can, never
+    before a Thai vowel or tone mark (a combining character belongs to the letter before it).
+
+    >>> wrap_text("running number 85 vs 55: ๕/๘ OCR confusion", 20)
+    ['running number 85 vs', '55: ๕/๘ OCR', 'confusion']
+    >>> wrap_text("กรมส่งเสริมการปกครองท้องถิ่น", 10)
+    ['กรมส่งเสริ', 'มการปกครอง', 'ท้องถิ่น']
+    """
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}" if current else word
+        if len(candidate) <= width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        current = ""
+        while len(word) > width:
+            cut = width
+            while cut > 1 and unicodedata.combining(word[cut]):
+                cut -= 1
+            lines.append(word[:cut])
+            word = word[cut:]
+        current = word
+    if current:
+        lines.append(current)
+    return lines
+
+
+_INDENT: Final = "    "
+
+
+def evidence_lines(item: Evidence, width: int = EVIDENCE_WRAP) -> list[str]:
+    """An auditor's note on one piece of evidence, wrapped, nothing cut off:
+    `ไฟล์ 000.txt:12 — ...`, `ตรารับ — เลขรับ 1515 ...`; continuation lines are indented.
+    """
     head = EVIDENCE_TITLES[item.kind]
     if item.where:
         head = f"{head} {_text(item.where)}"
     text = _text(item.text)
-    if len(text) > _EVIDENCE_TEXT_MAX:
-        text = text[: _EVIDENCE_TEXT_MAX - 1] + "…"
-    return f"{head} — {text}" if text else head
+    if not text:
+        return [head]
+    first, *rest = wrap_text(f"{head} — {text}", width)
+    more = wrap_text(" ".join(rest), width - len(_INDENT)) if rest else []
+    return [first, *(_INDENT + line for line in more)]
+
+
+def evidence_line(item: Evidence) -> str:
+    """One piece of evidence on one line, whole (tooltips): `ตรารับ — เลขรับ 1515 ...`."""
+    return " ".join(line.strip() for line in evidence_lines(item, width=10_000))
 
 
 # --- ids -------------------------------------------------------------------------------------
@@ -199,6 +273,17 @@ def agency_url(agency: str) -> str:
     '/agencies/province:54'
     """
     return AGENCY_URL_PREFIX + url_quote(agency, safe=":")
+
+
+def letter_url(letter: EdgeLetter) -> str:
+    """The dashboard page of a letter: its number with the slash encoded, and its date, since
+    running numbers restart every year.
+
+    >>> letter_url(EdgeLetter("นร 1220/55", date(2020, 5, 27)))
+    '/letters/%E0%B8%99%E0%B8%A3%201220%2F55?date=2020-05-27'
+    """
+    url = LETTER_URL_PREFIX + url_quote(letter.number, safe="")
+    return f"{url}?{urlencode({'date': letter.date.isoformat()})}" if letter.date else url
 
 
 # --- graph walks -----------------------------------------------------------------------------
@@ -228,9 +313,16 @@ def upstream(diagram: RoutingDiagram, *agencies: str) -> set[str]:
 
 
 def _base_graph(diagram: RoutingDiagram, name: str, rankdir: str) -> graphviz.Digraph:
-    title = [_text(diagram.title)]
+    # A long title (a circular's full subject, a record-only note) wraps rather than setting the
+    # width of the whole drawing.
+    title = wrap_text(_text(diagram.title), TITLE_WRAP)
+    when = []
     if diagram.deadline:
-        title.append(f"กำหนดส่ง {format_thai_date(diagram.deadline)}")
+        when.append(f"กำหนดส่ง {format_thai_date(diagram.deadline)}")
+    if diagram.as_of:
+        when.append(f"สถานะ ณ วันที่ {format_thai_date(diagram.as_of)}")
+    if when:
+        title.append(" · ".join(when))
     g = graphviz.Digraph(name=name)
     g.attr(
         "graph",
@@ -272,24 +364,63 @@ def _node_attrs(node: DiagramNode, *, faded: bool, focused: bool) -> dict[str, s
     return attrs
 
 
+def _html(value: str) -> str:
+    """Free text inside an HTML-like label: one line, markup characters escaped."""
+    return html.escape(" ".join(value.split()), quote=True)
+
+
+def _edge_label(edge: DiagramEdge, index: int) -> str:
+    """The edge's label; each letter on it is a link to the letter's page.
+
+    Plain text when no letter passed; otherwise an HTML-like table, since only a table cell
+    can carry its own link: an edge with two letters links each to its own page.
+    """
+    if not edge.letters:
+        return _label(edge_label_lines(edge))
+    rows: list[tuple[str, EdgeLetter | None]] = []
+    if len(edge.letters) == 1:
+        only = edge.letters[0]
+        rows.append((only.number, only))
+        if only.date:
+            rows.append((thai_date_short(only.date), only))
+    else:
+        rows += [(letter_line(letter), letter) for letter in edge.letters]
+    if edge.note:
+        rows.append((edge.note, None))
+    if edge.count > 1:
+        rows.append((f"{thai_number(edge.count)} ฉบับ", None))
+    cells = []
+    for row, (text, letter) in enumerate(rows):
+        attrs = ""
+        if letter is not None:
+            tip = f"{letter.number} ลงวันที่ {format_thai_date(letter.date)}" if letter.date else letter.number
+            attrs = (
+                f' HREF="{_html(letter_url(letter))}" TARGET="_top" TOOLTIP="{_html(tip)}"'
+                f' ID="edge:{index}:letter:{row}"'
+            )
+        cells.append(f"<TR><TD{attrs}>{_html(text)}</TD></TR>")
+    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">{"".join(cells)}</TABLE>>'
+
+
+def _edge_tooltip(edge: DiagramEdge) -> str:
+    said = [letter_line(letter) for letter in edge.letters] or [edge.note or "หนังสือไม่ทราบเลขที่"]
+    return " · ".join([*said, STATUS_STYLE[edge.status][2]])
+
+
 def _edge_attrs(edge: DiagramEdge, index: int, *, faded: bool, on_focus_path: bool) -> dict[str, str]:
     line = STATUS_STYLE[edge.status][0]
-    tooltip = " ".join(
-        part
-        for part in (
-            _text(edge.letter or "หนังสือไม่ทราบเลขที่"),
-            f"ลงวันที่ {format_thai_date(edge.letter_date)}" if edge.letter_date else "",
-            STATUS_STYLE[edge.status][2],
-        )
-        if part
-    )
     attrs = {
         "id": f"edge:{index}:{edge.source}->{edge.target}",
         "color": line,
         "fontcolor": line,
-        "tooltip": _label([tooltip]),
+        "tooltip": _label([_edge_tooltip(edge)]),
+        # An HTML-like label otherwise gets graphviz's default tooltip: the text "<TABLE>".
+        "labeltooltip": _label([_edge_tooltip(edge)]),
         "class": f"handoff status-{edge.status}",
     }
+    if edge.letters:
+        # The line itself leads to the newest letter on it; each letter in the label to its own.
+        attrs["URL"] = letter_url(edge.letters[-1])
     if edge.critical:
         attrs.update(penwidth=CRITICAL_PENWIDTH, style="bold")
     if faded:
@@ -300,23 +431,39 @@ def _edge_attrs(edge: DiagramEdge, index: int, *, faded: bool, on_focus_path: bo
     return attrs
 
 
-def _add_legend(g: graphviz.Digraph) -> None:
-    with g.subgraph(name="cluster_legend") as legend:
-        legend.attr(label="คำอธิบายสัญลักษณ์", style="rounded", color="#bdbdbd", fontsize="12")
-        for status in STATUS_SEVERITY:
-            line, fill, status_th = STATUS_STYLE[status]
-            legend.node(
-                dot_id(f"legend:{status}"), label=status_th, color=line, fillcolor=fill, fontsize="10"
-            )
-        ends = dot_id("legend:critical:from"), dot_id("legend:critical:to")
-        for end in ends:
-            legend.node(end, label="", shape="point", width="0.05")
-        legend.edge(
-            *ends,
-            label="เส้นทางวิกฤต",
-            penwidth=CRITICAL_PENWIDTH,
-            style="bold",
+LEGEND_TITLE: Final = "คำอธิบายสัญลักษณ์"
+
+
+def _legend_label() -> str:
+    """The legend as one HTML-like table: its title, a swatch per status, the critical path.
+
+    One node rather than a cluster of sample nodes: it takes a few lines of height instead of a
+    column of boxes, so the drawing stays short enough to show whole in the dashboard.
+    """
+    rows = [f'<TR><TD COLSPAN="2" CELLPADDING="3"><B>{_html(LEGEND_TITLE)}</B></TD></TR>']
+    for status in STATUS_SEVERITY:
+        line, fill, status_th = STATUS_STYLE[status]
+        rows.append(
+            f'<TR><TD WIDTH="22" HEIGHT="14" BGCOLOR="{fill}" COLOR="{line}" BORDER="1" STYLE="rounded"></TD>'
+            f'<TD ALIGN="LEFT" CELLPADDING="2">{_html(status_th)}</TD></TR>'
         )
+    rows.append(
+        '<TR><TD HEIGHT="14"><FONT POINT-SIZE="14"><B>━━</B></FONT></TD>'
+        f'<TD ALIGN="LEFT" CELLPADDING="2">{_html("เส้นทางวิกฤต (เส้นหนา)")}</TD></TR>'
+    )
+    return f'<<TABLE BORDER="1" COLOR="#bdbdbd" CELLBORDER="0" CELLSPACING="2" STYLE="rounded">{"".join(rows)}</TABLE>>'
+
+
+def _add_legend(g: graphviz.Digraph) -> None:
+    g.node(
+        dot_id("legend"),
+        label=_legend_label(),
+        shape="plaintext",
+        style="",
+        fontsize="10",
+        id="legend",
+        tooltip=LEGEND_TITLE,
+    )
 
 
 def forwarding_diagram(
@@ -370,7 +517,7 @@ def forwarding_diagram(
         if show_evidence:
             _add_evidence_edge(g, edge, index, source, target, attrs)
         else:
-            g.edge(source, target, label=_label(edge_label_lines(edge)), **attrs)
+            g.edge(source, target, label=_edge_label(edge, index), **attrs)
 
     if legend:
         _add_legend(g)
@@ -385,9 +532,10 @@ def _add_evidence_edge(
     note = dot_id(f"evidence:{index}")
     lines = edge_label_lines(edge) or ["หนังสือไม่ทราบเลขที่"]
     if edge.evidence:
-        lines += [evidence_line(item) for item in edge.evidence]
+        lines += [line for item in edge.evidence for line in evidence_lines(item)]
     else:
         lines.append("ไม่มีหลักฐาน")
+    extra = {"URL": attrs["URL"]} if "URL" in attrs else {}
     g.node(
         note,
         label=_label(lines, left=True),
@@ -397,7 +545,8 @@ def _add_evidence_edge(
         color=attrs["color"],
         fontsize="9",
         id=f"evidence:{index}",
-        tooltip=_label(lines),
+        tooltip=_label([_edge_tooltip(edge), *(evidence_line(item) for item in edge.evidence)]),
+        **extra,
     )
     first = {**attrs, "id": attrs["id"] + ":in", "arrowhead": "none"}
     g.edge(source, note, **first)
@@ -433,20 +582,24 @@ def _fold_key(node: DiagramNode, level: Level) -> str | None:
 def _merge_edges(edges: list[DiagramEdge], source: str, target: str) -> DiagramEdge:
     if len(edges) == 1:
         return replace(edges[0], source=source, target=target)
-    letters = {e.letter for e in edges}
-    dates = {e.letter_date for e in edges}
+    letters: dict[EdgeLetter, None] = {}
+    for e in edges:
+        letters.update(dict.fromkeys(e.letters))
+    notes = {e.note for e in edges}
     evidence: dict[Evidence, None] = {}
     for e in edges:
         evidence.update(dict.fromkeys(e.evidence))
     return DiagramEdge(
         source=source,
         target=target,
-        letter=letters.pop() if len(letters) == 1 else None,
-        letter_date=dates.pop() if len(dates) == 1 else None,
+        letters=tuple(sorted(letters, key=lambda x: (x.date or date.min, x.number)))
+        if len(letters) <= MERGED_LETTERS_MAX
+        else (),
         status=worst_status(e.status for e in edges),
         critical=any(e.critical for e in edges),
         evidence=tuple(evidence),
         count=sum(e.count for e in edges),
+        note=notes.pop() if len(notes) == 1 else None,
     )
 
 
@@ -494,7 +647,7 @@ def collapse(diagram: RoutingDiagram, level: Level | str = Level.PROVINCE) -> Ro
         if source != target:
             grouped[source, target].append(e)
     edges = tuple(_merge_edges(es, s, t) for (s, t), es in grouped.items())
-    return RoutingDiagram(title=diagram.title, deadline=diagram.deadline, nodes=tuple(nodes), edges=edges)
+    return replace(diagram, nodes=tuple(nodes), edges=edges)
 
 
 def _fold(node: DiagramNode, folded: list[DiagramNode]) -> DiagramNode:
@@ -539,9 +692,9 @@ def drill_down(
     name = diagram.by_id[root].name_th if root in diagram.by_id else root
     if ancestors:
         keep = upstream(diagram, *keep)
-    return RoutingDiagram(
+    return replace(
+        diagram,
         title=f"{diagram.title} — {name}",
-        deadline=diagram.deadline,
         nodes=tuple(n for n in diagram.nodes if n.id in keep),
         edges=tuple(e for e in diagram.edges if e.source in keep and e.target in keep),
     )

@@ -10,8 +10,8 @@ Examples:
     >>> moi = DiagramNode(id="moi", name_th="กระทรวงมหาดไทย", level=Level.MINISTRY, status="done")
     >>> prov = DiagramNode(id="province:54", name_th="จังหวัดแพร่", level=Level.PROVINCE,
     ...                    status="late", parent="moi", province="province:54")
-    >>> edge = DiagramEdge(source="moi", target="province:54", letter="มท 0218/ว 3182",
-    ...                    letter_date=date(2020, 6, 1), status="done")
+    >>> edge = DiagramEdge(source="moi", target="province:54",
+    ...                    letters=(EdgeLetter("มท 0218/ว 3182", date(2020, 6, 1)),), status="done")
     >>> d = RoutingDiagram(title="แผนปฏิรูป", deadline=date(2020, 6, 30), nodes=(moi, prov), edges=(edge,))
     >>> d.node("province:54").name_th
     'จังหวัดแพร่'
@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, time
 from functools import cached_property
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from models.letters import Level
 
@@ -34,7 +34,7 @@ Status = Literal["on_time", "late", "overdue", "pending", "done", "unknown"]
 STATUS_SEVERITY: Final[tuple[str, ...]] = ("overdue", "late", "pending", "unknown", "on_time", "done")
 STATUSES: Final[frozenset[str]] = frozenset(STATUS_SEVERITY)
 
-EVIDENCE_KINDS: Final[frozenset[str]] = frozenset({"file", "receipt", "merge", "citation"})
+EVIDENCE_KINDS: Final[frozenset[str]] = frozenset({"file", "receipt", "merge", "citation", "plan"})
 
 
 class DiagramModelError(ValueError):
@@ -75,8 +75,9 @@ class Evidence:
     """Why an edge is believed (หลักฐาน): a line of a file, a receipt stamp, a citation, a merge.
 
     `kind` is 'file' (the letter was read there), 'receipt' (a stamp proves arrival),
-    'citation' (a later letter cites it: อ้างถึง / สิ่งที่ส่งมาด้วย) or 'merge' (two readings of a
-    number were taken as one letter, `text` says why).
+    'citation' (a later letter cites it: อ้างถึง / สิ่งที่ส่งมาด้วย), 'merge' (two readings of a
+    number were taken as one letter, `text` says why) or 'plan' (the routing plan says so: the
+    Cabinet resolution that opens a circular is no letter on file, its date is the plan's).
     """
 
     kind: str
@@ -103,7 +104,8 @@ class DiagramNode:
     `province`/`district` name the province and district agency the node belongs to (a province
     node may name itself); they drive collapsing and drill-down. `latest` is the latest date the
     agency may forward (or receive) without endangering the final deadline, `slack` the working
-    days left (negative: days over). `summary` is filled only on collapsed nodes: how many folded
+    days of margin as of the diagram's day (negative: days over; for an agency that has acted,
+    its latest date minus the day it acted). `summary` is filled only on collapsed nodes: how many folded
     agencies are in each status, and `folded_levels` how many of each level.
     """
 
@@ -141,30 +143,74 @@ class DiagramNode:
 
 
 @dataclass(frozen=True, slots=True)
+class EdgeLetter:
+    """A letter carried on an edge (หนังสือที่ส่งต่อ): its number and, when known, its date."""
+
+    number: str
+    date: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DiagramEdge:
-    """A letter passing from one agency to the next (the handoff), with its evidence."""
+    """A handoff from one agency to the next: the letters that passed, with their evidence.
+
+    `letters` are in date order; an edge may carry several (DLA sent the provinces both มท 0812/ว 1217
+    and ว 1434). `note` says what passed when it was no letter on file (a Cabinet resolution:
+    `มติ ครม. ๓๑ มี.ค. ๒๕๖๓`).
+    """
 
     source: str
     target: str
-    letter: str | None = None
-    letter_date: date | None = None
+    letters: tuple[EdgeLetter, ...] = ()
     status: str = "unknown"
     critical: bool = False
     evidence: tuple[Evidence, ...] = ()
     count: int = 1  # how many handoffs a collapsed edge stands for
+    note: str | None = None
 
     def __post_init__(self) -> None:
         _check_status(self.status, f"edge {self.source!r} -> {self.target!r}")
+        if not isinstance(self.letters, tuple) or not all(isinstance(x, EdgeLetter) for x in self.letters):
+            raise DiagramModelError(
+                f"edge {self.source!r} -> {self.target!r}: letters must be a tuple of EdgeLetter"
+            )
+
+    @property
+    def numbers(self) -> tuple[str, ...]:
+        """The numbers of the letters on the edge, in date order."""
+        return tuple(x.number for x in self.letters)
+
+
+def letter_edge(
+    source: str,
+    target: str,
+    number: str | None,
+    on: date | None = None,
+    status: str = "unknown",
+    critical: bool = False,
+    **more: Any,
+) -> DiagramEdge:
+    """An edge carrying one letter (or none when `number` is None): the common case, spelled short.
+
+    >>> letter_edge("dla", "province:54", "มท 0812/ว 1434", date(2020, 5, 14), "done").numbers
+    ('มท 0812/ว 1434',)
+    """
+    letters = (EdgeLetter(number, on),) if number is not None else ()
+    return DiagramEdge(source, target, letters, status, critical, **more)
 
 
 @dataclass(frozen=True)
 class RoutingDiagram:
-    """A whole diagram: the agencies a circular reaches and the letters between them."""
+    """A whole diagram: the agencies a circular reaches and the letters between them.
+
+    `as_of` is the day the statuses and slack are reckoned on, when they are.
+    """
 
     title: str
     deadline: date | None
     nodes: tuple[DiagramNode, ...]
     edges: tuple[DiagramEdge, ...] = ()
+    as_of: date | None = None
 
     def __post_init__(self) -> None:
         ids = [n.id for n in self.nodes]

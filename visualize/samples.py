@@ -24,7 +24,15 @@ import geothai
 from geothai.types import District
 
 from models.letters import Level
-from visualize.model import DiagramEdge, DiagramNode, Evidence, ReceiptLabel, RoutingDiagram
+from visualize.model import (
+    DiagramEdge,
+    DiagramNode,
+    EdgeLetter,
+    Evidence,
+    ReceiptLabel,
+    RoutingDiagram,
+    letter_edge,
+)
 
 SAMPLE_DEADLINE = date(2020, 6, 30)
 SAMPLE_TODAY = date(2020, 6, 26)
@@ -85,8 +93,8 @@ def _central(today: date) -> tuple[list[DiagramNode], list[DiagramEdge]]:
         ),
     ]
     edges = [
-        DiagramEdge("cabinet", "opdc", "มติคณะรัฐมนตรี", date(2020, 3, 31), "done", critical=True),
-        DiagramEdge(
+        DiagramEdge("cabinet", "opdc", status="done", critical=True, note="มติ ครม. ๓๑ มี.ค. ๒๕๖๓"),
+        letter_edge(
             "opdc",
             "moi",
             "นร 1220/55",
@@ -99,7 +107,7 @@ def _central(today: date) -> tuple[list[DiagramNode], list[DiagramEdge]]:
                 Evidence("merge", "นร 1220/85 ถือเป็นฉบับเดียวกับ นร 1220/55: OCR อ่าน ๕ เป็น ๘"),
             ),
         ),
-        DiagramEdge("moi", "dla", None, None, "done", critical=True),
+        letter_edge("moi", "dla", None, None, "done", critical=True),
     ]
     return nodes, edges
 
@@ -225,15 +233,22 @@ def chain_sample(today: date = SAMPLE_TODAY) -> RoutingDiagram:
         DiagramEdge(
             "dla",
             p54,
-            "มท 0812/ว 1434",
-            date(2020, 5, 14),
+            (
+                EdgeLetter("มท 0812/ว 1217", date(2020, 4, 20)),
+                EdgeLetter("มท 0812/ว 1434", date(2020, 5, 14)),
+            ),
             "done",
             critical=True,
             evidence=(
-                Evidence("citation", "อ้างถึงในสิ่งที่ส่งมาด้วยของ พร 0023.1/ว 3026", "samples/phrae.txt", 14),
+                Evidence(
+                    "citation", "สิ่งที่ส่งมาด้วยของ พร 0023.1/ว 3026: มท 0812/ว 1217", "samples/phrae.txt", 12
+                ),
+                Evidence(
+                    "citation", "สิ่งที่ส่งมาด้วยของ พร 0023.1/ว 3026: มท 0812/ว 1434", "samples/phrae.txt", 14
+                ),
             ),
         ),
-        DiagramEdge(
+        letter_edge(
             "moi",
             p21,
             "มท 0218/ว 3182",
@@ -241,13 +256,13 @@ def chain_sample(today: date = SAMPLE_TODAY) -> RoutingDiagram:
             "done",
             evidence=(Evidence("receipt", "เลขรับ 1515 วันที่ 2 มิ.ย. 63 เวลา 13.30", "samples/rayong.txt", 2),),
         ),
-        DiagramEdge("opdc", p12, "นร 1200/ว 0018", date(2020, 6, 18), "pending"),
-        DiagramEdge(p54, "district:5401", *phrae_letter, "late", critical=True),
-        DiagramEdge(p54, "district:5402", *phrae_letter, "late"),
-        DiagramEdge(p54, "local:pao:54", *phrae_letter, "late"),
-        DiagramEdge("district:5401", "local:tm:540101", "พร 0518/ว 211", date(2020, 6, 24), "on_time", True),
-        DiagramEdge("district:5401", "local:sao:540102", "พร 0518/ว 211", date(2020, 6, 24), "on_time"),
-        DiagramEdge("district:5402", "local:sao:540201", None, None, "overdue"),
+        letter_edge("opdc", p12, "นร 1200/ว 0018", date(2020, 6, 18), "pending"),
+        letter_edge(p54, "district:5401", *phrae_letter, "late", critical=True),
+        letter_edge(p54, "district:5402", *phrae_letter, "late"),
+        letter_edge(p54, "local:pao:54", *phrae_letter, "late"),
+        letter_edge("district:5401", "local:tm:540101", "พร 0518/ว 211", date(2020, 6, 24), "on_time", True),
+        letter_edge("district:5401", "local:sao:540102", "พร 0518/ว 211", date(2020, 6, 24), "on_time"),
+        letter_edge("district:5402", "local:sao:540201", None, None, "overdue"),
     ]
     return RoutingDiagram(SAMPLE_TITLE, SAMPLE_DEADLINE, tuple(nodes), tuple(edges))
 
@@ -340,7 +355,7 @@ def national_sample(
         pnode, p_done = agency(pid, f"จังหวัด{p.name_th}", Level.PROVINCE, "moi", dla_sent, pid)
         nodes.append(pnode)
         edges.append(
-            DiagramEdge(
+            letter_edge(
                 "dla",
                 pid,
                 "มท 0812/ว 1434",
@@ -362,7 +377,7 @@ def national_sample(
             did = f"district:{d.code}"
             dnode, d_done = agency(did, f"อำเภอ{d.name_th}", Level.DISTRICT, pid, p_done or today, pid)
             nodes.append(dnode)
-            edges.append(DiagramEdge(pid, did, *p_letter, edge_status))
+            edges.append(letter_edge(pid, did, *p_letter, edge_status))
             d_letter = letter(code, f"0{d.code[2:]}18", d_done)
             d_status = dnode.status if dnode.status != "on_time" else "done"
             subs = [sub.name_th for sub in geothai.subdistricts(d.code)] or [d.name_th]
@@ -377,11 +392,11 @@ def national_sample(
                 lid = f"local:{kind}:{d.code}{i:03d}"
                 lnode, _ = agency(lid, name, Level.LOCAL, did, d_done or today, pid, did)
                 nodes.append(lnode)
-                edges.append(DiagramEdge(did, lid, *d_letter, d_status))
+                edges.append(letter_edge(did, lid, *d_letter, d_status))
         for lid, name, parent, district in local_units:
             lnode, _ = agency(lid, name, Level.LOCAL, parent, p_done or today, pid, district)
             nodes.append(lnode)
-            edges.append(DiagramEdge(pid, lid, *p_letter, edge_status))
+            edges.append(letter_edge(pid, lid, *p_letter, edge_status))
 
     return _mark_critical(RoutingDiagram(SAMPLE_TITLE, SAMPLE_DEADLINE, tuple(nodes), tuple(edges)))
 

@@ -101,6 +101,17 @@ def _web_font_loaded(page) -> bool:  # type: ignore[no-untyped-def]
     return bool(page.evaluate(script))
 
 
+def _shot_graph(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+    """The whole drawing, not the part the scrolling frame shows: the frame is let out first."""
+    page.locator("#graph div.graph").evaluate(
+        "e => { e.style.maxHeight = 'none'; e.style.overflow = 'visible'; }"
+    )
+    path = ARTIFACTS / name
+    page.locator("#graph svg").screenshot(path=str(path))
+    page.locator("#graph div.graph").evaluate("e => { e.style.maxHeight = ''; e.style.overflow = ''; }")
+    return path
+
+
 def worst(statuses: list[str]) -> str:
     return min(statuses, key=HANDOFF_STATUSES.index)
 
@@ -129,14 +140,19 @@ def test_walk_the_seed_chain(page, chain_id: str, chain_record: Record) -> None:
     # The graph: click Phrae's node in the SVG and land on its agency page.
     node = page.locator('#graph svg g.node[id="province:54"]')
     assert node.count() == 1
+    _shot_graph(page, "dashboard-graph.png")
     node.scroll_into_view_if_needed()
-    page.locator("#graph").screenshot(path=str(ARTIFACTS / "dashboard-graph.png"))
     node.locator("a").first.click()
     page.wait_for_url("**/agencies/province:54")
     assert page.locator("h1").inner_text().startswith("จังหวัดแพร่")
     received = page.locator("#received tr[data-agency]")
     assert received.count() == len(phrae_statuses)
     assert received.first.get_attribute("class") == f"row-{worst(phrae_statuses)}"
+    # What Phrae received from DLA: both of DLA's circulars, which Phrae's own letter encloses.
+    in_chain = page.locator(f'a[href="/circulars/{quote(chain_id, safe="")}"]')
+    from_dla = received.filter(has=page.locator('a[href="/agencies/dla"]')).filter(has=in_chain)
+    assert from_dla.count() == 1
+    assert from_dla.locator("a.number").all_inner_texts() == ["มท 0812/ว 1217", "มท 0812/ว 1434"]
     assert page.locator("#issued").get_by_text("พร 0023.1/ว 3026").count() >= 1
     _shot(page, "agency")
 
@@ -152,11 +168,34 @@ def test_walk_the_seed_chain(page, chain_id: str, chain_record: Record) -> None:
     _shot(page, "letter")
 
 
+def test_a_letter_on_an_edge_opens_its_page(page, chain_id: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"/circulars/{quote(chain_id, safe='')}?as_of=2020-07-01")
+    edge = page.locator('#graph svg g.edge[id$=":dla->province:54"]')
+    assert edge.count() == 1
+    links = edge.locator("a")
+    hrefs = [unquote(h or "") for h in links.evaluate_all("as => as.map(a => a.getAttribute('xlink:href'))")]
+    assert any("มท 0812/ว 1217" in h for h in hrefs) and any("มท 0812/ว 1434" in h for h in hrefs)
+    # The legend sits whole inside the drawing, title first.
+    legend = page.locator('#graph svg g.node[id="legend"]')
+    assert legend.count() == 1 and legend.locator("text").first.text_content() == "คำอธิบายสัญลักษณ์"
+    inside = legend.evaluate(
+        "g => { const s = g.ownerSVGElement.getBoundingClientRect(), b = g.getBoundingClientRect();"
+        " return b.top >= s.top && b.left >= s.left && b.bottom <= s.bottom && b.right <= s.right; }"
+    )
+    assert inside, "the legend is drawn whole inside the SVG"
+    label = edge.get_by_text("มท 0812/ว 1434", exact=False)
+    label.scroll_into_view_if_needed()
+    label.click()
+    page.wait_for_url("**/letters/**")
+    assert "มท 0812/ว 1434" in unquote(page.url) and "date=2020-05-14" in page.url
+    assert "มท 0812/ว 1434" in page.locator("h1").inner_text()
+
+
 def test_national_view_collapses_and_drills_down(page) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"/circulars/{quote(NATIONAL_ID, safe='')}")
     assert page.locator('#graph svg g.node[id^="district:"]').count() == 0
     assert page.locator('#graph svg g.node[id^="province:"]').count() == 77
-    page.locator("#graph").screenshot(path=str(ARTIFACTS / "dashboard-national-graph.png"))
+    _shot_graph(page, "dashboard-national-graph.png")
     page.select_option('select[name="province"]', "54")
     page.locator("form.filters button").click()
     page.wait_for_url("**province=54**")

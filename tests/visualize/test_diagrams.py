@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter
 from datetime import date, time, timedelta
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from models.letters import Level
 from models.thai import format_thai_date, to_arabic_digits
 from visualize.diagrams import (
+    EVIDENCE_WRAP,
     FADED_COLOUR,
     LEVEL_TITLES,
     STATUS_STYLE,
@@ -20,7 +22,9 @@ from visualize.diagrams import (
     collapse,
     drill_down,
     evidence_diagram,
+    evidence_lines,
     forwarding_diagram,
+    letter_url,
     upstream,
 )
 from visualize.model import (
@@ -28,9 +32,11 @@ from visualize.model import (
     DiagramEdge,
     DiagramModelError,
     DiagramNode,
+    EdgeLetter,
     Evidence,
     ReceiptLabel,
     RoutingDiagram,
+    letter_edge,
     worst_status,
 )
 from visualize.samples import chain_sample, national_sample
@@ -56,6 +62,26 @@ def attr(line: str, name: str) -> str | None:
 
 def edge_lines(source: str) -> list[str]:
     return [line for line in source.splitlines() if " -> " in line and "legend" not in line]
+
+
+def edge_line(source: str, tail: str, head: str) -> str:
+    """The DOT statement of the edge tail -> head (agency ids)."""
+
+    def name(agency: str) -> str:
+        escaped = agency.replace(":", "%3A")
+        return f'"{escaped}"' if "%" in escaped else escaped
+
+    wanted = f"{name(tail)} -> {name(head)} "
+    (line,) = [e for e in edge_lines(source) if e.strip().startswith(wanted)]
+    return line
+
+
+def label_cells(line: str) -> list[tuple[str, dict[str, str]]]:
+    """The cells of an HTML-like label on a DOT line: (text, attributes) per cell."""
+    table = re.search(r"label=<(<TABLE.*?</TABLE>)>", line)
+    assert table is not None, line
+    cells = re.findall(r"<TD([^>]*)>(.*?)</TD>", table.group(1))
+    return [(html.unescape(text), dict(re.findall(r'(\w+)="([^"]*)"', attrs))) for attrs, text in cells]
 
 
 def label_counts(label: str) -> Counter[str]:
@@ -108,9 +134,42 @@ def test_several_receipt_stamps_each_get_a_line() -> None:
 
 
 def test_edge_label_is_number_over_abbreviated_thai_date() -> None:
+    line = edge_line(forwarding_diagram(chain_sample()).source, "moi", "province:21")
+    assert [text for text, _ in label_cells(line)] == ["มท 0218/ว 3182", "๑ มิ.ย. ๖๓"]
+
+
+def test_an_edge_with_two_letters_shows_both_each_linked_to_its_page() -> None:
     source = forwarding_diagram(chain_sample()).source
-    line = next(e for e in edge_lines(source) if "dla -> " in e and "province%3A54" in e)
-    assert attr(line, "label") == "มท 0812/ว 1434\\n๑๔ พ.ค. ๖๓"
+    line = edge_line(source, "dla", "province:54")
+    cells = label_cells(line)
+    assert [text for text, _ in cells] == ["มท 0812/ว 1217 · ๒๐ เม.ย. ๖๓", "มท 0812/ว 1434 · ๑๔ พ.ค. ๖๓"]
+    d1217, d1434 = (
+        EdgeLetter("มท 0812/ว 1217", date(2020, 4, 20)),
+        EdgeLetter("มท 0812/ว 1434", date(2020, 5, 14)),
+    )
+    assert [html.unescape(a["HREF"]) for _, a in cells] == [letter_url(d1217), letter_url(d1434)]
+    assert attr(line, "URL") == letter_url(d1434)  # the line itself: the newest letter
+    assert "มท 0812/ว 1217" in (attr(line, "labeltooltip") or "")
+
+
+def test_every_letter_on_an_edge_is_a_link_and_only_letters_are() -> None:
+    diagram = chain_sample()
+    source = forwarding_diagram(diagram).source
+    for edge in diagram.edges:
+        line = edge_line(source, edge.source, edge.target)
+        if edge.letters:
+            assert attr(line, "URL") == letter_url(edge.letters[-1])
+            hrefs = {html.unescape(a["HREF"]) for _, a in label_cells(line) if "HREF" in a}
+            assert hrefs == {letter_url(x) for x in edge.letters}
+            assert all(h.startswith("/letters/") and "?date=" in h for h in hrefs)
+        else:
+            assert attr(line, "URL") is None
+
+
+def test_a_resolution_that_is_no_letter_is_a_note_not_a_number() -> None:
+    line = edge_line(forwarding_diagram(chain_sample()).source, "cabinet", "opdc")
+    assert attr(line, "label") == "มติ ครม. ๓๑ มี.ค. ๒๕๖๓"
+    assert attr(line, "URL") is None
 
 
 def test_colours_follow_status() -> None:
@@ -126,11 +185,14 @@ def test_colours_follow_status() -> None:
 
 def test_legend_names_every_status_and_the_critical_path() -> None:
     source = forwarding_diagram(chain_sample()).source
-    legend = source[source.index("subgraph cluster_legend") :]
+    legend = statement(source, "legend")
+    texts = [text for text, _ in label_cells(legend)]
+    assert texts[0] == "<B>คำอธิบายสัญลักษณ์</B>"
     for status in STATUS_SEVERITY:
-        assert f'label="{STATUS_STYLE[status][2]}"' in legend
-    assert "เส้นทางวิกฤต" in legend
-    assert "cluster_legend" not in forwarding_diagram(chain_sample(), legend=False).source
+        assert STATUS_STYLE[status][2] in texts
+        assert f'BGCOLOR="{STATUS_STYLE[status][1]}"' in legend
+    assert any("เส้นทางวิกฤต" in t for t in texts)
+    assert "id=legend" not in forwarding_diagram(chain_sample(), legend=False).source
 
 
 def test_critical_path_is_heavier_and_nothing_else_is() -> None:
@@ -192,10 +254,27 @@ def test_evidence_view_attaches_a_note_to_each_handoff() -> None:
     assert "ไฟล์ samples/opdc-moi.txt:3" in opdc_moi
     assert "ตรารับ samples/opdc-moi.txt:1 — เลขรับ 92093" in opdc_moi
     assert "รวมเลขหนังสือ — นร 1220/85" in opdc_moi
+    assert attr(opdc_moi, "URL") == letter_url(EdgeLetter("นร 1220/55", date(2020, 5, 27)))
     without = [e for e in diagram.edges if not e.evidence]
     assert sum("ไม่มีหลักฐาน" in n for n in notes) == len(without)
     # each handoff still runs source -> note -> target
     assert len(edge_lines(source)) == 2 * len(diagram.edges)
+
+
+def test_evidence_is_wrapped_never_cut() -> None:
+    reason = (
+        "running number 85 vs 55: ๕/๘ OCR confusion; same code นร 1220 and date 2020-05-27; the later "
+        "letter มท 0218/ว 3182 encloses it as สิ่งที่ส่งมาด้วย ๑, so both readings are one letter"
+    )
+    item = Evidence("merge", f"นร 1220/85 = นร 1220/55: {reason}")
+    lines = evidence_lines(item)
+    assert len(lines) > 1 and all(len(line) <= EVIDENCE_WRAP for line in lines)
+    assert " ".join(line.strip() for line in lines) == f"รวมเลขหนังสือ — {item.text}"
+    edge = letter_edge("opdc", "moi", "นร 1220/55", date(2020, 5, 27), "done", evidence=(item,))
+    nodes = (DiagramNode("opdc", "ก", Level.CENTRAL, "done"), DiagramNode("moi", "ข", Level.MINISTRY, "done"))
+    note = statement(evidence_diagram(RoutingDiagram("t", None, nodes, (edge,))).source, "evidence:0")
+    label = (attr(note, "label") or "").split("\\l")
+    assert "…" not in "".join(label) and "both readings are one letter" in label[-2]
 
 
 # --- the input model -------------------------------------------------------------------------
@@ -210,6 +289,8 @@ def test_model_rejects_bad_input() -> None:
         RoutingDiagram("t", None, (DiagramNode("a", "ก", Level.LOCAL, "done"),) * 2)
     with pytest.raises(DiagramModelError, match="kind"):
         Evidence("rumour", "x")
+    with pytest.raises(DiagramModelError, match="EdgeLetter"):
+        DiagramEdge("a", "b", ("มท 0812/ว 1434",))  # type: ignore[arg-type]
 
 
 # --- collapse and drill-down -----------------------------------------------------------------
@@ -236,11 +317,11 @@ def hierarchies(draw: st.DrawFn) -> RoutingDiagram:
                 slack=draw(st.integers(-5, 5)),
             )
         )
-        edges.append(DiagramEdge("dla", pid, "มท 0812/ว 1434", day, draw(STATUS), draw(st.booleans())))
+        edges.append(letter_edge("dla", pid, "มท 0812/ว 1434", day, draw(STATUS), draw(st.booleans())))
         if draw(st.booleans()):
             lid = f"local:pao:{p}"
             nodes.append(DiagramNode(lid, f"อบจ.{p}", Level.LOCAL, draw(STATUS), pid, pid))
-            edges.append(DiagramEdge(pid, lid, None, None, draw(STATUS)))
+            edges.append(letter_edge(pid, lid, None, None, draw(STATUS)))
         for d in range(draw(st.integers(0, 3))):
             did = f"district:{p}{d}"
             nodes.append(
@@ -248,13 +329,13 @@ def hierarchies(draw: st.DrawFn) -> RoutingDiagram:
                     did, f"อำเภอ{p}{d}", Level.DISTRICT, draw(STATUS), pid, pid, critical=draw(st.booleans())
                 )
             )
-            edges.append(DiagramEdge(pid, did, f"ทด 0023/ว {p}", day + timedelta(p), draw(STATUS)))
+            edges.append(letter_edge(pid, did, f"ทด 0023/ว {p}", day + timedelta(p), draw(STATUS)))
             for n in range(draw(st.integers(0, 4))):
                 lid = f"local:sao:{p}{d}{n}"
                 nodes.append(DiagramNode(lid, f"อบต.{p}{d}{n}", Level.LOCAL, draw(STATUS), did, pid, did))
-                edges.append(DiagramEdge(did, lid, None, None, draw(STATUS)))
+                edges.append(letter_edge(did, lid, None, None, draw(STATUS)))
                 if draw(st.integers(0, 9)) == 0:  # a local body answering straight to DLA
-                    edges.append(DiagramEdge(lid, "dla", f"แผน {lid}", day, draw(STATUS)))
+                    edges.append(letter_edge(lid, "dla", f"แผน {lid}", day, draw(STATUS)))
     return RoutingDiagram("ทดสอบ", None, tuple(nodes), tuple(edges))
 
 
