@@ -16,9 +16,13 @@ Semantics on the graph: an agency with several senders acts on the first copy th
 (expected receive = earliest sender + transit); a sink (`opdc#plans`) has everything when the last
 return arrives (latest sender + transit). Every sender must meet every receiver's latest date.
 Copy edges carry no deadline. The graph is compiled once (`compile_plan`, cached per graph) into
-integer arrays; passes run over plain lists of working-day indices, one step per class of nodes
-that must get equal dates (all local bodies of a national circular are one class), and a
-`Schedule.update` recomputes only the range downstream of its node.
+integer arrays; passes run over plain lists of working-day indices. The backward pass, and the
+forward pass without events, take one step per class of nodes that must get equal dates (all
+local bodies of a national circular are one class). With events, the forward pass patches the
+ranges downstream of a few events, or, with many, goes once over the agencies that forward to
+others and computes every leaf (the local bodies) at once in C. A `Schedule` keeps its
+per-node arrays in blocks shared with the schedules it was updated from, and `Schedule.update`
+recomputes only the range downstream of its node and copies only the blocks it writes.
 
 Examples:
     >>> from datetime import date
@@ -37,14 +41,14 @@ Examples:
 from __future__ import annotations
 
 import weakref
-from bisect import bisect_left
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from operator import itemgetter
-from typing import Literal
+from itertools import chain, compress, groupby
+from operator import add, itemgetter
+from typing import Any, Literal, TypeVar
 
 import networkx as nx
 
@@ -56,13 +60,19 @@ from routing.policy import Policy
 # max() propagates it, and anything >= _HALF reads back as None.
 _BIG = 1 << 40
 _HALF = 1 << 39
-# An update chain merges its changed expected dates into a new base past n / _FLATTEN of them.
-_FLATTEN = 16
-# Events whose downstream ranges cover at most 1/_SPARSE of the agencies are applied like updates.
+# Events whose downstream ranges cover at most 1/_SPARSE of the agencies are applied like updates
+# over the no-event classes; more, and one dense pass is cheaper (measured: even at a quarter).
 _SPARSE = 4
+# Per-position arrays of a schedule are kept in blocks of 2**_SHIFT, shared between schedules:
+# an update copies the list of blocks and the blocks it writes, nothing of size n.
+_SHIFT = 6
+_WIDTH = 1 << _SHIFT
+_MASK = _WIDTH - 1
 
 Duty = Literal["receive", "forward"]
 Event = tuple[date | None, date | None]
+Gather = Callable[[Sequence[int]], Sequence[int]]
+_T = TypeVar("_T")
 
 
 class DeadlineError(ValueError):
@@ -97,6 +107,13 @@ class CompiledPlan:
     last position reachable from i by forward edges, so `range(i, reach_end[i])` covers every
     agency downstream of i.
 
+    For the dense forward pass: `leaves`, agencies with one sender and no agency among their
+    receivers (a national circular's local bodies, whose values feed only sinks); `general`,
+    every other agency as (position, senders), in order. Gathers (`itemgetter`, a loop in C):
+    `leaf_senders` the leaves' senders' values, `leaf_merge` the n positions out of
+    `values + leaf values` (cheaper than writing 7,300 leaves back one by one), and
+    `sink_gather[s - n_agencies]` the values of sink s's senders.
+
     Classes (`back_class`, `fwd_class`) merge positions whose dates are equal whenever no event
     is recorded: same level and return duty, and receivers (backward) or senders (forward) drawn
     from the same classes, and no stated deadline (backward). A national circular's ~8,300
@@ -123,7 +140,11 @@ class CompiledPlan:
     sinks_of: tuple[tuple[int, ...], ...]
     returns: tuple[bool, ...]
     reach_end: tuple[int, ...]
-    forward_runs: tuple[tuple[int, int], ...]
+    general: tuple[tuple[int, tuple[int, ...]], ...]
+    leaves: tuple[int, ...]
+    leaf_senders: Gather = field(repr=False)
+    leaf_merge: Gather = field(repr=False)
+    sink_gather: tuple[Gather, ...] = field(repr=False)
     back_class: tuple[int, ...]
     back_rep: tuple[int, ...]
     back_down: tuple[tuple[int, ...], ...]
@@ -139,7 +160,10 @@ class CompiledPlan:
     deadline_forward: tuple[tuple[int, date], ...]
     urgency: Urgency | None
     start: date | None
-    _per_policy: dict[Policy, tuple[tuple[int, ...], int]] = field(default_factory=dict, repr=False)
+    _per_policy: dict[Policy, tuple[tuple[int, ...], int, tuple[int, ...]]] = field(
+        default_factory=dict, repr=False
+    )
+    _days: dict[WorkingCalendar, dict[date | None, int]] = field(default_factory=dict, repr=False)
     _latest: dict[tuple[Policy, WorkingCalendar], tuple[list[int], list[int]]] = field(
         default_factory=dict, repr=False
     )
@@ -149,6 +173,11 @@ class CompiledPlan:
 
     def allowances(self, policy: Policy) -> tuple[tuple[int, ...], int]:
         """(working days each agency may hold the circular, transit days per hop) under `policy`."""
+        allow, t, _ = self._allowances(policy)
+        return allow, t
+
+    def _allowances(self, policy: Policy) -> tuple[tuple[int, ...], int, tuple[int, ...]]:
+        """`allowances`, plus transit + allowance of each leaf (what a leaf adds to its sender)."""
         got = self._per_policy.get(policy)
         if got is None:
             by_level: dict[tuple[Level, bool], int] = {}
@@ -158,9 +187,18 @@ class CompiledPlan:
                 if key not in by_level:
                     by_level[key] = policy.preparation(level) if ret else policy.handling(self.urgency, level)
                 allow.append(by_level[key])
-            got = (tuple(allow), policy.transit(self.urgency))
+            t = policy.transit(self.urgency)
+            got = (tuple(allow), t, tuple(t + allow[i] for i in self.leaves))
             self._per_policy[policy] = got
         return got
+
+    def _day_index(self, calendar: WorkingCalendar) -> dict[date | None, int]:
+        """Working-day index by date (None: -1), filled as dates are met: a dict lookup costs a
+        third of `calendar.index` (a method call and a range check)."""
+        days = self._days.get(calendar)
+        if days is None:
+            days = self._days[calendar] = {None: -1}
+        return days
 
 
 _COMPILED: weakref.WeakKeyDictionary[nx.DiGraph, tuple[tuple[int, int], CompiledPlan]] = (
@@ -194,20 +232,6 @@ def compile_plan(graph: nx.DiGraph) -> CompiledPlan:
     compiled = _compile(graph)
     _COMPILED[graph] = (signature, compiled)
     return compiled
-
-
-def _runs(n: int, key: Callable[[int], object]) -> tuple[tuple[int, int], ...]:
-    # Consecutive positions with the same key get the same dates (siblings with the same
-    # receivers, senders and allowance), so a pass computes one and fills the run by slice.
-    runs: list[tuple[int, int]] = []
-    i = 0
-    while i < n:
-        k, j = key(i), i + 1
-        while j < n and key(j) == k:
-            j += 1
-        runs.append((i, j))
-        i = j
-    return tuple(runs)
 
 
 def _classes(
@@ -249,35 +273,45 @@ def _expander(cls: tuple[int, ...]) -> Callable[[list[int]], list[int]]:
     return lambda values: list(get(values))
 
 
+def _gather(idx: Sequence[int]) -> Gather:
+    """`values -> values at idx` as a sequence, in C when there are two or more."""
+    if not idx:
+        return lambda values: ()
+    if len(idx) == 1:
+        k = idx[0]
+        return lambda values: (values[k],)
+    return itemgetter(*idx)
+
+
 def _compile(graph: nx.DiGraph) -> CompiledPlan:
     order_hint = {n: k for k, n in enumerate(graph)}
-    sinks: list[str] = []
-    fwd_preds: dict[str, list[str]] = {}
-    for n in graph:
-        kinds = [graph.edges[p, n].get("kind", "forward") for p in graph.pred[n]]
-        for k in kinds:
-            if k not in ("forward", "return", "copy"):
-                raise DeadlineError(f"edge into {n!r}: kind {k!r} is not forward, return or copy")
-        if any(k != "forward" for k in kinds):
-            if "forward" in kinds:
-                raise DeadlineError(
-                    f"node {n!r} receives both the circular and returns; split it into a sink"
-                )
-            if graph.succ[n]:
-                raise DeadlineError(f"sink {n!r} (target of a return or copy) cannot send anything")
-            sinks.append(n)
+    # Read the graph through its edge and node views, each once (plain dicts and lists from
+    # here on: indexing networkx's views node by node costs more than the rest of compiling).
+    pred: dict[str, list[str]] = {n: [] for n in graph}
+    forwarded: set[str] = set()
+    returned: set[str] = set()  # targets of a return or a copy: sinks
+    for u, v, k in graph.in_edges(data="kind", default="forward"):  # senders in each pred order
+        pred[v].append(u)
+        if k == "forward":
+            forwarded.add(v)
+        elif k in ("return", "copy"):
+            returned.add(v)
         else:
-            fwd_preds[n] = [p for p in graph.pred[n]]
-    agencies = [n for n in graph if n in fwd_preds]
-    if not nx.is_directed_acyclic_graph(graph):
-        cycle = nx.find_cycle(graph)
-        raise DeadlineError("the plan graph has a cycle: " + " -> ".join(str(u) for u, _ in cycle))
+            raise DeadlineError(f"edge into {v!r}: kind {k!r} is not forward, return or copy")
+    attrs_of: dict[str, dict[str, Any]] = dict(graph.nodes(data=True))
+    sinks = [n for n in graph if n in returned]
+    for n in sinks:
+        if n in forwarded:
+            raise DeadlineError(f"node {n!r} receives both the circular and returns; split it into a sink")
+        if graph.succ[n]:
+            raise DeadlineError(f"sink {n!r} (target of a return or copy) cannot send anything")
+    agencies = [n for n in graph if n not in returned]  # an agency's senders all forward to it
 
     # Primary sender: the directory parent when it sends, else the first sender in plan order.
     primary: dict[str, str | None] = {}
     for n in agencies:
-        ps = fwd_preds[n]
-        parent = graph.nodes[n].get("parent")
+        ps = pred[n]
+        parent = attrs_of[n].get("parent")
         primary[n] = parent if parent in ps else (ps[0] if ps else None)
     tree_children: dict[str, list[str]] = {n: [] for n in agencies}
     for n in agencies:
@@ -294,35 +328,40 @@ def _compile(graph: nx.DiGraph) -> CompiledPlan:
             order.append(n)
             stack.extend(reversed(tree_children[n]))
     pos = {n: k for k, n in enumerate(order)}
-    topological = len(order) == len(agencies) and all(pos[p] < pos[n] for n in agencies for p in fwd_preds[n])
+    topological = len(order) == len(agencies) and all(pos[p] < pos[n] for n in agencies for p in pred[n])
     if not topological:
+        # A preorder with every sender first proves the graph acyclic (sinks send nothing);
+        # otherwise check before sorting.
+        if not nx.is_directed_acyclic_graph(graph):
+            cycle = nx.find_cycle(graph)
+            raise DeadlineError("the plan graph has a cycle: " + " -> ".join(str(u) for u, _ in cycle))
         sub = graph.subgraph(agencies)
         order = list(nx.lexicographical_topological_sort(sub, key=order_hint.__getitem__))
     nodes = (*order, *sinks)
     index = {n: k for k, n in enumerate(nodes)}
     na = len(order)
 
-    preds: list[tuple[int, ...]] = []
-    down: list[tuple[int, ...]] = []
-    copies: list[tuple[int, ...]] = []
-    sinks_of: list[tuple[int, ...]] = []
-    returns: list[bool] = []
-    for n in nodes:
-        preds.append(tuple(index[p] for p in graph.pred[n]))
+    preds = [tuple(map(index.__getitem__, pred[n])) for n in nodes]
+    del pred, tree_children, pos  # the peak of compiling a national plan: drop early
+    empty: tuple[int, ...] = ()
+    down = [empty] * len(nodes)
+    copies = [empty] * len(nodes)
+    returns = [False] * len(nodes)
+    # Out-edges come grouped by sender, in each sender's order (concatenating keeps it right
+    # even if a sender came back in another group).
+    for u, out in groupby(graph.edges(data="kind", default="forward"), key=itemgetter(0)):
+        i = index[u]
         d: list[int] = []
         c: list[int] = []
-        r = False
-        for t, attrs in graph.succ[n].items():
-            kind = attrs.get("kind", "forward")
+        for _, t, kind in out:
             if kind == "copy":
                 c.append(index[t])
             else:
                 d.append(index[t])
-                r = r or kind == "return"
-        down.append(tuple(d))
-        copies.append(tuple(c))
-        sinks_of.append(tuple(k for k in (*d, *c) if k >= na))
-        returns.append(r)
+                returns[i] = returns[i] or kind == "return"
+        down[i] += tuple(d)
+        copies[i] += tuple(c)
+    sinks_of = [tuple(k for k in (*down[i], *copies[i]) if k >= na) for i in range(len(nodes))]
     reach = list(range(1, len(nodes) + 1))
     for i in range(na - 1, -1, -1):
         end = i + 1
@@ -336,7 +375,6 @@ def _compile(graph: nx.DiGraph) -> CompiledPlan:
         child_idx.extend(down[i])
         child_idx.extend(copies[i])
         child_ptr.append(len(child_idx))
-    attrs_of = graph.nodes
     levels = tuple(_level(n, attrs_of[n].get("level")) for n in nodes)
     dr = tuple(
         (index[n], attrs_of[n]["deadline_receive"]) for n in nodes if attrs_of[n].get("deadline_receive")
@@ -365,6 +403,12 @@ def _compile(graph: nx.DiGraph) -> CompiledPlan:
     sink_senders = tuple(
         tuple(Counter(fwd_class[p] for p in preds[s]).items()) for s in range(na, len(nodes))
     )
+    # A leaf's value feeds no agency, only sinks: the dense pass computes all leaves at once.
+    leaf = [len(preds[i]) == 1 and all(c >= na for c in down[i]) for i in range(na)]
+    leaves = [i for i in range(na) if leaf[i]]
+    merge = list(range(len(nodes)))
+    for k, i in enumerate(leaves):
+        merge[i] = len(nodes) + k
     urgency = graph.graph.get("urgency")
     return CompiledPlan(
         plan=str(graph.graph.get("plan", "")),
@@ -381,7 +425,11 @@ def _compile(graph: nx.DiGraph) -> CompiledPlan:
         sinks_of=tuple(sinks_of),
         returns=tuple(returns),
         reach_end=tuple(reach),
-        forward_runs=_runs(na, lambda i: (preds[i], levels[i], returns[i])),
+        general=tuple((i, preds[i]) for i in range(na) if not leaf[i]),
+        leaves=tuple(leaves),
+        leaf_senders=_gather([preds[i][0] for i in leaves]),
+        leaf_merge=_gather(merge),
+        sink_gather=tuple(_gather(preds[s]) for s in range(na, len(nodes))),
         back_class=back_class,
         back_rep=back_rep,
         back_down=back_down,
@@ -440,6 +488,42 @@ class OverdueItem:
     duty: Duty
 
 
+def _blocks(values: list[_T]) -> list[list[_T]]:
+    """`values` cut into blocks of `_WIDTH` (the last one shorter)."""
+    return [values[k : k + _WIDTH] for k in range(0, len(values), _WIDTH)]
+
+
+def _flat(blocks: list[list[_T]]) -> list[_T]:
+    return list(chain.from_iterable(blocks))
+
+
+def _written(blocks: list[list[_T]], changes: Mapping[int, _T]) -> list[list[_T]]:
+    """`blocks` with `changes` (position -> value) written, sharing every block not written to:
+    copies the block list (n / 64 references) and the blocks that change."""
+    out = blocks.copy()
+    fresh: set[int] = set()
+    for i, v in changes.items():
+        b = i >> _SHIFT
+        if b not in fresh:
+            out[b] = out[b].copy()
+            fresh.add(b)
+        out[b][i & _MASK] = v
+    return out
+
+
+def _no_events(n: int) -> list[list[Event | None]]:
+    """Blocks of n Nones; the full ones are one list (never written: `_written` copies first)."""
+    full: list[Event | None] = [None] * _WIDTH
+    rest: list[Event | None] = [None] * (n & _MASK)
+    return [full] * (n >> _SHIFT) + ([rest] if rest else [])
+
+
+def _scatter(target: list[_T], positions: Iterable[int], values: Iterable[_T]) -> None:
+    """`target[p] = v` for each pair (a plain loop: 3.11's list store beats `map(__setitem__)`)."""
+    for p, v in zip(positions, values, strict=True):
+        target[p] = v
+
+
 class Schedule:
     """Latest and expected dates of every node of one circular; immutable.
 
@@ -447,38 +531,42 @@ class Schedule:
     schedule after one event, recomputing only what lies downstream of it.
     """
 
-    # Per position: `_lr`, `_lf` latest (shared by every schedule of the plan); `_ef` expected
-    # forward (a sink: its expected receipt), overridden by `_efd` for the positions updates
-    # changed, so an update copies nothing of size n (`_ef_all` merges, once, for bulk readers).
-    # Expected receipt of an agency is derived from its senders on demand. `_ar`, `_af`: recorded
-    # dates by position (sparse). `_agg`, `_cnt` by sink (position - n_agencies): the latest
-    # expected forward among its senders and how many share it.
-    __slots__ = ("_af", "_agg", "_allow", "_ar", "_cnt", "_critical", "_ef", "_efd", "_efm", "_events", "_lf",
-                 "_lr", "_start", "_t", "calendar", "plan", "policy")  # fmt: skip
+    # Per position: `_lr`, `_lf` latest (plain lists, shared by every schedule of the plan and
+    # policy); `_efb` expected forward (a sink: its expected receipt) and `_evb` the recorded
+    # (received, forwarded) or None, both in blocks of `_WIDTH` shared with the schedules it was
+    # updated from or to, so an update copies only the blocks it writes (`_written`). Expected
+    # receipt of an agency is derived from its senders on demand. `_agg`, `_cnt` by sink
+    # (position - n_agencies): the latest expected forward among its senders and how many share
+    # it. `_ef`, `_ev`: flat copies made once for bulk readers. `_days`: working-day index by
+    # date (None: -1) of every date recorded.
+    __slots__ = ("_agg", "_allow", "_cnt", "_critical", "_days", "_ef", "_efb", "_ev", "_evb", "_lf",
+                 "_lr", "_nevents", "_start", "_t", "calendar", "plan", "policy")  # fmt: skip
 
     def __init__(
         self,
         plan: CompiledPlan,
         calendar: WorkingCalendar,
         policy: Policy,
-        arrays: tuple[list[int], list[int], list[int], dict[int, int], dict[int, int], list[int], list[int]],
-        events: dict[str, Event],
-        constants: tuple[tuple[int, ...], int, int] | None = None,
-        ef_delta: dict[int, int] | None = None,
+        latest: tuple[list[int], list[int]],
+        expected: list[list[int]],
+        recorded: list[list[Event | None]],
+        sinks: tuple[list[int], list[int]],
+        nevents: int,
+        constants: tuple[tuple[int, ...], int, int],
     ) -> None:
         self.plan, self.calendar, self.policy = plan, calendar, policy
-        self._lr, self._lf, self._ef, self._ar, self._af, self._agg, self._cnt = arrays
-        self._efd = ef_delta or {}
-        self._efm: list[int] | None = None
-        if constants is None:
-            allow, t = plan.allowances(policy)
-            constants = (allow, t, calendar.index(plan.start) if plan.start is not None else _BIG)
+        self._lr, self._lf = latest
+        self._efb, self._evb = expected, recorded
+        self._agg, self._cnt = sinks
+        self._nevents = nevents
         self._allow, self._t, self._start = constants
-        self._events = events
+        self._days = plan._day_index(calendar)
+        self._ef: list[int] | None = None
+        self._ev: list[Event | None] | None = None
         self._critical: tuple[str, ...] | None = None
 
     def __repr__(self) -> str:
-        return f"<Schedule {self.plan.plan!r}: {len(self.plan)} nodes, {len(self._events)} events>"
+        return f"<Schedule {self.plan.plan!r}: {len(self.plan)} nodes, {self._nevents} events>"
 
     def __len__(self) -> int:
         return len(self.plan.nodes)
@@ -499,38 +587,40 @@ class Schedule:
         return None if i >= _HALF or i < 0 else self.calendar.day(i)
 
     def _ef_at(self, i: int) -> int:
-        f = self._efd.get(i)
-        return self._ef[i] if f is None else f
+        return self._efb[i >> _SHIFT][i & _MASK]
+
+    def _ev_at(self, i: int) -> Event | None:
+        return self._evb[i >> _SHIFT][i & _MASK]
 
     def _ef_all(self) -> list[int]:
-        """Expected forward of every position (merged once per schedule; do not modify)."""
-        if not self._efd:
-            return self._ef
-        if self._efm is None:
-            merged = self._ef.copy()
-            for i, f in self._efd.items():
-                merged[i] = f
-            self._efm = merged
-        return self._efm
+        """Expected forward of every position (flattened once per schedule; do not modify)."""
+        if self._ef is None:
+            self._ef = _flat(self._efb)
+        return self._ef
+
+    def _ev_all(self) -> list[Event | None]:
+        """Recorded event of every position (flattened once per schedule; do not modify)."""
+        if self._ev is None:
+            self._ev = _flat(self._evb)
+        return self._ev
 
     def _er(self, i: int) -> int:
         """Expected receipt of position i: as recorded, else the first sender's copy arriving."""
         if i >= self.plan.n_agencies:
             return self._ef_at(i)
-        x = self._ar.get(i)
-        if x is not None:
-            return x
+        e = self._ev_at(i)
+        if e is not None and e[0] is not None:
+            return self._days[e[0]]
         ps = self.plan.preds[i]
         if not ps:
             return self._start
         r = min(map(self._ef_at, ps))
         return r + self._t if r < _HALF else _BIG
 
-    def _slack(self, i: int) -> int | None:
-        if i >= self.plan.n_agencies:
-            latest, expected = self._lr[i], self._ef_at(i)
-        else:
-            latest, expected = self._lf[i], self._ef_at(i)
+    def _slack(self, i: int, expected: int | None = None) -> int | None:
+        latest = self._lr[i] if i >= self.plan.n_agencies else self._lf[i]
+        if expected is None:
+            expected = self._ef_at(i)
         if latest >= _HALF or expected >= _HALF:
             return None
         return latest - expected
@@ -538,7 +628,8 @@ class Schedule:
     @property
     def events(self) -> Mapping[str, Event]:
         """The recorded (received, forwarded) dates by node."""
-        return dict(self._events)
+        ev = self._ev_all()
+        return dict(zip(compress(self.plan.nodes, ev), filter(None, ev), strict=True))
 
     def slack(self, node: str) -> int | None:
         """Working days between the expected and the latest forward (receive, for a sink)."""
@@ -548,7 +639,8 @@ class Schedule:
         i = self._pos(node)
         cp = self.plan
         sink = i >= cp.n_agencies
-        received, forwarded = self._events.get(node, (None, None))
+        e = self._ev_at(i)
+        received, forwarded = e if e is not None else (None, None)
         sender = cp.sender[i]
         return NodeSchedule(
             node=node,
@@ -581,35 +673,55 @@ class Schedule:
     def update(self, node: str, *, received: date | None = None, forwarded: date | None = None) -> Schedule:
         """A new schedule with `node`'s receipt and/or forwarding recorded (None: leave as is).
 
-        Latest dates never change; expected dates change only downstream of `node`.
+        Latest dates never change; expected dates change only downstream of `node`. Costs the
+        agencies downstream of `node` plus a few blocks: nothing grows with the events on record.
         """
         i = self._pos(node)
-        old = self._events.get(node, (None, None))
-        new_event = (received or old[0], forwarded or old[1])
-        cal = self.calendar
-        ar, af = self._ar, self._af
+        cp, cal = self.plan, self.calendar
+        na = cp.n_agencies
+        old = self._ev_at(i)
+        rd, fd = old if old is not None else (None, None)
+        days = self._days
         if received is not None:
-            ar = {**ar, i: cal.index(received)}
+            rd = received
+            days[received] = cal.index(received)
         if forwarded is not None:
-            af = {**af, i: cal.index(forwarded)}
-        cp = self.plan
-        ef, delta = self._ef, self._efd
-        if len(delta) * _FLATTEN > len(ef):
-            ef, delta = self._ef_all(), {}  # a long chain of updates: start a fresh base
-        else:
-            delta = delta.copy()
-        agg, cnt = self._agg.copy(), self._cnt.copy()
-        if i >= cp.n_agencies:
-            _settle_sinks((i,), cp.n_agencies, ar, delta, agg, self._t)
+            fd = forwarded
+            days[forwarded] = cal.index(forwarded)
+        evb = _written(self._evb, {i: (rd, fd)})
+        agg, cnt = self._agg.copy(), self._cnt.copy()  # one entry per sink (78 nationally)
+        delta: dict[int, int] = {}
+        if i >= na:
+            touched: Iterable[int] = (i,)
         else:
             touched = _forward_range(
-                cp, ar, af, ef, delta, agg, cnt, self._allow, self._t, i, cp.reach_end[i], self._start
+                cp,
+                evb,
+                days,
+                self._efb,
+                delta,
+                agg,
+                cnt,
+                self._allow,
+                self._t,
+                i,
+                cp.reach_end[i],
+                self._start,
             )
-            _settle_sinks(touched, cp.n_agencies, ar, delta, agg, self._t)
-        events = dict(self._events)
-        events[node] = new_event
-        arrays = (self._lr, self._lf, ef, ar, af, agg, cnt)
-        return Schedule(cp, cal, self.policy, arrays, events, (self._allow, self._t, self._start), delta)
+        for s in touched:
+            delta[s] = _sink_value(evb[s >> _SHIFT][s & _MASK], days, agg[s - na], self._t)
+        efb = _written(self._efb, delta) if delta else self._efb
+        return Schedule(
+            cp,
+            cal,
+            self.policy,
+            (self._lr, self._lf),
+            efb,
+            evb,
+            (agg, cnt),
+            self._nevents + (old is None),
+            (self._allow, self._t, self._start),
+        )
 
 
 def _backward(
@@ -707,62 +819,66 @@ def _forward_classes(
     return cp.fwd_expand(ef), agg, cnt
 
 
-def _forward_full(
+def _forward_dense(
     cp: CompiledPlan,
-    ar: dict[int, int],
-    af: dict[int, int],
+    pinned: dict[int, int],
     allow: tuple[int, ...],
+    leaf_steps: tuple[int, ...],
     t: int,
     start: int,
-    events: list[int],
 ) -> list[int]:
-    """Expected forward of every agency, with events (`events`: their sorted positions).
+    """Expected forward of every agency, with events, in one pass (sinks left `_BIG`).
 
-    Siblings run by run (`forward_runs`): a run without events is one computation.
+    `pinned`: the expected forward that events fix (position -> forwarded, else received +
+    allowance). The general agencies go one by one; then every leaf at once, in C: its sender's
+    value + transit + allowance, then the leaves' pinned values on top (no agency reads a leaf).
     """
-    n = len(cp.nodes)
-    ef = [_BIG] * n
     half, big = _HALF, _BIG
-    preds = cp.preds
-    ne = len(events)
-    for lo, hi in cp.forward_runs:
-        if hi - lo > 1 and not (ne and (k := bisect_left(events, lo)) < ne and events[k] < hi):
-            # A run of siblings without events: one computation, filled by slice.
-            ps = preds[lo]
-            if len(ps) == 1:
-                r = ef[ps[0]]
-                r = r + t if r < half else big
-            elif ps:
-                r = min(map(ef.__getitem__, ps))
-                r = r + t if r < half else big
+    ef = [big] * len(cp.nodes)
+    get = pinned.get
+    unknown = False
+    for i, ps in cp.general:
+        f = get(i)
+        if f is None:
+            if ps:
+                r = ef[ps[0]] if len(ps) == 1 else min(map(ef.__getitem__, ps))
+                f = r + t + allow[i] if r < half else big
             else:
-                r = start
-            ef[lo:hi] = [r + allow[lo] if r < half else big] * (hi - lo)
-            continue
-        for i in range(lo, hi):
-            x = ar.get(i, -1)
-            if x >= 0:
-                r = x
-            else:
-                ps = preds[i]
-                if len(ps) == 1:
-                    r = ef[ps[0]]
-                    r = r + t if r < half else big
-                elif ps:
-                    r = min(map(ef.__getitem__, ps))
-                    r = r + t if r < half else big
-                else:
-                    r = start
-            x = af.get(i, -1)
-            ef[i] = x if x >= 0 else (r + allow[i] if r < half else big)
-    return ef
+                f = start + allow[i] if start < half else big
+            if f >= half:
+                unknown = True
+        ef[i] = f
+    if not cp.leaves:
+        return ef
+    values = list(map(add, cp.leaf_senders(ef), leaf_steps))
+    if unknown:  # a sender not reached (no start date): nor are its leaves
+        values = [v if v < half else big for v in values]
+    if pinned:  # a leaf's own event wins: pinned.get(leaf, computed)
+        values = list(map(pinned.get, cp.leaves, values))
+    return list(cp.leaf_merge(ef + values))
+
+
+def _sink_counts(cp: CompiledPlan, ef: list[int]) -> tuple[list[int], list[int]]:
+    """Each sink's latest expected sender forward (-1: no sender) and how many share it."""
+    agg: list[int] = []
+    cnt: list[int] = []
+    for gather in cp.sink_gather:
+        values = gather(ef)
+        if values:
+            m = max(values)
+            agg.append(m)
+            cnt.append(values.count(m))
+        else:
+            agg.append(-1)
+            cnt.append(0)
+    return agg, cnt
 
 
 def _forward_range(
     cp: CompiledPlan,
-    ar: dict[int, int],
-    af: dict[int, int],
-    ef: list[int],
+    evb: list[list[Event | None]],
+    days: Mapping[date | None, int],
+    efb: list[list[int]],
     delta: dict[int, int],
     agg: list[int],
     cnt: list[int],
@@ -775,116 +891,160 @@ def _forward_range(
     """Recompute agencies in positions [lo, hi), keeping each sink's running maximum (`agg`) and
     how many senders reach it (`cnt`); returns the sinks whose inputs moved.
 
-    Expected forward dates are read as `delta` over `ef` and new ones written to `delta` (`ef`
+    Expected forward dates are read as `delta` over `efb` and new ones written to `delta` (`efb`
     is not modified), so an update costs what it changes, not a copy of every node.
     """
     preds, sinks_of, na = cp.preds, cp.sinks_of, cp.n_agencies
-    half, big = _HALF, _BIG
+    half, big, shift, mask = _HALF, _BIG, _SHIFT, _MASK
     get = delta.get
     touched: set[int] = set()
     for i in range(lo, hi):
-        x = ar.get(i, -1)
-        if x >= 0:
-            r = x
+        e = evb[i >> shift][i & mask]
+        if e is not None and e[1] is not None:
+            f = days[e[1]]
+        elif e is not None and e[0] is not None:
+            f = days[e[0]] + allow[i]
         else:
             ps = preds[i]
-            if len(ps) == 1:
-                p = ps[0]
-                r = get(p, ef[p])
-                r = r + t if r < half else big
-            elif ps:
-                r = min([get(p, ef[p]) for p in ps])
-                r = r + t if r < half else big
+            if ps:
+                r = big
+                for p in ps:
+                    v = get(p)
+                    if v is None:
+                        v = efb[p >> shift][p & mask]
+                    if v < r:
+                        r = v
+                f = r + t + allow[i] if r < half else big
             else:
-                r = start
-        x = af.get(i, -1)
-        f = x if x >= 0 else (r + allow[i] if r < half else big)
-        prev = get(i, ef[i])
-        if f != prev and sinks_of[i]:
-            for s in sinks_of[i]:
-                k = s - na
-                m = agg[k]
-                if f > m:
-                    agg[k], cnt[k] = f, 1
-                elif f == m:
-                    cnt[k] += 1
-                elif prev == m:
-                    cnt[k] -= 1
-                    if cnt[k] == 0:
-                        agg[k], cnt[k] = _max_count(ef, preds[s], i, f, delta)
-                touched.add(s)
-        if f != prev:
-            delta[i] = f
+                f = start + allow[i] if start < half else big
+        prev = get(i)
+        if prev is None:
+            prev = efb[i >> shift][i & mask]
+        if f == prev:
+            continue
+        delta[i] = f
+        for s in sinks_of[i]:
+            k = s - na
+            m = agg[k]
+            if f > m:
+                agg[k], cnt[k] = f, 1
+            elif f == m:
+                cnt[k] += 1
+            elif prev == m:
+                cnt[k] -= 1
+                if cnt[k] == 0:
+                    agg[k], cnt[k] = _max_count(efb, delta, preds[s])
+            touched.add(s)
     return touched
+
+
+def _max_count(efb: list[list[int]], delta: dict[int, int], ps: tuple[int, ...]) -> tuple[int, int]:
+    """Largest expected forward (`delta` over `efb`) among senders `ps`, and how many reach it.
+    Only when a sink's only latest sender moves earlier: then every sender is a candidate."""
+    if not ps:
+        return -1, 0
+    if len(ps) > _WIDTH:
+        flat = _flat(efb)
+        _scatter(flat, delta.keys(), delta.values())
+        values = list(map(flat.__getitem__, ps))
+    else:
+        values = [delta.get(p, efb[p >> _SHIFT][p & _MASK]) for p in ps]
+    m = max(values)
+    return m, values.count(m)
+
+
+def _sink_value(e: Event | None, days: Mapping[date | None, int], m: int, t: int) -> int:
+    """Expected receipt of a sink: as recorded, else its latest sender's forward + transit."""
+    if e is not None and e[0] is not None:
+        return days[e[0]]
+    return m + t if 0 <= m < _HALF else _BIG
 
 
 def _forward(
     cp: CompiledPlan,
-    ar: dict[int, int],
-    af: dict[int, int],
+    evb: list[list[Event | None]],
+    days: Mapping[date | None, int],
+    pinned: dict[int, int],
     allow: tuple[int, ...],
     t: int,
     start: int,
-    at: list[int],
-    how: Literal["auto", "runs", "ranges"] = "auto",
+    leaf_steps: tuple[int, ...],
+    how: Literal["auto", "dense", "sparse"] = "auto",
 ) -> tuple[list[int], list[int], list[int]]:
-    """Expected forward of every agency and each sink's (latest sender, count), sinks
-    not yet settled. `at`: sorted positions of agencies with events.
+    """Expected forward of every node (a sink: expected receipt) and each sink's (latest
+    sender, count). `pinned`: the expected forward that events fix, by position.
 
-    Two ways, same result. "ranges": per class (`_forward_classes`), then the ranges downstream
-    of the events recomputed in place as `Schedule.update` does (nothing more without events).
-    "runs": run by run over the whole plan (`_forward_full`), cheaper once the events' ranges
-    cover much of the plan. "auto" picks; tests force each.
+    Two ways, same result. "sparse": per class (`_forward_classes`), then the ranges downstream
+    of the events recomputed as `Schedule.update` does (only this without events). "dense": one
+    pass over every agency (`_forward_dense`), cheaper once the events' ranges cover more than
+    1/_SPARSE of the plan. "auto" picks; tests force each.
     """
+    na = cp.n_agencies
+    if how == "auto" and len(pinned) * _SPARSE > na:
+        how = "dense"  # the ranges cover at least as many agencies as there are events
     ranges: list[tuple[int, int]] = []
-    if how != "runs":
+    if how != "dense" and pinned:
         reach = cp.reach_end
-        for i in at:
+        for i in sorted(p for p in pinned if p < na):
             if ranges and i <= ranges[-1][1]:
                 if reach[i] > ranges[-1][1]:
                     ranges[-1] = (ranges[-1][0], reach[i])
             else:
                 ranges.append((i, reach[i]))
-        if how == "auto":
-            covered = sum(hi - lo for lo, hi in ranges)
-            how = "runs" if covered * _SPARSE > cp.n_agencies else "ranges"
-    if how == "runs":
-        ef = _forward_full(cp, ar, af, allow, t, start, at)
-        counted = [_max_count(ef, ps) for ps in cp.preds[cp.n_agencies :]]
-        return ef, [m for m, _ in counted], [k for _, k in counted]
-    ef, agg, cnt = _forward_classes(cp, allow, t, start)
-    if ranges:
-        delta: dict[int, int] = {}
-        for lo, hi in ranges:
-            _forward_range(cp, ar, af, ef, delta, agg, cnt, allow, t, lo, hi, start)
-        for i, f in delta.items():
-            ef[i] = f
+        if how == "auto" and sum(hi - lo for lo, hi in ranges) * _SPARSE > na:
+            how = "dense"
+    if how == "dense":
+        ef = _forward_dense(cp, pinned, allow, leaf_steps, t, start)
+        agg, cnt = _sink_counts(cp, ef)
+    else:
+        ef, agg, cnt = _forward_classes(cp, allow, t, start)
+        if ranges:
+            efb = _blocks(ef)
+            delta: dict[int, int] = {}
+            for lo, hi in ranges:
+                _forward_range(cp, evb, days, efb, delta, agg, cnt, allow, t, lo, hi, start)
+            _scatter(ef, delta.keys(), delta.values())
+    ef[na:] = [_sink_value(evb[s >> _SHIFT][s & _MASK], days, m, t) for s, m in enumerate(agg, na)]
     return ef, agg, cnt
 
 
-def _max_count(
-    ef: list[int], ps: tuple[int, ...], changed: int = -1, value: int = 0, delta: dict[int, int] | None = None
-) -> tuple[int, int]:
-    """Largest `ef` (read through `delta`) over senders `ps`, with `changed` read as `value`,
-    and how many reach it."""
-    if not ps:
-        return -1, 0
-    vals = list(map(ef.__getitem__, ps))
-    if delta:
-        vals = [delta.get(p, v) for p, v in zip(ps, vals, strict=True)]
-    if changed >= 0:
-        vals[ps.index(changed)] = value
-    m = max(vals)
-    return m, vals.count(m)
+def _read_events(
+    cp: CompiledPlan, calendar: WorkingCalendar, events: Mapping[str, Event], allow: tuple[int, ...]
+) -> tuple[list[Event | None], dict[int, int]]:
+    """Recorded events per position (None where there is none), and the expected forward they
+    fix (position -> forwarded, else received + allowance); every date gets into `_day_index`.
 
-
-def _settle_sinks(
-    sinks: Iterable[int], na: int, ar: dict[int, int], ef: list[int] | dict[int, int], agg: list[int], t: int
-) -> None:
-    for s in sinks:
-        a = ar.get(s, -1)
-        m = agg[s - na]
-        ef[s] = a if a >= 0 else (m + t if 0 <= m < _HALF else _BIG)
+    One plain loop: a national circular may carry an event at each of its 8,300 agencies, and
+    specialised list and dict subscripts beat `map` over bound methods here.
+    """
+    index = cp.index
+    days = cp._day_index(calendar)
+    ev: list[Event | None] = [None] * len(cp.nodes)
+    pinned: dict[int, int] = {}
+    try:
+        for node, event in events.items():
+            p = index[node]
+            r, f = event
+            ev[p] = event if event.__class__ is tuple else (r, f)
+            # Every recorded date must be in `days` (readers index through it): a KeyError here
+            # is a date not met before.
+            if f is not None:
+                pinned[p] = days[f]
+                if r is not None:
+                    days[r]  # only to raise KeyError if r is new
+            elif r is not None:
+                pinned[p] = days[r] + allow[p]
+    except KeyError:
+        unknown = [n for n in events if n not in index]
+        if unknown:
+            raise UnknownNodeError(
+                f"event for {unknown[0]!r}, which is not a node of plan {cp.plan!r}"
+            ) from None
+        for d in {d for e in events.values() for d in e}.difference(days):  # dates not met before
+            if d is not None:
+                days[d] = calendar.index(d)
+        return _read_events(cp, calendar, events, allow)
+    return ev, pinned
 
 
 def propagate(
@@ -917,36 +1077,26 @@ def propagate(
     """
     cp = graph if isinstance(graph, CompiledPlan) else compile_plan(graph)
     allow, t = cp.allowances(policy)
-    n, na = len(cp.nodes), cp.n_agencies
     latest = cp._latest.get((policy, calendar)) if reuse_latest else None
     if latest is None:
         latest = _backward(cp, calendar, allow, t)
         cp._latest[(policy, calendar)] = latest
-    lr, lf = latest
-    ar: dict[int, int] = {}
-    af: dict[int, int] = {}
-    recorded: dict[str, Event] = {}
-    for node, event in (events or {}).items():
-        i = cp.index.get(node)
-        if i is None:
-            raise UnknownNodeError(f"event for {node!r}, which is not a node of plan {cp.plan!r}")
-        received, forwarded = event
-        if received is not None:
-            ar[i] = calendar.index(received)
-        if forwarded is not None:
-            af[i] = calendar.index(forwarded)
-        recorded[node] = (received, forwarded)
+    _, _, leaf_steps = cp._allowances(policy)
     start = calendar.index(cp.start) if cp.start is not None else _BIG
-    at = sorted(i for i in ar.keys() | af.keys() if i < na)
-    ef, agg, cnt = _forward(cp, ar, af, allow, t, start, at)
-    _settle_sinks(range(na, n), na, ar, ef, agg, t)
-    return Schedule(cp, calendar, policy, (lr, lf, ef, ar, af, agg, cnt), recorded, (allow, t, start))
+    if events:
+        ev, pinned = _read_events(cp, calendar, events, allow)
+        evb, nevents = _blocks(ev), len(events)
+    else:
+        evb, pinned, nevents = _no_events(len(cp.nodes)), {}, 0
+    ef, agg, cnt = _forward(cp, evb, cp._day_index(calendar), pinned, allow, t, start, leaf_steps)
+    return Schedule(cp, calendar, policy, latest, _blocks(ef), evb, (agg, cnt), nevents, (allow, t, start))
 
 
 def _critical_path(s: Schedule) -> tuple[str, ...]:
     cp = s.plan
     n, na = len(cp.nodes), cp.n_agencies
-    slacks = [s._slack(i) for i in range(n)]
+    ef, ev = s._ef_all(), s._ev_all()
+    slacks = [s._slack(i, ef[i]) for i in range(n)]
     best, best_slack = -1, _BIG
     for i, v in enumerate(slacks):
         if v is not None and v <= best_slack:
@@ -955,14 +1105,14 @@ def _critical_path(s: Schedule) -> tuple[str, ...]:
         return ()
     chain = [best]
     j = best
-    ef = s._ef_all()
     while True:
         ps = cp.preds[j]
         if not ps:
             break
+        e = ev[j]
         if j >= na:
             j = max(ps, key=ef.__getitem__)
-        elif j in s._ar and cp.sender[j] >= 0:
+        elif e is not None and e[0] is not None and cp.sender[j] >= 0:
             j = cp.sender[j]
         else:
             j = min(ps, key=ef.__getitem__)
@@ -988,10 +1138,18 @@ def critical_path(schedule: Schedule) -> tuple[str, ...]:
     return schedule.critical_path()
 
 
-def _status(s: Schedule, i: int, asof: int, duty: Duty | None) -> tuple[Status, Duty, int, int]:
-    """(status, duty, due index, done-or-as-of index) of position i."""
-    sink = i >= s.plan.n_agencies
-    lr, lf, ar, af = s._lr[i], s._lf[i], s._ar.get(i, -1), s._af.get(i, -1)
+def _status(
+    lr: int,
+    lf: int,
+    e: Event | None,
+    days: Mapping[date | None, int],
+    sink: bool,
+    asof: int,
+    duty: Duty | None,
+) -> tuple[Status, Duty, int, int]:
+    """(status, duty, due index, done-or-as-of index) of a node with latest dates `lr`, `lf`
+    and recorded event `e` (dates, indexed by `days`)."""
+    ar, af = (days[e[0]], days[e[1]]) if e is not None else (-1, -1)
     if duty == "receive" or sink:
         due, done = lr, ar
         if done >= 0:
@@ -1023,13 +1181,18 @@ def status(schedule: Schedule, node: str, as_of: date, *, duty: Duty | None = No
     has passed, late if it received late, else pending. A sink is judged on its receipt.
     `duty="receive"` or `"forward"` judges that one act only.
     """
-    return _status(schedule, schedule._pos(node), schedule.calendar.index(as_of), duty)[0]
+    s = schedule
+    i = s._pos(node)
+    sink = i >= s.plan.n_agencies
+    return _status(s._lr[i], s._lf[i], s._ev_at(i), s._days, sink, s.calendar.index(as_of), duty)[0]
 
 
 def statuses(schedule: Schedule, as_of: date) -> dict[str, Status]:
     """`status` of every node as of a date (for drawing)."""
-    asof = schedule.calendar.index(as_of)
-    return {n: _status(schedule, i, asof, None)[0] for i, n in enumerate(schedule.plan.nodes)}
+    s = schedule
+    asof, na = s.calendar.index(as_of), s.plan.n_agencies
+    lr, lf, ev, days = s._lr, s._lf, s._ev_all(), s._days
+    return {n: _status(lr[i], lf[i], ev[i], days, i >= na, asof, None)[0] for i, n in enumerate(s.plan.nodes)}
 
 
 def overdue(schedule: Schedule, as_of: date) -> list[OverdueItem]:
@@ -1038,26 +1201,30 @@ def overdue(schedule: Schedule, as_of: date) -> list[OverdueItem]:
     `escalate_to` is the agency id of the node's sender in the plan (whom to chase).
     """
     s, cp, cal = schedule, schedule.plan, schedule.calendar
-    asof = cal.index(as_of)
+    asof, na = cal.index(as_of), cp.n_agencies
+    lr, lf, ev, days = s._lr, s._lf, s._ev_all(), s._days
     items: list[OverdueItem] = []
     for i, node in enumerate(cp.nodes):
-        st, duty, due, done = _status(s, i, asof, None)
+        e = ev[i]
+        st, duty, due, done = _status(lr[i], lf[i], e, days, i >= na, asof, None)
         if st is not Status.OVERDUE and st is not Status.LATE:
             continue
-        event = s._events.get(node, (None, None))
         sender = cp.sender[i]
-        if i >= cp.n_agencies:
+        if i >= na:
             # A sink's senders are many; chase the agency that owns it.
             escalate: str | None = cp.agency_ids[i]
         else:
             escalate = cp.agency_ids[sender] if sender >= 0 else None
+        when = None
+        if st is Status.LATE and e is not None:
+            when = e[0] if duty == "receive" else e[1]
         items.append(
             OverdueItem(
                 node=node,
                 agency_id=cp.agency_ids[i],
                 name_th=cp.names[i],
                 due=cal.day(due),
-                done=(event[0] if duty == "receive" else event[1]) if st is Status.LATE else None,
+                done=when,
                 days_over=done - due,
                 status=st,
                 escalate_to=escalate,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import itertools
 import math
+import random
 from datetime import date
 
 import networkx as nx
@@ -15,13 +16,17 @@ from hypothesis import strategies as st
 from models.letters import LEVEL_ORDER, Level, Urgency
 from routing.calendar import load_calendar
 from routing.deadlines import (
+    _SHIFT,
     DeadlineError,
     Schedule,
     Status,
     UnknownNodeError,
     _backward,
     _backward_nodes,
+    _blocks,
     _forward,
+    _no_events,
+    _read_events,
     compile_plan,
     critical_path,
     overdue,
@@ -249,9 +254,9 @@ def layered(draw: st.DrawFn) -> tuple[nx.DiGraph, dict[str, tuple[date | None, d
             if draw(st.booleans()):
                 g.add_edge(leaf, "s#copies", kind="copy")
     events: dict[str, tuple[date | None, date | None]] = {}
-    rate = draw(st.sampled_from([0, 3, 12]))  # none, many, few
+    rate = draw(st.sampled_from([-1, 0, 1, 3, 12]))  # none, every node, half, many, few
     for v in g:
-        if rate and draw(st.integers(0, rate)) == 0:
+        if rate >= 0 and draw(st.integers(0, rate)) == 0:
             events[v] = (draw(st.none() | DAYS), draw(st.none() | DAYS))
     return g, events
 
@@ -261,13 +266,20 @@ def _check_passes_agree(g: nx.DiGraph, events: dict[str, tuple[date | None, date
     cp = s.plan
     allow, t = cp.allowances(POLICY)
     assert _backward(cp, CAL, allow, t) == _backward_nodes(cp, CAL, allow, t)
-    na = cp.n_agencies
-    at = sorted(i for i in s._ar.keys() | s._af.keys() if i < na)
-    runs = _forward(cp, s._ar, s._af, allow, t, s._start, at, "runs")
-    ranges = _forward(cp, s._ar, s._af, allow, t, s._start, at, "ranges")
-    assert runs == ranges
-    ef, agg, cnt = runs
-    assert (ef[:na], agg, cnt) == (s._ef_all()[:na], s._agg, s._cnt)
+    if events:
+        ev, pinned = _read_events(cp, CAL, events, allow)
+        evb = _blocks(ev)
+    else:
+        evb, pinned = _no_events(len(cp)), {}
+    assert s._ev_all() == [e for b in evb for e in b]
+    assert s.events == {n: (r, f) for n, (r, f) in events.items()}
+    steps = cp._allowances(POLICY)[2]
+    days = cp._day_index(CAL)
+    dense = _forward(cp, evb, days, pinned, allow, t, s._start, steps, "dense")
+    sparse = _forward(cp, evb, days, pinned, allow, t, s._start, steps, "sparse")
+    assert dense == sparse
+    ef, agg, cnt = dense
+    assert (ef, agg, cnt) == (s._ef_all(), s._agg, s._cnt)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -333,6 +345,103 @@ def test_classes_merge_siblings_of_a_plan() -> None:
     }
     _check_passes_agree(g, events)
     _check_against_reference(propagate(g, CAL, POLICY, events), g, events)
+
+
+# ---------------------------------------------------------------- dense events, long update chains
+def _with(
+    events: dict[str, tuple[date | None, date | None]], node: str, field: str, when: date
+) -> dict[str, tuple[date | None, date | None]]:
+    """`events` with `node`'s receipt or forwarding set to `when` (what `Schedule.update` records)."""
+    old = events.get(node, (None, None))
+    merged = dict(events)
+    merged[node] = (when, old[1]) if field == "received" else (old[0], when)
+    return merged
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(layered(), st.data())
+def test_many_updates_at_high_density_equal_full(case: tuple[nx.DiGraph, dict], data: st.DataObject) -> None:  # type: ignore[type-arg]
+    """Events at most agencies (the dense pass), then a long chain of updates (blocks shared and
+    copied on write), with branches: every schedule equals a full propagation of its events."""
+    g, _ = case
+    nodes = sorted(g)
+    events = {
+        v: (data.draw(st.none() | DAYS), data.draw(st.none() | DAYS))
+        for v in nodes
+        if data.draw(st.integers(0, 4))
+    }
+    s = propagate(g, CAL, POLICY, events)
+    chain = [(s, events)]
+    for _ in range(data.draw(st.integers(10, 40))):
+        k = data.draw(st.integers(0, len(chain) - 1))  # mostly the last, sometimes an older one: a branch
+        parent, evs = chain[-1] if data.draw(st.integers(0, 3)) else chain[k]
+        node, when = data.draw(st.sampled_from(nodes)), data.draw(DAYS)
+        field = data.draw(st.sampled_from(["received", "forwarded"]))
+        chain.append((parent.update(node, **{field: when}), _with(evs, node, field, when)))
+    for s, evs in chain:
+        full = propagate(g, CAL, POLICY, evs)
+        assert (s._ef_all(), s._agg, s._cnt) == (full._ef_all(), full._agg, full._cnt)
+        assert s.events == full.events == evs
+    _check_against_reference(chain[-1][0], g, chain[-1][1])
+
+
+def _story_events(cp_nodes: list[str], rate: float, seed: int) -> dict[str, tuple[date | None, date | None]]:
+    rng = random.Random(seed)
+    days = [CAL.day(CAL.index(date(2020, 4, 1)) + k) for k in range(60)]
+    events: dict[str, tuple[date | None, date | None]] = {}
+    for n in cp_nodes:
+        if rng.random() < rate:
+            received = rng.choice(days)
+            events[n] = (
+                received,
+                CAL.add_working_days(received, rng.randint(0, 6)) if rng.random() < 0.6 else None,
+            )
+    return events
+
+
+def test_update_chain_at_every_agency_shares_blocks_and_equals_full() -> None:
+    g = instantiate_plan(load_plan(builtin_plans()["bcp-2020"]), load_directory(), provinces=["54", "21"])
+    cp = compile_plan(g)
+    events = _story_events(list(cp.nodes[: cp.n_agencies]), 1.0, 7)
+    s = propagate(g, CAL, POLICY, events)
+    assert len(s.events) == cp.n_agencies
+    rng = random.Random(11)
+    bodies = [n for n in cp.nodes if n.startswith("local:")]
+    for step in range(300):
+        node = rng.choice(bodies if step % 5 else list(cp.nodes))
+        field = rng.choice(["received", "forwarded"])
+        when = CAL.day(CAL.index(date(2020, 5, 1)) + rng.randint(0, 50))
+        after = s.update(node, **{field: when})
+        events = _with(events, node, field, when)
+        i = cp.index[node]
+        if node.startswith("local:"):
+            # A leaf writes one event block and at most its own and its sinks' expected blocks.
+            assert sum(a is not b for a, b in zip(after._evb, s._evb, strict=True)) == 1
+            assert sum(a is not b for a, b in zip(after._efb, s._efb, strict=True)) <= 3
+            assert after._evb[i >> _SHIFT] is not s._evb[i >> _SHIFT]
+        s = after
+        if step % 50 == 0:
+            full = propagate(g, CAL, POLICY, events)
+            assert (s._ef_all(), s._agg, s._cnt) == (full._ef_all(), full._agg, full._cnt)
+    _check_against_reference(s, g, events)
+
+
+def test_dates_met_in_later_calls_are_indexed() -> None:
+    """The compiled plan keeps a date -> index table across calls: a later call's new dates,
+    received alongside a known forwarding date, must still be indexed."""
+    g = instantiate_plan(load_plan(builtin_plans()["bcp-2020"]), load_directory(), provinces=["54"])
+    first = {"province:54": (None, date(2020, 6, 23))}
+    propagate(g, CAL, POLICY, first)
+    second = {"province:54": (date(2020, 6, 1), date(2020, 6, 23))}
+    s = propagate(g, CAL, POLICY, second)
+    _check_against_reference(s, g, second)
+    assert s["province:54"].expected_receive == date(2020, 6, 1)
+    # Events given as lists are kept as tuples (the schedule must not share a mutable event).
+    listed = {"province:54": [date(2020, 6, 2), None]}
+    kept = propagate(g, CAL, POLICY, listed)  # type: ignore[arg-type]
+    listed["province:54"][0] = date(2020, 6, 3)
+    assert kept.events == {"province:54": (date(2020, 6, 2), None)}
+    assert kept["province:54"].actual_received == date(2020, 6, 2)
 
 
 # ---------------------------------------------------------------- the seed story
@@ -435,3 +544,7 @@ def test_errors() -> None:
     sink_sends.add_edge("s#x", "b")
     with pytest.raises(DeadlineError, match="cannot send"):
         propagate(sink_sends, CAL, POLICY)
+    # A cycle, with or without a root above it (the root's preorder cannot reach it).
+    for edges in ([("a", "b"), ("b", "a")], [("r", "a"), ("a", "b"), ("b", "c"), ("c", "a")], [("a", "a")]):
+        with pytest.raises(DeadlineError, match="cycle"):
+            propagate(nx.DiGraph(edges), CAL, POLICY)
