@@ -17,14 +17,15 @@ from prefect import flow, task
 from flows import prefect_io
 from models.db import get_engine, session_scope
 from models.thai import BANGKOK, now_bangkok
-from records import progress
+from records import audit, progress
 
 
 @task(name="sweep-overdue", retries=2, retry_delay_seconds=1)
-def sweep(at: datetime, database_url: str | None) -> progress.SweepResult:
-    """Find and mark overdue handoffs as of `at` (one transaction)."""
+def sweep(at: datetime, database_url: str | None) -> tuple[progress.SweepResult, audit.Anchor]:
+    """Find and mark overdue handoffs as of `at` (one transaction); with the head of the event log
+    as that transaction leaves it."""
     with session_scope(get_engine(database_url)) as session:
-        return progress.sweep_overdue(session, at)
+        return progress.sweep_overdue(session, at), audit.head(session)
 
 
 def _run_name() -> str:
@@ -51,7 +52,15 @@ def flag_overdue(
     if not force and not progress.is_working_day(at.date()):
         print(f"{at.date()} is not a working day; nothing to flag.")
         return {"at": at.isoformat(), "skipped": True, "overdue": 0, "newly_overdue": 0, "newly_late": 0}
-    result = sweep(at, database_url)
+    result, anchor = sweep(at, database_url)
+    # The log's head, kept in Prefect's database as a witness outside the record: an auditor can
+    # later check that the record's log still holds it (`saraban audit verify --anchor`).
+    prefect_io.publish_markdown(
+        "saraban-audit-head",
+        f"Event log head after the sweep of {at:%Y-%m-%d %H:%M}: `{anchor}` ({anchor.kind})\n\n"
+        f"Check it later: `saraban audit verify --anchor {anchor}`",
+        description="Head of the record's event log (an external witness for audits)",
+    )
     rows = [item.table_row() for item in result.overdue]
     prefect_io.publish_table(
         "saraban-overdue", rows, description=f"Overdue handoffs as of {at:%Y-%m-%d %H:%M} (Asia/Bangkok)"
@@ -80,4 +89,5 @@ def flag_overdue(
         "newly_overdue": len(result.newly_overdue),
         "newly_late": len(result.newly_late),
         "events": emitted,
+        "audit_head": str(anchor),
     }

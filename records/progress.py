@@ -44,7 +44,7 @@ from models.tables import (
 )
 from models.thai import now_bangkok
 from records.events import NewEvent, append_event, append_events, default_actor
-from records.service import lookup_letter
+from records.service import lookup_letters
 from routing.calendar import WorkingCalendar, load_calendar
 from routing.deadlines import Schedule, Status, overdue, propagate, whatif
 from routing.directory import Directory, load_directory
@@ -111,11 +111,17 @@ def find_circular(session: Session, ref: str) -> Circular:
     if circular is not None:
         return circular
     try:
-        letter = lookup_letter(session, ref)
+        letters = lookup_letters(session, ref)
     except LetterNumberError:
-        letter = None  # neither a circular id nor a letter number: say so below
-    if letter is not None and letter.circular_id is not None:
-        found = session.get(Circular, letter.circular_id)
+        letters = []  # neither a circular id nor a letter number: say so below
+    held = sorted({row.circular_id for row in letters if row.circular_id is not None})
+    if len(held) > 1:
+        # Running numbers restart every year: the same number may name letters of several circulars.
+        raise ProgressError(
+            f"{ref!r} names letters of {len(held)} circulars ({', '.join(held)}): give the circular's id"
+        )
+    if held:
+        found = session.get(Circular, held[0])
         if found is not None:
             return found
     known = ", ".join(session.exec(select(Circular.id)).all()) or "none yet (ingest letters first)"

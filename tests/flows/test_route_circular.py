@@ -17,7 +17,7 @@ from flows.flag_overdue import flag_overdue
 from flows.route_circular import plan_route, record_dispatch, route_circular, watching
 from models.db import get_engine, session_scope
 from models.thai import BANGKOK
-from records import progress
+from records import audit, progress
 
 AS_OF = date(2020, 6, 26)
 
@@ -239,6 +239,11 @@ def test_the_seed_circulars_run_as_a_flow_with_the_expected_task_graph(
     assert "Forwarded late" in str(_artifact("saraban-overdue-summary")["data"])
     again = flag_overdue(at=datetime(2020, 7, 1, 10, 0, tzinfo=BANGKOK), database_url=seed_db)
     assert again["newly_late"] == 0 and again["newly_overdue"] == 0
+    # Each sweep leaves the head of the record's log in Prefect, and the log still holds it.
+    assert again["audit_head"] in str(_artifact("saraban-audit-head")["data"])
+    with session_scope(get_engine(seed_db), readonly=True) as session:
+        report = audit.verify(session, [audit.Anchor.parse(result["audit_head"])])
+    assert report.ok, str(report)
 
 
 @pytest.mark.prefect
