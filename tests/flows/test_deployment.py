@@ -149,8 +149,9 @@ def _record_route(url: str) -> None:
 
 
 def _flagged(url: str) -> int:
+    """Handoffs a sweep flagged overdue (those it announced late are stamped too, but not counted)."""
     with get_engine(url).connect() as conn:
-        query = "SELECT count(*) FROM handoff WHERE overdue_flagged_at IS NOT NULL"
+        query = "SELECT count(*) FROM handoff WHERE overdue_flagged_at IS NOT NULL AND status = 'overdue'"
         return int(conn.execute(sa.text(query)).scalar_one())
 
 
