@@ -439,7 +439,8 @@ def sync_agencies(session: Session, graph: nx.DiGraph) -> int:
         }
         for a in (d[i] for i in missing)
     ]
-    session.execute(sa.insert(AgencyRow), rows)
+    # The table, not the entity: a Core executemany, ~10x faster than the ORM's bulk path here.
+    session.execute(sa.insert(AgencyRow.__table__), rows)  # type: ignore[attr-defined]
     append_event(
         session, "agencies.synced", graph.graph.get("plan", ""), {"added": len(rows), "first": missing[:5]}
     )
