@@ -46,7 +46,7 @@ FLOW_SECONDS_TARGET = 60.0
 SWEEP_SECONDS_TARGET = 2.0
 SWEEP_AT = "2025-06-26T10:00:00+07:00"  # a Thursday, a working day
 # Bumped whenever the generated data changes, so a cached record is never reused stale.
-SWEEP_DATA_VERSION = 2
+SWEEP_DATA_VERSION = 4
 
 
 def _env_int(name: str, default: int) -> int:

@@ -342,10 +342,17 @@ class Handoff(HandoffBase, table=True):
         # of late ones kept for good. Its queries repeat this predicate so both databases use it.
         sa.Index(
             "ix_handoff_unflagged",
+            "overdue_flagged_at",
             "status",
-            "due_forward",
             sqlite_where=sa.text(UNFLAGGED_SQL),
             postgresql_where=sa.text(UNFLAGGED_SQL),
+        ),
+        # One sweep's flags share its moment: the event log's snapshot of the sweep reads them by it.
+        sa.Index(
+            "ix_handoff_flagged_at",
+            "overdue_flagged_at",
+            sqlite_where=sa.text("overdue_flagged_at IS NOT NULL"),
+            postgresql_where=sa.text("overdue_flagged_at IS NOT NULL"),
         ),
     )
 

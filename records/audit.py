@@ -132,9 +132,12 @@ HANDOFF_COLUMNS = ("level", "sent_on", "received_on", "forwarded_on", "due_recei
                     "status", "overdue_flagged_at")  # fmt: skip
 
 
-def dispatch_snapshot(session: Session, dispatch: Dispatch, handoffs: Iterable[Handoff]) -> dict[str, Any]:
-    """A dispatch and the given handoffs of it, keyed by natural keys (letter number and date)."""
-    letter = session.get(LetterRow, dispatch.letter_id)
+def dispatch_snapshot(
+    session: Session, dispatch: Dispatch, handoffs: Iterable[Handoff], letter: LetterRow | None = None
+) -> dict[str, Any]:
+    """A dispatch and the given handoffs of it, keyed by natural keys (letter number and date);
+    `letter` is the dispatch's letter when the caller has it already."""
+    letter = letter or session.get(LetterRow, dispatch.letter_id)
     assert letter is not None
     return dispatch_snapshot_of(
         {k: getattr(dispatch, k) for k in DISPATCH_COLUMNS},
@@ -209,12 +212,21 @@ def snapshot_rows(session: Session, kind: str, subject: str, payload: dict[str, 
         by_dispatch: dict[int, list[Handoff]] = defaultdict(list)
         for h in flagged:
             by_dispatch[h.dispatch_id].append(h)
-        out = []
-        for dispatch_id, handoffs in sorted(by_dispatch.items()):
-            d = session.get(Dispatch, dispatch_id)
-            assert d is not None
-            out.append(dispatch_snapshot(session, d, handoffs))
-        return {"dispatches": out}
+        # Thousands of dispatches in a busy sweep: read them with their letters in a few queries.
+        ids = sorted(by_dispatch)
+        senders: dict[int, tuple[Dispatch, LetterRow]] = {}
+        for start in range(0, len(ids), 5000):
+            rows = session.exec(
+                select(Dispatch, LetterRow)
+                .join(LetterRow, col(LetterRow.id) == col(Dispatch.letter_id))
+                .where(col(Dispatch.id).in_(ids[start : start + 5000]))
+            )
+            senders.update((d.id, (d, letter)) for d, letter in rows if d.id is not None)
+        return {
+            "dispatches": [
+                dispatch_snapshot(session, senders[i][0], by_dispatch[i], senders[i][1]) for i in ids
+            ]
+        }
     if kind == "agencies.synced":
         # The writer inserts directory entries in bulk; the ids present afterwards say which.
         return {"agency_ids": sorted(session.exec(select(AgencyRow.id)).all())}

@@ -18,11 +18,13 @@ references); without such a letter, the newest letter its senders issued, else w
 
 from __future__ import annotations
 
+import os
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import networkx as nx
@@ -70,19 +72,35 @@ class ProgressError(LookupError):
 # --- reference data, loaded once per process ----------------------------------------------------
 
 
+# Reference data the deployment may replace: the official local-bodies list (CSV, see
+# routing.directory), a handling-allowance policy and a file of extra closures (YAML, as the built-in
+# routing/data/policy.yaml and calendar.yaml). Unset: the built-in stand-in directory and defaults.
+LOCAL_BODIES_ENV = "SARABAN_LOCAL_BODIES_CSV"
+POLICY_ENV = "SARABAN_POLICY"
+CLOSURES_ENV = "SARABAN_CLOSURES"
+
+
+def _reference(env: str, load: Callable[[Path | None], Any]) -> Any:
+    value = os.environ.get(env)
+    try:
+        return load(Path(value) if value else None)
+    except (OSError, ValueError) as exc:
+        raise ProgressError(f"{env}={value}: {exc}") from None
+
+
 @cache
 def directory() -> Directory:
-    return load_directory()
+    return _reference(LOCAL_BODIES_ENV, load_directory)  # type: ignore[no-any-return]
 
 
 @cache
 def calendar() -> WorkingCalendar:
-    return load_calendar()
+    return _reference(CLOSURES_ENV, load_calendar)  # type: ignore[no-any-return]
 
 
 @cache
 def policy() -> Policy:
-    return load_policy()
+    return _reference(POLICY_ENV, load_policy)  # type: ignore[no-any-return]
 
 
 def is_working_day(day: date) -> bool:
@@ -614,8 +632,11 @@ def record_dispatches(
 def summarise(route: RoutePlan, states: Iterable[HandoffState]) -> dict[str, Any]:
     """Counts per level and status of one routing run (JSON-friendly)."""
     per_level: dict[str, Counter[str]] = defaultdict(Counter)
+    open_due: dict[str, list[date]] = defaultdict(list)
     for s in states:
         per_level[s.level][s.status] += 1
+        if s.status in OPEN_STATUSES and s.due_forward is not None:
+            open_due[s.level].append(s.due_forward)
     return {
         "circular": route.circular_id,
         "plan": route.plan_id,
@@ -626,6 +647,12 @@ def summarise(route: RoutePlan, states: Iterable[HandoffState]) -> dict[str, Any
         "handoffs": sum(sum(c.values()) for c in per_level.values()),
         "deadline": route.deadline.isoformat() if route.deadline else None,
         "levels": {lv: dict(sorted(c.items())) for lv, c in per_level.items()},
+        # What is still to happen, and when it falls due: per level, the handoffs not yet forwarded
+        # whose latest forwarding date is still ahead, the first and the last of those dates.
+        "falls_due": {
+            lv: {"open": len(days), "first": min(days).isoformat(), "last": max(days).isoformat()}
+            for lv, days in open_due.items()
+        },
     }
 
 
@@ -635,7 +662,13 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"{summary['dispatches']} dispatches ({summary['dispatched']} recorded as sent), {summary['handoffs']} handoffs"
     ]
     for level, counts in summary["levels"].items():
-        lines.append(f"  {level:<10} " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        line = f"  {level:<10} " + ", ".join(f"{k} {v}" for k, v in counts.items())
+        due = summary.get("falls_due", {}).get(level)
+        if due:
+            line += f"; {due['open']} still to forward, due {due['first']}" + (
+                f" to {due['last']}" if due["last"] != due["first"] else ""
+            )
+        lines.append(line)
     return "\n".join(lines)
 
 

@@ -243,17 +243,20 @@ def lookup_letter(
         if row is not None:
             return row
     for form in forms:
-        query = _on_day(
-            select(LetterRow)
-            .join(Merge, col(Merge.kept_letter_id) == col(LetterRow.id))
-            .where(Merge.alias == form),
-            on,
-            year,
-        )
-        merged = session.exec(query.order_by(col(Merge.id))).first()
+        merged = session.exec(_merged_into(form, on, year).order_by(col(Merge.id))).first()
         if merged is not None:
             return merged
     return None
+
+
+def _merged_into(alias: str, on: date | None, year: int | None) -> Any:
+    """The letters `alias` was merged into (of that day or year, when given)."""
+    query = (
+        select(LetterRow)
+        .join(Merge, col(Merge.kept_letter_id) == col(LetterRow.id))
+        .where(Merge.alias == alias)
+    )
+    return _on_day(query, on, year)
 
 
 def lookup_letters(
@@ -273,14 +276,7 @@ def lookup_letters(
             found.update((r.id, r) for r in own)
             break
     for form in forms:
-        query = _on_day(
-            select(LetterRow)
-            .join(Merge, col(Merge.kept_letter_id) == col(LetterRow.id))
-            .where(Merge.alias == form),
-            on,
-            year,
-        )
-        found.update((r.id, r) for r in session.exec(query))
+        found.update((r.id, r) for r in session.exec(_merged_into(form, on, year)))
     return sorted(found.values(), key=lambda r: (r.date, r.number))
 
 

@@ -26,25 +26,23 @@ def prefect_api() -> Iterator[None]:
         yield
 
 
-@pytest.fixture
-def chain_db(tmp_path: Path) -> Iterator[str]:
-    """A SQLite record holding the demo chain (the BCP 2020 circulars), with the bcp-2020 plan."""
-    url = f"sqlite:///{tmp_path / 'record.db'}"
+def _record_of(path: Path, letters: list[Path]) -> Iterator[str]:
+    url = f"sqlite:///{path}"
     engine = get_engine(url)
     init_db(engine)
-    outcomes = ingest_files(DEMO_LETTERS, engine)
+    outcomes = ingest_files(letters, engine)
     assert all(o.error is None for o in outcomes), [str(o.error) for o in outcomes if o.error]
     yield url
     dispose_engines()
+
+
+@pytest.fixture
+def chain_db(tmp_path: Path) -> Iterator[str]:
+    """A SQLite record holding the demo chain (the BCP 2020 circulars), with the bcp-2020 plan."""
+    yield from _record_of(tmp_path / "record.db", DEMO_LETTERS)
 
 
 @pytest.fixture
 def seed_db(tmp_path: Path, seed_files: list[Path]) -> Iterator[str]:
     """A SQLite record holding the three real seed letters, with no plan attached by hand."""
-    url = f"sqlite:///{tmp_path / 'seeds.db'}"
-    engine = get_engine(url)
-    init_db(engine)
-    outcomes = ingest_files(seed_files, engine)
-    assert all(o.error is None for o in outcomes), [str(o.error) for o in outcomes if o.error]
-    yield url
-    dispose_engines()
+    yield from _record_of(tmp_path / "seeds.db", seed_files)

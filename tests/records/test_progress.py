@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -168,3 +169,50 @@ def test_run_with_an_unknown_circular_is_a_clear_error(story: tuple[Engine, str]
     for ref in ("not-a-circular", "นร 9999/ว 1"):
         result = CliRunner().invoke(app, ["run", ref, "--database", url])
         assert result.exit_code == 2 and "no circular" in result.stderr, result.output
+
+
+@pytest.fixture
+def reference_data(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """Reference data is loaded once per process: start and leave with the built-in ones."""
+    for loader in (progress.directory, progress.calendar, progress.policy, progress._graph):
+        loader.cache_clear()
+    yield monkeypatch
+    monkeypatch.undo()
+    for loader in (progress.directory, progress.calendar, progress.policy, progress._graph):
+        loader.cache_clear()
+
+
+def test_a_deployment_brings_its_own_policy_and_closures(
+    story: tuple[Engine, str], reference_data: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    engine, circular_id = story
+    with session_scope(engine) as session:
+        before = {i["agency_id"]: i for i in progress.overdue_report(session, date(2020, 7, 1), circular_id)}
+    # A policy that gives districts 5 working days for the most urgent letters, and a closure.
+    policy = (ROOT / "routing" / "data" / "policy.yaml").read_text(encoding="utf-8")
+    generous = policy.replace("    district: 1     #", "    district: 5     #", 1)
+    assert generous != policy
+    (tmp_path / "policy.yaml").write_text(generous, encoding="utf-8")
+    (tmp_path / "closures.yaml").write_text(
+        "closures:\n  - date: 2020-06-15\n    reason: provincial order\n", encoding="utf-8"
+    )
+    reference_data.setenv(progress.POLICY_ENV, str(tmp_path / "policy.yaml"))
+    reference_data.setenv(progress.CLOSURES_ENV, str(tmp_path / "closures.yaml"))
+    for loader in (progress.calendar, progress.policy):
+        loader.cache_clear()  # read once per process: a new process (a command, a flow run) reads them
+    assert not progress.is_working_day(date(2020, 6, 15))
+    with session_scope(engine) as session:
+        after = {i["agency_id"]: i for i in progress.overdue_report(session, date(2020, 7, 1), circular_id)}
+    # Districts need longer, so Phrae had to forward earlier: its latest date moves back.
+    assert after[PHRAE]["status"] == "late" and after[PHRAE]["due"] < before[PHRAE]["due"]
+    assert after[PHRAE]["days_over"] > before[PHRAE]["days_over"]
+
+
+def test_bad_reference_data_names_the_setting(reference_data: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "policy.yaml").write_text("handling_days: 3\n", encoding="utf-8")
+    reference_data.setenv(progress.POLICY_ENV, str(tmp_path / "policy.yaml"))
+    with pytest.raises(progress.ProgressError, match=f"{progress.POLICY_ENV}=.*policy.yaml"):
+        progress.policy()
+    reference_data.setenv(progress.LOCAL_BODIES_ENV, str(tmp_path / "missing.csv"))
+    with pytest.raises(progress.ProgressError, match=progress.LOCAL_BODIES_ENV):
+        progress.directory()
