@@ -6,13 +6,18 @@ from datetime import datetime
 
 import typer
 
-from cli.common import DATABASE, fail, open_record
+from cli.common import DATABASE, day_option, fail, open_record
 from models.db import session_scope
 from models.thai import BANGKOK
 from records import registry
 
 ACTOR = typer.Option(None, "--actor", envvar="SARABAN_ACTOR", help="Who registers (default: the OS user).")
 ON_BEHALF_OF = typer.Option(None, "--on-behalf-of", help="The official the clerk acts for.")
+LETTER_DATE = typer.Option(
+    None,
+    "--letter-date",
+    help="The letter's own date (ISO or Thai), when its number names letters of several years.",
+)
 AT = typer.Option(
     None, "--at", help="When (ISO date or datetime; Asia/Bangkok unless a zone is given). Default: now."
 )
@@ -35,6 +40,7 @@ def receive(
     number: str | None = typer.Option(
         None, "--number", help="The receipt number already stamped (default: next)."
     ),
+    letter_date: str | None = LETTER_DATE,
     actor: str | None = ACTOR,
     on_behalf_of: str | None = ON_BEHALF_OF,
     database: str | None = DATABASE,
@@ -48,8 +54,9 @@ def receive(
     try:
         with session_scope(engine) as session:
             r = registry.receive(
-                session, letter, agency, moment, number, actor=actor, on_behalf_of=on_behalf_of
-            )
+                session, letter, agency, moment, number, actor=actor, on_behalf_of=on_behalf_of,
+                letter_date=day_option(letter_date, "--letter-date"),
+            )  # fmt: skip
             name = registry.agency_name(session, r.registry)
     except registry.RegistryError as exc:
         raise fail(str(exc)) from None
@@ -64,6 +71,7 @@ def dispatch(
     sender: str = typer.Option(..., "--from", help="Sending agency: id or Thai name."),
     to: list[str] = typer.Option(..., "--to", help="Receiving agency (repeat for each)."),
     at: str | None = AT,
+    letter_date: str | None = LETTER_DATE,
     actor: str | None = ACTOR,
     on_behalf_of: str | None = ON_BEHALF_OF,
     database: str | None = DATABASE,
@@ -74,8 +82,9 @@ def dispatch(
     try:
         with session_scope(engine) as session:
             outcome = registry.dispatch(
-                session, letter, sender, to, moment, actor=actor, on_behalf_of=on_behalf_of
-            )
+                session, letter, sender, to, moment, actor=actor, on_behalf_of=on_behalf_of,
+                letter_date=day_option(letter_date, "--letter-date"),
+            )  # fmt: skip
             d = outcome.dispatch
             summary = (
                 f"dispatched {letter} from {d.sender_id} to {', '.join(h.recipient_id for h in outcome.handoffs)}"

@@ -32,7 +32,7 @@ from models.tables import AgencyRow, DeadlineRow, Dispatch, Handoff, LetterRow, 
 from models.thai import BANGKOK, now_bangkok
 from records.audit import agency_snapshot, dispatch_snapshot, receipt_snapshot
 from records.events import append_event, default_actor
-from records.service import ensure_agency, lookup_letter
+from records.service import ensure_agency, lookup_letters
 
 # Namespace of the PostgreSQL advisory locks on receipt series (the second key is registry+year).
 _RECEIPT_LOCK_NAMESPACE = 0x5A4A_0001
@@ -89,14 +89,22 @@ def resolve_agency(text: str) -> Agency:
     )
 
 
-def _letter(session: Session, printed: str) -> LetterRow:
+def _letter(session: Session, printed: str, on: date | None = None) -> LetterRow:
+    """The one letter `printed` (and `on`, its date) names; running numbers restart each year, so
+    a number alone may name letters of several years: then the clerk must say which."""
     try:
-        row = lookup_letter(session, printed)
+        rows = lookup_letters(session, printed, on)
     except ValueError as exc:
         raise RegistryError(f"letter {printed!r}: not a letter number ({exc})") from None
-    if row is None:
-        raise RegistryError(f"no letter {printed!r} on record (ingest it first)")
-    return row
+    if not rows:
+        when = f" of {on.isoformat()}" if on else ""
+        raise RegistryError(f"no letter {printed!r}{when} on record (ingest it first)")
+    if len(rows) > 1:
+        dates = ", ".join(r.date.isoformat() for r in rows)
+        raise RegistryError(
+            f"{printed!r} names {len(rows)} letters (dated {dates}): give the letter's date (--letter-date)"
+        )
+    return rows[0]
 
 
 def _moment(at: datetime | None) -> datetime:
@@ -155,12 +163,13 @@ def receive(
     *,
     actor: str | None = None,
     on_behalf_of: str | None = None,
+    letter_date: date | None = None,
 ) -> Receipt:
     """Register a letter as received by `agency`: the next receipt number of its registry and year,
     or the given `number` if not taken. Appends `receipt.registered`."""
     moment = _moment(at)
     receiver = resolve_agency(agency)
-    letter = _letter(session, letter_number)
+    letter = _letter(session, letter_number, letter_date)
     received_on = moment.date()
     if received_on < letter.date:
         raise RegistryError(
@@ -230,6 +239,7 @@ def dispatch(
     *,
     actor: str | None = None,
     on_behalf_of: str | None = None,
+    letter_date: date | None = None,
 ) -> DispatchOutcome:
     """Record that `sender` sent the letter to `recipients` (ทะเบียนหนังสือส่ง), with one handoff each.
 
@@ -237,7 +247,7 @@ def dispatch(
     changes nothing and logs nothing. Appends `dispatch.registered` (with warnings, if any).
     """
     moment = _moment(at)
-    letter = _letter(session, letter_number)
+    letter = _letter(session, letter_number, letter_date)
     if not recipients:
         raise RegistryError("a dispatch needs at least one recipient (--to)")
     source_agency = resolve_agency(sender)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from models.db import dispose_engines, get_engine, session_scope
-from models.tables import Event, Handoff, Receipt
+from models.tables import Event, Handoff, LetterRow, Receipt
 from models.thai import BANGKOK
 from records import audit, progress, registry
 from records.events import verify_chain
@@ -204,3 +204,33 @@ def test_concurrent_clerks_get_gap_free_numbers(db_url: str, record: Engine) -> 
         assert sorted(int(n) for n in stored if n) == list(range(1, WORKERS * EACH + 1))
         assert verify_chain(s).ok
     print(f"\n{WORKERS}x{EACH} receipts on {record.dialect.name}: {elapsed:.1f} s")
+
+
+def test_a_number_of_two_years_needs_the_letters_date(engine: Engine) -> None:
+    from records.service import ingest_letters
+    from tests.records.samples import file_central, file_next_year
+
+    with session_scope(engine) as s:
+        ingest_letters(s, file_central(), file="central.txt", sha256="a" * 64)
+        ingest_letters(s, file_next_year(), file="next_year.txt", sha256="b" * 64)
+    with pytest.raises(
+        registry.RegistryError, match=r"names 2 letters .*2020-06-18, 2021-03-02.*--letter-date"
+    ):
+        _receive(engine, "นร 1200/ว 0018", "province:12", _at("2021-03-05T10:00"))
+    got = _receive(
+        engine, "นร ๑๒๐๐/ว ๐๐๑๘", "province:12", _at("2021-03-05T10:00"), letter_date=date(2021, 3, 2)
+    )
+    with session_scope(engine) as s:
+        letter = s.get(LetterRow, got.letter_id)
+        assert letter is not None and letter.date == date(2021, 3, 2)
+    url = engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(
+        app, ["receive", "นร 1200/ว 0018", "--agency", "province:12", "--at", "2021-03-08T09:00",
+              "--letter-date", "๒ มีนาคม ๒๕๖๔", "--database", url],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    refused = CliRunner().invoke(
+        app,
+        ["dispatch", "นร 1200/ว 0018", "--from", "province:12", "--to", "district:1201", "--database", url],
+    )
+    assert refused.exit_code == 2 and "--letter-date" in refused.stderr
