@@ -108,8 +108,13 @@ def is_working_day(day: date) -> bool:
 
 
 @cache
+def _plan_files() -> dict[str, Path]:
+    return builtin_plans()  # the shipped plans do not change while a process runs
+
+
+@cache
 def _plan(plan_id: str) -> Plan:
-    plans = builtin_plans()
+    plans = _plan_files()
     if plan_id not in plans:
         raise ProgressError(f"no routing plan {plan_id!r}; known plans: {', '.join(sorted(plans))}")
     return load_plan(plans[plan_id])
@@ -154,7 +159,7 @@ def matching_plan(session: Session, circular: Circular) -> str | None:
     held = session.exec(
         select(LetterRow.number, LetterRow.date).where(LetterRow.circular_id == circular.id)
     ).all()
-    matches = plan_matches((_plan(p) for p in builtin_plans()), [(n, d) for n, d in held])
+    matches = plan_matches((_plan(p) for p in _plan_files()), [(n, d) for n, d in held])
     return matches[0].id if len(matches) == 1 else None
 
 
@@ -369,7 +374,7 @@ def schedule_for(
     if plan_id is None:
         raise ProgressError(
             f"circular {circular.id} has no routing plan and none of its letters is named by one; "
-            f"choose one with `saraban run {circular.id} --plan PLAN` ({', '.join(sorted(builtin_plans()))})"
+            f"choose one with `saraban run {circular.id} --plan PLAN` ({', '.join(sorted(_plan_files()))})"
         )
     scope = tuple(sorted(provinces)) if provinces else _scope(session, circular.id)
     graph = _graph(plan_id, scope)
