@@ -5,23 +5,27 @@ DLA -> every province, each province -> its districts, each district -> its loca
 ordered with `wait_for` along the routing plan. Per-recipient state lives in the database (the
 `handoff` table), not in Prefect: a national circular is ~960 dispatch tasks for ~8,800 handoffs.
 
-Re-running is idempotent: the database's UNIQUE(dispatch, recipient) plus upserts mean a retried or
-overlapping run rewrites the same rows; each task's cache key names the database, the dispatch and a
-hash of its inputs (results persisted, kept a day), so a retried or re-run dispatch whose inputs did
-not change is not written again.
+Re-running is idempotent, and the database alone makes it so: UNIQUE(circular, sender, letter) and
+UNIQUE(dispatch, recipient) with compare-and-write upserts mean a retried, re-run or overlapping
+dispatch rewrites nothing that already says the same, and logs no event for it.
+
+Dispatch tasks keep no Prefect cache (`cache_policy=NONE`, results not persisted). A cache key
+lives outside the record: when a record was made anew at the same URL (restored from a backup,
+rebuilt from the letters), a key computed from the same inputs was a cache hit, and the run
+reported handoffs the database did not hold. The database already answers "is this dispatch
+recorded?" on every write, so the cache saved nothing worth its cost (a result file written and a
+key looked up per task: about a tenth of a national run). See docs/prefect.md, "Idempotency".
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from prefect import flow, get_run_logger, tags, task
-from prefect.context import TaskRunContext
+from prefect.cache_policies import NONE
 from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
@@ -77,16 +81,6 @@ def _notify(event: str, count: int) -> None:
         callback(event, count)
 
 
-def _dispatch_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
-    spec = parameters["spec"]
-    spec = spec.unwrap() if hasattr(spec, "unwrap") else spec  # passed inside prefect's quote()
-    # Hashed whole: the key becomes a file name in Prefect's result storage.
-    material = [str(parameters.get("database_url")), parameters["circular_id"], spec.key, spec.fingerprint()]
-    return (
-        "saraban-dispatch-" + hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:32]
-    )
-
-
 @task(name="plan-route", retries=2, retry_delay_seconds=1)
 def plan_route(
     circular_id: str, as_of: date, provinces: list[str] | None, database_url: str | None
@@ -101,20 +95,17 @@ def plan_route(
     task_run_name="{spec.run_name}",
     retries=2,
     retry_delay_seconds=1,
-    cache_key_fn=_dispatch_cache_key,
-    # The cache only works with persisted results; a key names the database, the dispatch and its
-    # inputs, so a retried or re-run dispatch whose inputs did not change is not written again.
-    persist_result=True,
-    cache_expiration=timedelta(days=1),
+    # No Prefect cache: the record is the only judge of what is recorded (see the module's doc).
+    cache_policy=NONE,
+    persist_result=False,
 )
 def record_dispatch(
     circular_id: str, spec: progress.DispatchSpec, database_url: str | None
 ) -> list[progress.HandoffState]:
     """Record one dispatch and its addressees' handoffs; return the handoff states.
 
-    The write goes through this process's writer thread for the database, which commits the
-    dispatches queued by all task threads together (`flows.writer`); the task returns once its
-    dispatch is committed."""
+    The write goes through the database's writer process, which commits the dispatches queued by
+    all task threads together (`flows.writer`); the task returns once its dispatch is committed."""
     with writing(database_url) as writer:
         return writer.record(circular_id, spec)  # type: ignore[no-any-return]
 

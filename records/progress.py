@@ -333,17 +333,6 @@ class DispatchSpec:
         """The Prefect task run name: level and agency first, so a run is findable untagged."""
         return f"{self.level} {self.sender_id} {self.sender_name} → {self.recipient_summary}"
 
-    def fingerprint(self) -> list[Any]:
-        return [
-            self.sender_id,
-            self.letter_id,
-            self.sent_on.isoformat(),
-            [
-                (r.recipient_id, str(r.received_on), str(r.forwarded_on), str(r.due_forward), r.status)
-                for r in self.recipients
-            ],
-        ]
-
 
 @dataclass(frozen=True, slots=True)
 class RoutePlan:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,9 +16,12 @@ from prefect.client.schemas.sorting import TaskRunSort
 
 from flows.flag_overdue import flag_overdue
 from flows.route_circular import plan_route, record_dispatch, route_circular, watching
-from models.db import get_engine, session_scope
+from flows.writer import DispatchWriter, WriterError, close_writers
+from models.db import dispose_engines, get_engine, init_db, session_scope
 from models.thai import BANGKOK
 from records import audit, progress
+from records.ingest import ingest_files
+from tests.flows.conftest import DEMO_LETTERS
 
 AS_OF = date(2020, 6, 26)
 
@@ -110,6 +114,65 @@ def test_rerunning_the_flow_changes_nothing(prefect_api: None, chain_db: str) ->
     route_circular(circular_id, as_of=AS_OF, database_url=chain_db)
     after = {t: _dump(chain_db, t) for t in ("dispatch", "handoff", "event")}
     assert after == before
+
+
+@pytest.mark.prefect
+def test_a_record_made_anew_at_the_same_place_gets_every_handoff(prefect_api: None, tmp_path: Path) -> None:
+    # A record rebuilt from the letters (or restored from a backup) at the same URL: nothing outside
+    # the database may claim that its dispatches are already recorded.
+    path = tmp_path / "record.db"
+    for attempt in range(2):
+        path.unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+        init_db(get_engine(url))
+        assert all(o.error is None for o in ingest_files(DEMO_LETTERS, get_engine(url)))
+        circular_id = _attach_plan(url)
+        summary = route_circular(circular_id, as_of=AS_OF, provinces=["54"], database_url=url)
+        close_writers()
+        assert _count(url, "handoff") == summary["handoffs"] > 0, f"run {attempt + 1}"
+        assert _count(url, "dispatch") == summary["dispatches"]
+        dispose_engines()
+
+
+@pytest.mark.prefect
+def test_a_dispatch_retried_after_its_write_committed_is_recorded_once(
+    prefect_api: None, chain_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The fault sits at the writer's boundary: Phrae's dispatch commits, then its reply is lost
+    # once. Prefect retries the task, which writes again; the record holds it once.
+    circular_id = _attach_plan(chain_db)
+    real = DispatchWriter.record
+    lost: list[str] = []
+
+    def lose_one_reply(self: DispatchWriter, circular: str, spec: progress.DispatchSpec) -> Any:
+        states = real(self, circular, spec)
+        if spec.sender_id == "province:54" and not lost:
+            lost.append(spec.sender_id)
+            raise WriterError("injected: the reply was lost after the commit")
+        return states
+
+    monkeypatch.setattr(DispatchWriter, "record", lose_one_reply)
+    state = route_circular(
+        circular_id, as_of=AS_OF, provinces=["54"], database_url=chain_db, return_state=True
+    )
+    summary = state.result()
+    assert lost == ["province:54"]
+    phrae = next(
+        r
+        for r in _task_runs(state.state_details.flow_run_id)
+        if "agency:province:54" in r.tags or " province:54 " in r.name
+    )
+    assert phrae.run_count == 2 and phrae.state.is_completed()
+    assert _count(chain_db, "dispatch") == summary["dispatches"]
+    assert _count(chain_db, "handoff") == summary["handoffs"]
+    with get_engine(chain_db).connect() as conn:
+        recorded = conn.execute(
+            sa.text("SELECT count(*) FROM event WHERE kind = 'dispatch.recorded' AND subject LIKE :s"),
+            {"s": "%:province:54"},
+        ).scalar_one()
+    assert recorded == 1
+    with session_scope(get_engine(chain_db), readonly=True) as session:
+        assert audit.verify(session).ok
 
 
 def test_overlapping_writers_record_each_handoff_once(chain_db: str) -> None:
