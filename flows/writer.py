@@ -15,6 +15,12 @@ batch. Each dispatch is still all-or-nothing (a batch is one transaction) and ge
 `dispatch.recorded` event; a task completes only once its batch has committed. When a batch
 fails, its dispatches are retried one transaction each, so a bad one fails alone.
 
+Start-up: the writer process needs about 0.7 s to import its libraries and connect, longer on a
+busy machine, and the top of every route (Cabinet -> OPDC -> Interior -> DLA) is a chain of
+dispatches that each wait on the last. So until the process says it is ready, `record` writes in
+the calling thread, one transaction per dispatch, as `records.progress.record_dispatch` would;
+both writers take the record's write lock, so the two paths never interleave inside a transaction.
+
 Lifetime: `writing(url)` holds the database's writer open (the flow holds it for its run, so the
 process starts while the route is planned); the process exits shortly after the last holder lets
 go (LINGER_SECONDS), when its parent exits or dies (the pipe closes), or with its process group.
@@ -42,6 +48,8 @@ log = logging.getLogger(__name__)
 # A bound on one transaction's size (the largest statement binds one parameter per dispatch;
 # SQLite allows 32,766) and on the work redone after one failed batch.
 MAX_BATCH = 256
+# The job number of the writer process's first message: connected, ready to write.
+READY = 0
 
 
 class WriterError(RuntimeError):
@@ -67,12 +75,18 @@ class DispatchWriter:
         self._pending: dict[int, Future[Any]] = {}
         self._ids = count(1)
         self._dead: str | None = None
+        self.ready = threading.Event()  # set once the writer process is connected
+        self.written_here = 0  # dispatches written in this process while it was starting
         self._down.send(url)  # the URL may hold a password: not on the command line
         self._reader = threading.Thread(target=self._read, name="saraban-writer-replies", daemon=True)
         self._reader.start()
 
     def record(self, circular_id: str, spec: Any) -> Any:
         """Record one dispatch (see `records.progress.record_dispatch`); returns once committed."""
+        if not self.ready.is_set():
+            if self._dead is not None:
+                raise WriterError(self._dead)
+            return self._record_here(circular_id, spec)
         done: Future[Any] = Future()
         with self._send_lock:
             if self._dead is not None:
@@ -81,6 +95,16 @@ class DispatchWriter:
             self._pending[job] = done
             self._down.send_bytes(pickle.dumps((job, circular_id, spec), pickle.HIGHEST_PROTOCOL))
         return done.result()
+
+    def _record_here(self, circular_id: str, spec: Any) -> Any:
+        from models.db import get_engine, session_scope
+        from records import progress
+
+        with session_scope(get_engine(self.url)) as session:
+            states = progress.record_dispatch(session, circular_id, spec)
+        with self._send_lock:
+            self.written_here += 1
+        return states
 
     def close(self) -> None:
         """Let the writer finish what it was sent, then exit."""
@@ -97,6 +121,9 @@ class DispatchWriter:
                 job, ok, value = pickle.loads(self._up.recv_bytes())
             except (EOFError, OSError):
                 break
+            if job == READY:
+                self.ready.set()
+                continue
             done = self._pending.pop(job)
             if ok:
                 done.set_result(value)
@@ -179,6 +206,9 @@ def _serve(down: Connection, up: Connection) -> None:
 
     url = down.recv()
     engine = get_engine(url)
+    with engine.connect():  # connect (and check the schema's dialect) before saying so
+        pass
+    up.send_bytes(pickle.dumps((READY, True, None), pickle.HIGHEST_PROTOCOL))
 
     def write(batch: list[tuple[int, str, Any]]) -> None:
         try:

@@ -43,6 +43,7 @@ def _no_writer_left() -> object:
 def test_many_threads_are_recorded_in_group_commits(chain_db: str, tmp_path: object) -> None:
     circular_id, route = _route(chain_db, ["21", "54"])
     with writing(chain_db) as writer, ThreadPoolExecutor(8) as pool:
+        assert writer.ready.wait(60)
         results = list(pool.map(lambda spec: writer.record(circular_id, spec), route.dispatches))
     assert [len(r) for r in results] == [len(spec.recipients) for spec in route.dispatches]
     assert {s.recipient_id for r in results for s in r} == {
@@ -52,8 +53,30 @@ def test_many_threads_are_recorded_in_group_commits(chain_db: str, tmp_path: obj
     events = "FROM event WHERE kind = 'dispatch.recorded'"
     assert _scalar(chain_db, f"SELECT count(*) {events}") == len(route.dispatches)
     # One transaction stamps its events with one moment: fewer moments than dispatches means
-    # dispatches were committed together (all were queued before the writer process was up).
+    # dispatches were committed together (8 threads queue faster than one process commits).
     assert _scalar(chain_db, f"SELECT count(DISTINCT at) {events}") < len(route.dispatches)
+    with session_scope(get_engine(chain_db), readonly=True) as session:
+        from records.audit import verify
+
+        assert verify(session).ok
+
+
+def test_dispatches_are_written_here_until_the_writer_process_is_up(chain_db: str) -> None:
+    # The top of a route waits on each dispatch in turn: none waits for the process to start.
+    circular_id, route = _route(chain_db, ["21"])
+    first, *rest = route.dispatches
+    with writing(chain_db) as writer:
+        assert not writer.ready.is_set()  # a new interpreter takes far longer than this to import
+        states = writer.record(circular_id, first)
+        assert writer.written_here == 1
+        assert writer.ready.wait(60)
+        later = [writer.record(circular_id, spec) for spec in rest]
+        assert writer.written_here == 1  # the rest went through the process
+    assert [s.recipient_id for s in states] == [h.recipient_id for h in first.recipients]
+    assert [len(r) for r in later] == [len(spec.recipients) for spec in rest]
+    assert _scalar(chain_db, "SELECT count(*) FROM dispatch") == len(route.dispatches)
+    events = "FROM event WHERE kind = 'dispatch.recorded'"
+    assert _scalar(chain_db, f"SELECT count(*) {events}") == len(route.dispatches)
     with session_scope(get_engine(chain_db), readonly=True) as session:
         from records.audit import verify
 
@@ -92,6 +115,7 @@ def test_a_bad_dispatch_fails_alone(chain_db: str) -> None:
     good = route.dispatches
     bad = dataclasses.replace(good[-1], key="ghost", sender_id="province:ghost")  # no such agency
     with writing(chain_db) as writer, ThreadPoolExecutor(8) as pool:
+        assert writer.ready.wait(60)
         futures = [pool.submit(writer.record, circular_id, spec) for spec in (bad, *good)]
         with pytest.raises(WriterError, match="IntegrityError"):
             futures[0].result()
