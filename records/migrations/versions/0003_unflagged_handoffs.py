@@ -38,7 +38,6 @@ def upgrade() -> None:
         postgresql_where=UNFLAGGED,
     )
 
-
     # The handoffs one sweep flagged share its moment: the event log's snapshot of a sweep reads
     # them by it. Only flagged handoffs are in this index.
     op.create_index(
