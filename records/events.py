@@ -188,10 +188,11 @@ def append_events(session: Session, new: Sequence[NewEvent]) -> list[Event]:
     seq = 0 if last is None else last.seq
     prev_hash = GENESIS_HASH if last is None else last.hash
     at = now_bangkok()
+    anyone = default_actor() if any(not e.actor for e in new) else None  # once: a user lookup
     events = []
     for e, text in zip(new, payloads, strict=True):
         seq += 1
-        fields: dict[str, Any] = {"seq": seq, "at": at, "actor": e.actor or default_actor(),
+        fields: dict[str, Any] = {"seq": seq, "at": at, "actor": e.actor or anyone,
                                   "on_behalf_of": e.on_behalf_of, "kind": e.kind, "subject": e.subject,
                                   "payload": text}  # fmt: skip
         prev_hash, previous = event_hash(prev_hash, **fields), prev_hash

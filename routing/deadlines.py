@@ -48,12 +48,13 @@ from datetime import date
 from enum import StrEnum
 from itertools import chain, compress, groupby
 from operator import add, itemgetter
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 import networkx as nx
 
 from models.letters import Level, Urgency
 from routing.calendar import WorkingCalendar
+from routing.plans import graph_signature
 from routing.policy import Policy
 
 # "No constraint" / "not known" as an int, so passes need no None checks: min() ignores it,
@@ -225,7 +226,7 @@ def compile_plan(graph: nx.DiGraph) -> CompiledPlan:
     >>> compile_plan(g).nodes
     ('a', 'b', 'c')
     """
-    signature = (graph.number_of_nodes(), graph.number_of_edges())
+    signature = graph_signature(graph)
     cached = _COMPILED.get(graph)
     if cached is not None and cached[0] == signature:
         return cached[1]
@@ -473,6 +474,21 @@ class NodeSchedule:
     critical: bool
 
 
+class NodeDates(NamedTuple):
+    """One node's dates as `Schedule.dates` reads them in bulk: a `NodeSchedule` without the
+    expected receipt, the slack and the critical flag (a plain tuple: cheap to build by the
+    thousand, and the cyclic garbage collector stops tracking it)."""
+
+    name_th: str
+    level: Level
+    sender: str | None
+    latest_receive: date | None
+    latest_forward: date | None
+    expected_forward: date | None
+    actual_received: date | None
+    actual_forwarded: date | None
+
+
 @dataclass(frozen=True, slots=True)
 class OverdueItem:
     """A node that missed (`late`) or is missing (`overdue`) its latest date, and whom to chase."""
@@ -658,6 +674,27 @@ class Schedule:
             slack=self._slack(i),
             critical=node in self.critical_path(),
         )
+
+    def dates(self) -> dict[str, NodeDates]:
+        """Every node's dates at once, by node: what `self[node]` says of each, but for readers
+        of thousands of nodes (planning a national route) in one pass over the arrays instead
+        of one `NodeSchedule` each (~9,000 of those cost a national plan ~0.1 s)."""
+        cp = self.plan
+        lr, lf, ef, ev = self._lr, self._lf, self._ef_all(), self._ev_all()
+        day = self.calendar.day
+        # A national circular's ~8,400 nodes share a few dozen distinct days: convert each once.
+        as_date = {i: None if i >= _HALF or i < 0 else day(i) for i in {*lr, *lf, *ef}}
+        get = as_date.__getitem__
+        nodes = cp.nodes
+        senders = (nodes[s] if s >= 0 else None for s in cp.sender)
+        none = (None, None)
+        return {
+            node: NodeDates(name, level, sender, r, f, e, *(event or none))
+            for node, name, level, sender, r, f, e, event in zip(
+                nodes, cp.names, cp.levels, senders, map(get, lr), map(get, lf), map(get, ef), ev,
+                strict=True,
+            )
+        }  # fmt: skip
 
     def records(self) -> Iterator[NodeSchedule]:
         """Every node's record, in topological order (sinks last)."""

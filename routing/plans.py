@@ -47,7 +47,8 @@ Examples:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+import weakref
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from fnmatch import fnmatchcase
@@ -424,3 +425,60 @@ def instantiate_plan(
         stand_in=directory.stand_in,
     )
     return g
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardTopology:
+    """A plan graph's forward edges, read once: every node in topological order (generation by
+    generation, as `nx.topological_sort` gives them, so each node comes after all its senders),
+    and each node's forward receivers and forward senders, in the graph's own edge order.
+
+    Readers that walk a national plan node by node (planning a route, reading the record against
+    it) spent most of their time in networkx's views; these are plain tuples."""
+
+    order: tuple[str, ...]
+    receivers: Mapping[str, tuple[str, ...]]
+    senders: Mapping[str, tuple[str, ...]]
+
+
+def graph_signature(graph: nx.DiGraph) -> tuple[int, int]:
+    """(nodes, edges) of a graph, the key under which derived views of it are cached. Counted
+    from the adjacency dicts in C: networkx's `number_of_edges` sums degrees in Python (~5 ms
+    for a national plan, paid by every cached lookup)."""
+    return len(graph), sum(map(len, graph._succ.values()))
+
+
+_TOPOLOGIES: weakref.WeakKeyDictionary[nx.DiGraph, tuple[tuple[int, int], ForwardTopology]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def forward_topology(graph: nx.DiGraph) -> ForwardTopology:
+    """The graph's `ForwardTopology`, cached per graph object while its nodes and edges stay the
+    same in number (plan graphs are not edited once instantiated; see `compile_plan`).
+
+    >>> g = nx.DiGraph([("a", "b"), ("a", "c"), ("b", "s")])
+    >>> g.edges["b", "s"]["kind"] = "return"
+    >>> t = forward_topology(g)
+    >>> t.order[0], t.receivers["a"], t.receivers["b"], t.senders["c"]
+    ('a', ('b', 'c'), (), ('a',))
+    """
+    signature = graph_signature(graph)
+    cached = _TOPOLOGIES.get(graph)
+    if cached is not None and cached[0] == signature:
+        return cached[1]
+    receivers: dict[str, list[str]] = {n: [] for n in graph}
+    senders: dict[str, list[str]] = {n: [] for n in graph}
+    for u, v, kind in graph.out_edges(data="kind", default="forward"):
+        if kind == "forward":
+            receivers[u].append(v)
+    for u, v, kind in graph.in_edges(data="kind", default="forward"):
+        if kind == "forward":
+            senders[v].append(u)
+    topology = ForwardTopology(
+        order=tuple(nx.topological_sort(graph)),
+        receivers={n: tuple(vs) for n, vs in receivers.items()},
+        senders={n: tuple(us) for n, us in senders.items()},
+    )
+    _TOPOLOGIES[graph] = (signature, topology)
+    return topology

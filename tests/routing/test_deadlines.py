@@ -212,6 +212,28 @@ def test_update_chain_equals_full() -> None:
         _check_against_reference(s, g, events)
 
 
+def test_bulk_dates_say_what_each_node_says() -> None:
+    """`Schedule.dates` (planning reads a national route through it) agrees with `schedule[node]`
+    on every node, sinks included, before and after events, full propagation and updates."""
+    g = instantiate_plan(load_plan(builtin_plans()["bcp-2020"]), load_directory(), provinces=["54", "21"])
+    events = {
+        "province:54": (date(2020, 5, 15), date(2020, 6, 23)),
+        "district:2101": (date(2020, 6, 5), None),
+    }
+    schedules = [propagate(g, CAL, POLICY), propagate(g, CAL, POLICY, events)]
+    schedules.append(schedules[1].update("local:sd:540101", received=date(2020, 6, 29)))
+    for s in schedules:
+        dates = s.dates()
+        assert list(dates) == list(s)
+        for node, d in dates.items():
+            n = s[node]
+            assert d == (n.name_th, n.level, n.sender, n.latest_receive, n.latest_forward,
+                         n.expected_forward, n.actual_received, n.actual_forwarded), node  # fmt: skip
+    assert schedules[1].dates()["province:54"].actual_forwarded == date(2020, 6, 23)
+    assert schedules[2].dates()["local:sd:540101"].actual_received == date(2020, 6, 29)
+    assert schedules[0].dates()["local:sd:540101"].actual_received is None
+
+
 # ---------------------------------------------------------------- classes and runs agree
 @st.composite
 def layered(draw: st.DrawFn) -> tuple[nx.DiGraph, dict[str, tuple[date | None, date | None]]]:

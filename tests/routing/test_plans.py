@@ -10,7 +10,15 @@ import pytest
 
 from models.letters import Urgency
 from routing.directory import load_directory
-from routing.plans import PlanCycleError, PlanError, builtin_plans, instantiate_plan, load_plan, plan_matches
+from routing.plans import (
+    PlanCycleError,
+    PlanError,
+    builtin_plans,
+    forward_topology,
+    instantiate_plan,
+    load_plan,
+    plan_matches,
+)
 
 DIRECTORY = load_directory()
 
@@ -149,3 +157,23 @@ def test_bad_plan_letters_name_the_entry_and_field(
     with pytest.raises(PlanError) as info:
         load_plan(path)
     assert (info.value.source, info.value.where, info.value.field) == (str(path), where, field)
+
+
+def test_forward_topology_is_the_graphs_forward_edges(national: nx.DiGraph) -> None:
+    g = national
+    t = forward_topology(g)
+    assert forward_topology(g) is t  # cached per graph
+    assert t.order == tuple(nx.topological_sort(g))
+    kind = nx.get_edge_attributes(g, "kind")
+    for n in g:
+        assert t.receivers[n] == tuple(v for v in g.successors(n) if kind.get((n, v), "forward") == "forward")
+        assert t.senders[n] == tuple(u for u in g.predecessors(n) if kind.get((u, n), "forward") == "forward")
+    phrae = t.receivers["province:54"]
+    assert phrae and all(v.startswith(("district:54", "local:")) for v in phrae)
+    assert t.receivers["opdc#plans"] == () and "opdc#plans" not in {
+        v for vs in t.receivers.values() for v in vs
+    }
+    # An edited graph (an edge more) is read afresh, not served from the cache.
+    h = g.copy()
+    h.add_edge("province:54", "new:agency")
+    assert forward_topology(h).receivers["province:54"][-1] == "new:agency"
