@@ -275,18 +275,16 @@ def _table(rows: list[tuple[str, str]]) -> None:
 def _template() -> tuple[list[tuple[int, str, str]], list[tuple[int, int, str, str, int]]]:
     """Dispatches (k, sender, level of recipients) and handoffs (k, dispatch k, recipient, level, depth)
     of one national bcp-2020 circular, from the real plan graph."""
-    import networkx as nx
-
     from records import progress
+    from routing.plans import forward_topology
 
     graph = progress._graph("bcp-2020", None)
+    topology = forward_topology(graph)
     depth: dict[str, int] = {}
     dispatches: list[tuple[int, str, str]] = []
     handoffs: list[tuple[int, int, str, str, int]] = []
-    for node in nx.topological_sort(graph):
-        children = [
-            v for v in graph.successors(node) if graph.edges[node, v].get("kind", "forward") == "forward"
-        ]
+    for node in topology.order:
+        children = topology.receivers[node]
         if not children:
             continue
         k = len(dispatches)
