@@ -54,7 +54,7 @@ import networkx as nx
 
 from models.letters import Level, Urgency
 from routing.calendar import WorkingCalendar
-from routing.plans import graph_signature
+from routing.plans import PerGraph, per_graph
 from routing.policy import Policy
 
 # "No constraint" / "not known" as an int, so passes need no None checks: min() ignores it,
@@ -202,9 +202,7 @@ class CompiledPlan:
         return days
 
 
-_COMPILED: weakref.WeakKeyDictionary[nx.DiGraph, tuple[tuple[int, int], CompiledPlan]] = (
-    weakref.WeakKeyDictionary()
-)
+_COMPILED: PerGraph[CompiledPlan] = weakref.WeakKeyDictionary()
 
 
 def _level(node: str, value: object) -> Level:
@@ -226,13 +224,7 @@ def compile_plan(graph: nx.DiGraph) -> CompiledPlan:
     >>> compile_plan(g).nodes
     ('a', 'b', 'c')
     """
-    signature = graph_signature(graph)
-    cached = _COMPILED.get(graph)
-    if cached is not None and cached[0] == signature:
-        return cached[1]
-    compiled = _compile(graph)
-    _COMPILED[graph] = (signature, compiled)
-    return compiled
+    return per_graph(_COMPILED, graph, _compile)
 
 
 def _classes(

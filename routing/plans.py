@@ -48,13 +48,13 @@ from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from fnmatch import fnmatchcase
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import networkx as nx
 import yaml
@@ -441,21 +441,30 @@ class ForwardTopology:
     senders: Mapping[str, tuple[str, ...]]
 
 
-def graph_signature(graph: nx.DiGraph) -> tuple[int, int]:
-    """(nodes, edges) of a graph, the key under which derived views of it are cached. Counted
-    from the adjacency dicts in C: networkx's `number_of_edges` sums degrees in Python (~5 ms
-    for a national plan, paid by every cached lookup)."""
-    return len(graph), sum(map(len, graph._succ.values()))
+T = TypeVar("T")
+PerGraph = weakref.WeakKeyDictionary[nx.DiGraph, tuple[tuple[int, int], T]]
 
 
-_TOPOLOGIES: weakref.WeakKeyDictionary[nx.DiGraph, tuple[tuple[int, int], ForwardTopology]] = (
-    weakref.WeakKeyDictionary()
-)
+def per_graph(store: PerGraph[T], graph: nx.DiGraph, build: Callable[[nx.DiGraph], T]) -> T:
+    """`build(graph)`, cached in `store` per graph object while its nodes and edges stay the same
+    in number (plan graphs are not edited once instantiated: derive from a copy to edit one).
+
+    The count of edges is taken from the adjacency dicts in C: networkx's `number_of_edges` sums
+    degrees in Python (~5 ms for a national plan, which every cached lookup would pay)."""
+    signature = (len(graph), sum(map(len, graph._succ.values())))
+    cached = store.get(graph)
+    if cached is not None and cached[0] == signature:
+        return cached[1]
+    value = build(graph)
+    store[graph] = (signature, value)
+    return value
+
+
+_TOPOLOGIES: PerGraph[ForwardTopology] = weakref.WeakKeyDictionary()
 
 
 def forward_topology(graph: nx.DiGraph) -> ForwardTopology:
-    """The graph's `ForwardTopology`, cached per graph object while its nodes and edges stay the
-    same in number (plan graphs are not edited once instantiated; see `compile_plan`).
+    """The graph's `ForwardTopology`, cached per graph object (see `per_graph`).
 
     >>> g = nx.DiGraph([("a", "b"), ("a", "c"), ("b", "s")])
     >>> g.edges["b", "s"]["kind"] = "return"
@@ -463,10 +472,10 @@ def forward_topology(graph: nx.DiGraph) -> ForwardTopology:
     >>> t.order[0], t.receivers["a"], t.receivers["b"], t.senders["c"]
     ('a', ('b', 'c'), (), ('a',))
     """
-    signature = graph_signature(graph)
-    cached = _TOPOLOGIES.get(graph)
-    if cached is not None and cached[0] == signature:
-        return cached[1]
+    return per_graph(_TOPOLOGIES, graph, _forward_topology)
+
+
+def _forward_topology(graph: nx.DiGraph) -> ForwardTopology:
     receivers: dict[str, list[str]] = {n: [] for n in graph}
     senders: dict[str, list[str]] = {n: [] for n in graph}
     for u, v, kind in graph.out_edges(data="kind", default="forward"):
@@ -475,10 +484,8 @@ def forward_topology(graph: nx.DiGraph) -> ForwardTopology:
     for u, v, kind in graph.in_edges(data="kind", default="forward"):
         if kind == "forward":
             senders[v].append(u)
-    topology = ForwardTopology(
+    return ForwardTopology(
         order=tuple(nx.topological_sort(graph)),
         receivers={n: tuple(vs) for n, vs in receivers.items()},
         senders={n: tuple(us) for n, us in senders.items()},
     )
-    _TOPOLOGIES[graph] = (signature, topology)
-    return topology
