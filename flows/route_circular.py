@@ -34,6 +34,7 @@ from flows.writer import writing
 from models.db import get_engine, session_scope
 from models.thai import now_bangkok
 from records import progress
+from records.dispatches import DispatchSpec, HandoffState
 
 # Prefect 3.8 asks the server for a concurrency slot for every task run that carries a tag, through
 # one client service per distinct tag set (PrefectHQ/prefect#19367): measured here ~60 ms per tagged
@@ -99,9 +100,7 @@ def plan_route(
     cache_policy=NONE,
     persist_result=False,
 )
-def record_dispatch(
-    circular_id: str, spec: progress.DispatchSpec, database_url: str | None
-) -> list[progress.HandoffState]:
+def record_dispatch(circular_id: str, spec: DispatchSpec, database_url: str | None) -> list[HandoffState]:
     """Record one dispatch and its addressees' handoffs; return the handoff states.
 
     The write goes through the database's writer process, which commits the dispatches queued by
@@ -141,7 +140,7 @@ def route_circular(
                 len(route.dispatches),
             )
         _notify("planned", len(route.dispatches))
-        futures: dict[str, PrefectFuture[list[progress.HandoffState]]] = {}
+        futures: dict[str, PrefectFuture[list[HandoffState]]] = {}
         for spec in route.dispatches:
             upstream = futures.get(spec.upstream) if spec.upstream else None
             with tags(*(dispatch_tags(circular_id, spec.level, spec.sender_id) if tag_tasks else ())):
@@ -149,7 +148,7 @@ def route_circular(
                 futures[spec.key] = record_dispatch.submit(
                     circular_id, quote(spec), database_url, wait_for=[upstream] if upstream else None
                 )
-        states: list[progress.HandoffState] = []
+        states: list[HandoffState] = []
         for done, future in enumerate(futures.values(), start=1):
             states.extend(future.result())
             _notify("dispatched", done)

@@ -10,7 +10,7 @@ got the GIL no more often (13 ms wall for 3.5 ms of CPU per batch).
 So the writes leave the flow's process. A task hands its dispatch to `DispatchWriter.record`,
 which sends it down a pipe to a writer process (`python -m flows.writer`) and waits for the
 answer. The writer process takes everything queued so far and records it in one transaction with
-a few statements (`records.progress.record_dispatches`): the busier the tasks, the larger the
+a few statements (`records.dispatches.record_dispatches`): the busier the tasks, the larger the
 batch. Each dispatch is still all-or-nothing (a batch is one transaction) and gets its own
 `dispatch.recorded` event; a task completes only once its batch has committed. When a batch
 fails, its dispatches are retried one transaction each, so a bad one fails alone.
@@ -18,7 +18,7 @@ fails, its dispatches are retried one transaction each, so a bad one fails alone
 Start-up: the writer process needs about 0.7 s to import its libraries and connect, longer on a
 busy machine, and the top of every route (Cabinet -> OPDC -> Interior -> DLA) is a chain of
 dispatches that each wait on the last. So until the process says it is ready, `record` writes in
-the calling thread, one transaction per dispatch, as `records.progress.record_dispatch` would;
+the calling thread, one transaction per dispatch, as `records.dispatches.record_dispatch` would;
 both writers take the record's write lock, so the two paths never interleave inside a transaction.
 
 Lifetime: `writing(url)` holds the database's writer open (the flow holds it for its run, so the
@@ -82,7 +82,7 @@ class DispatchWriter:
         self._reader.start()
 
     def record(self, circular_id: str, spec: Any) -> Any:
-        """Record one dispatch (see `records.progress.record_dispatch`); returns once committed."""
+        """Record one dispatch (see `records.dispatches.record_dispatch`); returns once committed."""
         if not self.ready.is_set():
             if self._dead is not None:
                 raise WriterError(self._dead)
@@ -98,10 +98,10 @@ class DispatchWriter:
 
     def _record_here(self, circular_id: str, spec: Any) -> Any:
         from models.db import get_engine, session_scope
-        from records import progress
+        from records import dispatches
 
         with session_scope(get_engine(self.url)) as session:
-            states = progress.record_dispatch(session, circular_id, spec)
+            states = dispatches.record_dispatch(session, circular_id, spec)
         with self._send_lock:
             self.written_here += 1
         return states
@@ -202,7 +202,7 @@ def close_writers() -> None:
 
 def _serve(down: Connection, up: Connection) -> None:
     from models.db import get_engine, session_scope
-    from records import progress
+    from records import dispatches
 
     url = down.recv()
     engine = get_engine(url)
@@ -213,7 +213,7 @@ def _serve(down: Connection, up: Connection) -> None:
     def write(batch: list[tuple[int, str, Any]]) -> None:
         try:
             with session_scope(engine) as session:
-                results = progress.record_dispatches(session, [(c, spec) for _, c, spec in batch])
+                results = dispatches.record_dispatches(session, [(c, spec) for _, c, spec in batch])
         except Exception as exc:
             if len(batch) == 1:
                 up.send_bytes(pickle.dumps((batch[0][0], False, f"{type(exc).__name__}: {exc}")))

@@ -41,7 +41,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from models.tables import Event, new_row
+from models.tables import Event, EventBase
 from models.thai import BANGKOK, now_bangkok
 
 GENESIS_HASH = "0" * 64
@@ -156,21 +156,19 @@ def append_event(
 def append_events(session: Session, new: Sequence[NewEvent]) -> list[Event]:
     """Append several events, in order, in the caller's transaction (see `append_event`): one read
     of the chain's tail and one INSERT for all of them."""
+    return [Event(**row) for row in append_event_rows(session, new)]
+
+
+def append_event_rows(session: Session, new: Sequence[NewEvent]) -> list[dict[str, Any]]:
+    """`append_events` returning the rows as inserted (validated dicts), not ORM objects: for bulk
+    writers that do not need them (a table model costs ~75 us to build, a national route logs ~960)."""
     if session.info.get(REPLAYING):
         return [
-            Event(
-                seq=0,
-                at=now_bangkok(),
-                actor=e.actor or "replay",
-                on_behalf_of=e.on_behalf_of,
-                kind=e.kind,
-                subject=e.subject,
-                payload=canonical_json(dict(e.payload)),
-                prev_hash=GENESIS_HASH,
-                hash=GENESIS_HASH,
-            )
+            {"seq": 0, "at": now_bangkok(), "actor": e.actor or "replay", "on_behalf_of": e.on_behalf_of,
+             "kind": e.kind, "subject": e.subject, "payload": canonical_json(dict(e.payload)),
+             "prev_hash": GENESIS_HASH, "hash": GENESIS_HASH}
             for e in new
-        ]
+        ]  # fmt: skip
     payloads = []
     for e in new:
         payload = e.payload
@@ -189,20 +187,22 @@ def append_events(session: Session, new: Sequence[NewEvent]) -> list[Event]:
     prev_hash = GENESIS_HASH if last is None else last.hash
     at = now_bangkok()
     anyone = default_actor() if any(not e.actor for e in new) else None  # once: a user lookup
-    events = []
+    rows = []
     for e, text in zip(new, payloads, strict=True):
         seq += 1
         fields: dict[str, Any] = {"seq": seq, "at": at, "actor": e.actor or anyone,
                                   "on_behalf_of": e.on_behalf_of, "kind": e.kind, "subject": e.subject,
                                   "payload": text}  # fmt: skip
         prev_hash, previous = event_hash(prev_hash, **fields), prev_hash
-        events.append(new_row(Event, **fields, prev_hash=previous, hash=prev_hash))
+        # Table models skip validation: the row is checked through its data model first.
+        checked = EventBase.model_validate({**fields, "prev_hash": previous, "hash": prev_hash})
+        rows.append({"seq": seq, **checked.model_dump()})
     # A Core INSERT: the log is append-only, so the ORM's unit of work has nothing to track.
-    session.execute(_INSERT, [event.model_dump() for event in events])
-    session.info[EVENTS_APPENDED] = session.info.get(EVENTS_APPENDED, 0) + len(events)
+    session.execute(_INSERT, rows)
+    session.info[EVENTS_APPENDED] = session.info.get(EVENTS_APPENDED, 0) + len(rows)
     for e in new:
         _maybe_pause(e.kind)
-    return events
+    return rows
 
 
 def _maybe_pause(kind: str) -> None:

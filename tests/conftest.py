@@ -46,7 +46,7 @@ def route_plainly(
     attach `plan` to the circular holding `letter`, plan the route as of `as_of`, then one
     transaction per dispatch, as the flow's tasks do. Returns the circular id."""
     from models.db import get_engine, session_scope
-    from records import progress
+    from records import dispatches, progress
 
     engine = get_engine(url)
     with session_scope(engine) as session:
@@ -57,5 +57,5 @@ def route_plainly(
         route = progress.plan_route(session, circular_id, as_of=as_of, provinces=provinces)
     for spec in route.dispatches:
         with session_scope(engine) as session:
-            progress.record_dispatch(session, circular_id, spec, actor=actor)
+            dispatches.record_dispatch(session, circular_id, spec, actor=actor)
     return circular_id

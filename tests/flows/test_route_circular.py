@@ -20,6 +20,7 @@ from flows.writer import DispatchWriter, WriterError, close_writers
 from models.db import dispose_engines, get_engine, init_db, session_scope
 from models.thai import BANGKOK
 from records import audit, progress
+from records.dispatches import DispatchSpec
 from records.ingest import ingest_files
 from tests.flows.conftest import DEMO_LETTERS
 
@@ -144,7 +145,7 @@ def test_a_dispatch_retried_after_its_write_committed_is_recorded_once(
     real = DispatchWriter.record
     lost: list[str] = []
 
-    def lose_one_reply(self: DispatchWriter, circular: str, spec: progress.DispatchSpec) -> Any:
+    def lose_one_reply(self: DispatchWriter, circular: str, spec: DispatchSpec) -> Any:
         states = real(self, circular, spec)
         if spec.sender_id == "province:54" and not lost:
             lost.append(spec.sender_id)

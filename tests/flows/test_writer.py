@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flows import writer as writer_module
 from flows.writer import WriterError, close_writers, writing
 from models.db import get_engine, session_scope
-from records import progress
+from records import dispatches, progress
 from tests.records.conftest import dump_tables
 
 AS_OF = date(2020, 6, 26)
@@ -93,9 +93,9 @@ def test_a_batch_leaves_the_same_state_as_one_dispatch_at_a_time(chain_db: str, 
         src.backup(dst)
     for spec in route.dispatches:
         with session_scope(get_engine(one_by_one)) as session:
-            progress.record_dispatch(session, circular_id, spec)
+            dispatches.record_dispatch(session, circular_id, spec)
     with session_scope(get_engine(chain_db)) as session:
-        progress.record_dispatches(session, [(circular_id, spec) for spec in route.dispatches])
+        dispatches.record_dispatches(session, [(circular_id, spec) for spec in route.dispatches])
     skip = ("ingest_log", "event")
     assert dump_tables(get_engine(chain_db), skip=skip) == dump_tables(get_engine(one_by_one), skip=skip)
 
@@ -104,7 +104,7 @@ def test_the_same_dispatch_twice_in_a_batch_is_written_once(chain_db: str) -> No
     circular_id, route = _route(chain_db, ["21"])
     spec = route.dispatches[-1]
     with session_scope(get_engine(chain_db)) as session:
-        twice = progress.record_dispatches(session, [(circular_id, spec), (circular_id, spec)])
+        twice = dispatches.record_dispatches(session, [(circular_id, spec), (circular_id, spec)])
     assert twice[0] == twice[1]
     assert _scalar(chain_db, "SELECT count(*) FROM handoff") == len(spec.recipients)
     assert _scalar(chain_db, "SELECT count(*) FROM event WHERE kind = 'dispatch.recorded'") == 1
