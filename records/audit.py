@@ -228,7 +228,8 @@ def snapshot_rows(session: Session, kind: str, subject: str, payload: dict[str, 
             ]
         }
     if kind == "agencies.synced":
-        # The writer inserts directory entries in bulk; the ids present afterwards say which.
+        # `sync_agencies` logs the ids it added; for an event logged without them, the ids
+        # present afterwards (a superset: replay adds those missing from the replayed record).
         return {"agency_ids": sorted(session.exec(select(AgencyRow.id)).all())}
     raise AssertionError(f"no snapshot for {kind}")
 

@@ -481,6 +481,37 @@ class NodeDates(NamedTuple):
     actual_forwarded: date | None
 
 
+class _DatesView(Mapping[str, NodeDates]):
+    """`Schedule.dates`: node -> NodeDates, read from the schedule's arrays on each lookup."""
+
+    __slots__ = ("_day", "_ef", "_ev", "_lf", "_lr", "_schedule")
+
+    def __init__(self, schedule: Schedule) -> None:
+        self._schedule = schedule
+        self._lr, self._lf = schedule._lr, schedule._lf
+        self._ef, self._ev = schedule._ef_all(), schedule._ev_all()
+        day = schedule.calendar.day
+        # A national circular's ~8,400 nodes share a few dozen distinct days: convert each once.
+        days = {i: None if i >= _HALF or i < 0 else day(i) for i in {*self._lr, *self._lf, *self._ef}}
+        self._day = days.__getitem__
+
+    def __getitem__(self, node: str) -> NodeDates:
+        s = self._schedule
+        i, cp, day = s._pos(node), s.plan, self._day
+        sender = cp.sender[i]
+        received, forwarded = self._ev[i] or (None, None)
+        return NodeDates(
+            cp.names[i], cp.levels[i], cp.nodes[sender] if sender >= 0 else None,
+            day(self._lr[i]), day(self._lf[i]), day(self._ef[i]), received, forwarded,
+        )  # fmt: skip
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._schedule.plan.nodes)
+
+    def __len__(self) -> int:
+        return len(self._schedule.plan.nodes)
+
+
 @dataclass(frozen=True, slots=True)
 class OverdueItem:
     """A node that missed (`late`) or is missing (`overdue`) its latest date, and whom to chase."""
@@ -667,26 +698,14 @@ class Schedule:
             critical=node in self.critical_path(),
         )
 
-    def dates(self) -> dict[str, NodeDates]:
-        """Every node's dates at once, by node: what `self[node]` says of each, but for readers
-        of thousands of nodes (planning a national route) in one pass over the arrays instead
-        of one `NodeSchedule` each (~9,000 of those cost a national plan ~0.1 s)."""
-        cp = self.plan
-        lr, lf, ef, ev = self._lr, self._lf, self._ef_all(), self._ev_all()
-        day = self.calendar.day
-        # A national circular's ~8,400 nodes share a few dozen distinct days: convert each once.
-        as_date = {i: None if i >= _HALF or i < 0 else day(i) for i in {*lr, *lf, *ef}}
-        get = as_date.__getitem__
-        nodes = cp.nodes
-        senders = (nodes[s] if s >= 0 else None for s in cp.sender)
-        none = (None, None)
-        return {
-            node: NodeDates(name, level, sender, r, f, e, *(event or none))
-            for node, name, level, sender, r, f, e, event in zip(
-                nodes, cp.names, cp.levels, senders, map(get, lr), map(get, lf), map(get, ef), ev,
-                strict=True,
-            )
-        }  # fmt: skip
+    def dates(self) -> Mapping[str, NodeDates]:
+        """Every node's dates, by node: what `self[node]` says of each, but for readers of
+        thousands of nodes (planning a national route) without one `NodeSchedule` each (~9,000
+        of those cost a national plan ~0.1 s). A view: each lookup builds its tuple from the
+        schedule's arrays, so a reader that looks each node up once holds none of them for long
+        (a dict of ~9,300 tuples, each holding a tracked `Level`, cost a national plan a few
+        collections of the garbage collector's older generations)."""
+        return _DatesView(self)
 
     def records(self) -> Iterator[NodeSchedule]:
         """Every node's record, in topological order (sinks last)."""

@@ -232,6 +232,10 @@ def test_bulk_dates_say_what_each_node_says() -> None:
     assert schedules[1].dates()["province:54"].actual_forwarded == date(2020, 6, 23)
     assert schedules[2].dates()["local:sd:540101"].actual_received == date(2020, 6, 29)
     assert schedules[0].dates()["local:sd:540101"].actual_received is None
+    # A view, but a mapping all the same: an unknown node is missing, not an error of its own.
+    assert "province:10" not in schedules[0].dates() and len(schedules[0].dates()) == len(schedules[0])
+    with pytest.raises(KeyError, match="province:10"):
+        schedules[0].dates()["province:10"]
 
 
 # ---------------------------------------------------------------- classes and runs agree
