@@ -20,7 +20,7 @@ key looked up per task: about a tenth of a national run). See docs/prefect.md, "
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date
 from typing import Any
 
@@ -143,7 +143,10 @@ def route_circular(
         futures: dict[str, PrefectFuture[list[HandoffState]]] = {}
         for spec in route.dispatches:
             upstream = futures.get(spec.upstream) if spec.upstream else None
-            with tags(*(dispatch_tags(circular_id, spec.level, spec.sender_id) if tag_tasks else ())):
+            # Untagged, no `tags()` context at all: entering an empty one cost ~80 us a task.
+            with (
+                tags(*dispatch_tags(circular_id, spec.level, spec.sender_id)) if tag_tasks else nullcontext()
+            ):
                 # quote: the spec holds no futures, so Prefect need not walk its recipients for them.
                 futures[spec.key] = record_dispatch.submit(
                     circular_id, quote(spec), database_url, wait_for=[upstream] if upstream else None
