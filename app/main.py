@@ -40,6 +40,7 @@ from models.db import database_url as resolve_database_url
 from models.db import get_engine
 from models.letters import Level
 from models.thai import format_thai_date, format_thai_time
+from records.holdings import CITATION_KIND_TH
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,6 @@ LEVEL_TH: dict[str, str] = {
     Level.LOCAL.value: "องค์กรปกครองส่วนท้องถิ่น",
     Level.UNKNOWN.value: "หน่วยงานอื่น",
 }
-CITATION_KIND_TH = {"references": "อ้างถึง", "encloses": "สิ่งที่ส่งมาด้วย"}
 DEADLINE_KIND_TH = {"due": "กำหนดส่ง", "meeting": "ประชุม", "event": "กำหนดการ"}
 
 

@@ -38,7 +38,6 @@ from models.tables import (
     UNFLAGGED_SQL,
     AgencyRow,
     Circular,
-    CitationRow,
     Dispatch,
     Handoff,
     LetterRow,
@@ -47,6 +46,7 @@ from models.tables import (
 from models.thai import now_bangkok
 from records.dispatches import DispatchSpec, HandoffSpec, HandoffState
 from records.events import append_event, default_actor
+from records.holdings import read_holdings
 from records.service import lookup_letters
 from routing.calendar import WorkingCalendar, load_calendar
 from routing.deadlines import Schedule, Status, overdue, propagate, whatif
@@ -198,34 +198,21 @@ class _Record:
     events: dict[str, tuple[date | None, date | None]]
     carried: dict[str, int]  # node -> letter id it hands on
     own_letter: dict[str, int]  # node -> its earliest letter in the circular
-    handed: dict[str, int]  # sender node -> the letter its dispatch hands on (see _handed)
+    handed: dict[str, int]  # sender node -> the letter its dispatch hands on (Holdings.handed_on)
     numbers: dict[int, str]
     dates: dict[int, date]
     root_letter: int
 
 
 def _read_record(session: Session, circular: Circular, graph: nx.DiGraph) -> _Record:
-    letters = session.exec(select(LetterRow).where(LetterRow.circular_id == circular.id)).all()
-    by_id = {row.id: row for row in letters if row.id is not None}
-    issued: dict[str, list[LetterRow]] = defaultdict(list)
-    for row in sorted(by_id.values(), key=lambda r: (r.date, r.number)):
-        if row.issuer_id in graph:
-            issued[row.issuer_id].append(row)
+    holdings = read_holdings(session, circular.id)
+    by_id = holdings.letters
+    issued = {node: rows for node, rows in holdings.issued.items() if node in graph}
     received: dict[str, date] = {}
-    holds: dict[str, set[int]] = defaultdict(set)  # node -> letters it stamped or its letters carry
-    receipts = select(Receipt).where(col(Receipt.letter_id).in_(list(by_id)))
-    for receipt in session.exec(receipts):
-        if receipt.agency_id in graph:
-            holds[receipt.agency_id].add(receipt.letter_id)
-        if receipt.agency_id in graph and receipt.date is not None:
-            seen = received.get(receipt.agency_id)
-            received[receipt.agency_id] = receipt.date if seen is None else min(seen, receipt.date)
-    carries: dict[int, set[int]] = defaultdict(set)
-    citations = select(CitationRow).where(col(CitationRow.citing_letter_id).in_(list(by_id)))
-    for c in session.exec(citations):
-        carries[c.citing_letter_id].add(c.cited_letter_id)
-    for node, rows in issued.items():
-        holds[node].update(i for row in rows for i in carries.get(row.id or -1, ()))
+    for node, stamps in holdings.receipts.items():
+        dates = [r.date for r in stamps if r.date is not None]
+        if node in graph and dates:
+            received[node] = min(dates)
 
     events: dict[str, tuple[date | None, date | None]] = {}
     for node in set(issued) | set(received):
@@ -245,7 +232,8 @@ def _read_record(session: Session, circular: Circular, graph: nx.DiGraph) -> _Re
         senders = topology.senders[node]
         from_senders = [row for s in senders if s in issued for row in issued[s]]
         if from_senders:
-            own = {i for row in issued.get(node, []) for i in carries.get(row.id or -1, ())}
+            # What the node's own letters enclose or cite; else the newest of its senders' letters.
+            own = {c.cited_letter_id for c in holdings.citations.get(node, ())}
             pick = [row for row in from_senders if row.id in own] or from_senders
             carried[node] = max(pick, key=lambda r: (r.date, r.number)).id or root
         else:
@@ -253,28 +241,12 @@ def _read_record(session: Session, circular: Circular, graph: nx.DiGraph) -> _Re
             carried[node] = upstream[0] if upstream else root
     own_letter = {node: rows[0].id for node, rows in issued.items() if rows and rows[0].id is not None}
     numbers = {i: r.number for i, r in by_id.items()}
-    handed = _handed(graph, issued, holds)
+    handed: dict[str, int] = {}  # see Holdings.handed_on
+    for node in issued:
+        letter = holdings.handed_on(node, topology.receivers[node])
+        if letter is not None and letter.id is not None:
+            handed[node] = letter.id
     return _Record(events, carried, own_letter, handed, numbers, {i: r.date for i, r in by_id.items()}, root)
-
-
-def _handed(
-    graph: nx.DiGraph, issued: dict[str, list[LetterRow]], holds: dict[str, set[int]]
-) -> dict[str, int]:
-    """The letter each sender's dispatch hands on: the newest of its letters that its addressees
-    hold (stamped a receipt on, or enclose or cite in letters of their own), else its earliest.
-
-    DLA sent ว 1217 on 20 April and ว 1434 on 14 May; Phrae's letter encloses both, so DLA's
-    dispatch hands on ว 1434. The dispatch still happened on the earliest letter's date."""
-    out: dict[str, int] = {}
-    receivers = forward_topology(graph).receivers
-    for node, rows in issued.items():
-        children = receivers[node]
-        held = set().union(*(holds.get(v, set()) for v in children)) if children else set()
-        pick = [row for row in rows if row.id in held] or rows[:1]
-        chosen = max(pick, key=lambda r: (r.date, r.number)).id
-        if chosen is not None:
-            out[node] = chosen
-    return out
 
 
 # --- planning a route ----------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Read models for people: the routing diagram of a circular, filled from the plan and the record.
 
-Which letters ride on an edge (`Holdings.on_edge`) is decided here once, for the diagrams and for
-the dashboard's tables alike:
+Which letters ride on an edge is decided once (`records.holdings.Holdings.on_edge`), for the diagrams
+and for the dashboard's tables alike:
 
     On the edge u -> v, show the letters of u (in this circular) that v actually holds: v stamped
     a receipt on them (ตรารับ), or one of v's own letters encloses or cites them (สิ่งที่ส่งมาด้วย,
@@ -22,17 +22,16 @@ date, negative once it is overdue. So a red (overdue) agency never reads "เห
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import date
 
 from sqlmodel import Session, col, select
 
 from models.letters import Agency, Level
-from models.tables import AgencyRow, CitationRow, LetterRow, Merge, Receipt
+from models.tables import AgencyRow, LetterRow, Receipt
 from models.thai import MONTHS_ABBR, ce_to_be, now_bangkok, to_thai_digits
 from records import progress
+from records.holdings import Holdings, read_holdings
 from routing.agencies import recognise_addressees
 from routing.calendar import WorkingCalendar
 from routing.deadlines import NodeSchedule, Status, statuses
@@ -45,109 +44,11 @@ from visualize.model import (
     RoutingDiagram,
 )
 
-CITATION_KIND_TH = {"encloses": "สิ่งที่ส่งมาด้วย", "references": "อ้างถึง"}
 RECORD_ONLY_TITLE = "ตามบันทึกเท่านั้น: ยังไม่มีแผนเส้นทาง (record only, no routing plan)"
 
 
 def _key(row: LetterRow) -> tuple[date, str]:
     return (row.date, row.number)
-
-
-# --- who holds which letter ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Holdings:
-    """The letters of one circular: who issued each, who holds each (หนังสือที่มีอยู่ในมือ).
-
-    `issued[a]`: letters agency `a` issued, in date order; `receipts[a]`: its receipt stamps on
-    the circular's letters; `citations[a]`: the citations its own letters make of the circular's
-    letters (what it encloses or refers to); `merges[letter id]`: other printings merged into it.
-    """
-
-    letters: Mapping[int, LetterRow]
-    issued: Mapping[str, tuple[LetterRow, ...]]
-    receipts: Mapping[str, tuple[Receipt, ...]]
-    citations: Mapping[str, tuple[CitationRow, ...]]
-    merges: Mapping[int, tuple[Merge, ...]]
-    _held: dict[str, frozenset[int]] = field(default_factory=dict, repr=False, compare=False)
-
-    def held_by(self, agency: str) -> frozenset[int]:
-        """Ids of the letters `agency` holds: it stamped a receipt on them, or its letters carry them."""
-        held = self._held.get(agency)
-        if held is None:
-            held = frozenset(r.letter_id for r in self.receipts.get(agency, ())) | frozenset(
-                c.cited_letter_id for c in self.citations.get(agency, ())
-            )
-            self._held[agency] = held
-        return held
-
-    def on_edge(self, sender: str, recipient: str) -> tuple[LetterRow, ...]:
-        """The letters shown on the edge sender -> recipient (agency ids), in date order: the
-        sender's letters the recipient holds, else all the sender's letters, else none (see the
-        module docstring)."""
-        mine = self.issued.get(sender, ())
-        held = self.held_by(recipient)
-        return tuple(row for row in mine if row.id in held) or mine
-
-    def evidence(self, letters: Iterable[LetterRow], recipient: str) -> tuple[Evidence, ...]:
-        """Why `recipient` is believed to have `letters`: where each was read, its receipt stamps
-        on them, its letters carrying them, and the merges of their misread numbers."""
-        out: dict[Evidence, None] = {}
-        for letter in letters:
-            if letter.known_only_by_citation:
-                text = f"{letter.number} ({letter.date.isoformat()}): known only by citation"
-                out[Evidence("citation", text, letter.source_file, letter.source_line)] = None
-            else:
-                text = f"{letter.number} ({letter.date.isoformat()})"
-                out[Evidence("file", text, letter.source_file, letter.source_line)] = None
-            for r in self.receipts.get(recipient, ()):
-                if r.letter_id == letter.id:
-                    text = f"เลขรับ {r.number or '-'} {r.date.isoformat() if r.date else ''} ({letter.number})"
-                    out[Evidence("receipt", " ".join(text.split()), r.source_file, r.source_line)] = None
-            for c in self.citations.get(recipient, ()):
-                if c.cited_letter_id == letter.id:
-                    citing = self.letters[c.citing_letter_id]
-                    kind = CITATION_KIND_TH.get(c.kind, c.kind)
-                    text = f"{citing.number} {kind} {letter.number}"
-                    out[Evidence("citation", text, citing.source_file, c.source_line)] = None
-            for m in self.merges.get(letter.id or -1, ()):
-                out[Evidence("merge", f"{m.alias} = {letter.number}: {m.reason}")] = None
-        return tuple(out)
-
-
-def read_holdings(session: Session, circular_id: str) -> Holdings:
-    """Who issued and who holds which letters of a circular, from the record (four queries)."""
-    letters = {
-        r.id: r
-        for r in session.exec(select(LetterRow).where(LetterRow.circular_id == circular_id))
-        if r.id is not None
-    }
-    ids = list(letters)
-    issued: dict[str, list[LetterRow]] = defaultdict(list)
-    for row in sorted(letters.values(), key=_key):
-        if row.issuer_id:
-            issued[row.issuer_id].append(row)
-    receipts: dict[str, list[Receipt]] = defaultdict(list)
-    stamps = select(Receipt).where(col(Receipt.letter_id).in_(ids))
-    for r in session.exec(stamps.order_by(col(Receipt.date), col(Receipt.id))):
-        if r.agency_id:
-            receipts[r.agency_id].append(r)
-    citations: dict[str, list[CitationRow]] = defaultdict(list)
-    for c in session.exec(select(CitationRow).where(col(CitationRow.citing_letter_id).in_(ids))):
-        citing = letters[c.citing_letter_id]
-        if citing.issuer_id and c.cited_letter_id in letters:
-            citations[citing.issuer_id].append(c)
-    merges: dict[int, list[Merge]] = defaultdict(list)
-    for m in session.exec(select(Merge).where(col(Merge.kept_letter_id).in_(ids))):
-        merges[m.kept_letter_id].append(m)
-    return Holdings(
-        letters=letters,
-        issued={a: tuple(rows) for a, rows in issued.items()},
-        receipts={a: tuple(rows) for a, rows in receipts.items()},
-        citations={a: tuple(rows) for a, rows in citations.items()},
-        merges={i: tuple(rows) for i, rows in merges.items()},
-    )
 
 
 def edge_letters(
