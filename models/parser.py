@@ -11,7 +11,8 @@ The public API:
 
 - `parse_letters(text, file=...)` -> every letter in the text, in file order;
 - `read_letters(text, file=...)` -> the same as a `ParseResult` with non-fatal `ParseWarning`s
-  (a body date that cannot be, an unreadable stamp);
+  (a body date that cannot be, an unreadable stamp, a period that is no date of the letter:
+  `ภายใน ๗ วัน นับแต่วันที่ได้รับหนังสือ` falls due on each addressee's own day);
 - `parse_file(path)` / `read_file(path)` for files (bytes checked: binary, empty, not UTF-8).
 
 Anything that makes a letter unusable raises `ParseError` naming file, line and field:
@@ -186,6 +187,12 @@ DATE_MENTION_RE = re.compile(
 )
 MONTH_DUE_RE = re.compile(
     rf"ภายใน\s*เดือน\s*(?P<month>{'|'.join(MONTHS_FULL)})(?:\s*(?:พ\.\s*ศ\.\s*)?(?P<year>{DIGIT}{{4}}))?"
+)
+# `ภายใน ๑๕ วัน นับแต่วันที่ลงในหนังสือนี้` (from the letter's date: a date, when the days are
+# calendar days) and `ภายใน ๗ วันทำการ นับแต่วันที่ได้รับหนังสือ` (from each addressee's receipt).
+RELATIVE_DUE_RE = re.compile(
+    rf"ภายใน\s*(?P<n>{DIGIT}{{1,3}})\s*วัน(?P<working>\s*ทำการ)?(?P<counted>\s*นับ\s*(?:ตั้งแต่|แต่|จาก))?"
+    r"(?:\s*(?:วันที่|วัน)?\s*(?P<anchor>ได้รับ|(?:ลง\s*)?(?:ใน\s*)?หนังสือ))?"
 )
 DAY_SPLIT_RE = re.compile(r"\s*(?:,|และ|หรือ|ถึง|-|–)\s*")
 CITATION_DATE_BEFORE_RE = re.compile(r"(?:ลงวันที่|ลว\.)\s*$")
@@ -1134,6 +1141,8 @@ def _deadlines(ctx: _Ctx, lo: int, hi: int, letter_date: date) -> list[Deadline]
     found: list[Deadline] = []
     for match in MONTH_DUE_RE.finditer(body):
         found += _month_deadline(ctx, match, line_of(match.start()), letter_date)
+    for match in RELATIVE_DUE_RE.finditer(body):
+        found += _relative_deadline(ctx, match, line_of(match.start()), letter_date)
     for match in DATE_MENTION_RE.finditer(body):
         kind = _deadline_kind(body, match)
         if kind is None:
@@ -1169,6 +1178,33 @@ def _month_deadline(ctx: _Ctx, match: re.Match[str], i: int, letter_date: date) 
     if last < letter_date:
         return []
     return [Deadline(date=last, kind="due", text=ctx.lines[i].strip(), source=ctx.ref(i))]
+
+
+def _relative_deadline(ctx: _Ctx, match: re.Match[str], i: int, letter_date: date) -> list[Deadline]:
+    """`ภายใน ๑๕ วัน นับแต่วันที่ลงในหนังสือนี้`: due that many days after the letter's date.
+
+    A period counted from receipt (นับแต่วันที่ได้รับหนังสือ) falls due on a different day for each
+    addressee; one in working days (วันทำการ) needs the working-day calendar; one with no day to
+    count from has no date at all. None of these is a date of the letter: each is left out with a
+    warning that names the line, rather than dropped silently or given a made-up date."""
+    phrase = " ".join(match.group(0).split())
+    anchor = match.group("anchor")
+    why = (
+        "states no day to count from"
+        if not match.group("counted")
+        else "counts from a day other than the letter's date"
+        if anchor is None
+        else "counts from each addressee's receipt"
+        if anchor == "ได้รับ"
+        else "counts working days"
+        if match.group("working")
+        else None
+    )
+    if why is not None:
+        ctx.warn(i, "deadline", f"{phrase!r} {why}: not a date of the letter, not tracked")
+        return []
+    due = letter_date + timedelta(days=int(to_arabic_digits(match.group("n"))))
+    return [Deadline(date=due, kind="due", text=ctx.lines[i].strip(), source=ctx.ref(i))]
 
 
 def _deadline_kind(body: str, match: re.Match[str]) -> str | None:

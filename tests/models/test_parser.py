@@ -228,6 +228,46 @@ def test_urgent_by_dotted_circular_and_bad_body_date() -> None:
     assert "มิถุนายน" in str(result.warnings[0])
 
 
+def _body(*lines: str) -> str:
+    """A minimal letter of 1 June 2563 (2020) whose body holds `lines`."""
+    head = ["ที่ มท ๐๒๑๘/ว ๓๑๘๒", "กระทรวงมหาดไทย", "๑ มิถุนายน ๒๕๖๓", "เรื่อง ทดสอบ", "เรียน ผู้ว่าราชการจังหวัด"]
+    return "\n".join([*head, *lines, "ขอแสดงความนับถือ"])
+
+
+@pytest.mark.parametrize(
+    ("text", "due", "why"),
+    [
+        ("รายงานภายใน ๑๕ วัน นับแต่วันที่ลงในหนังสือนี้", date(2020, 6, 16), None),
+        ("รายงานภายใน 30 วันนับจากวันที่ในหนังสือฉบับนี้", date(2020, 7, 1), None),
+        ("รายงานภายใน ๗ วัน นับแต่วันที่ได้รับหนังสือนี้", None, "counts from each addressee's receipt"),
+        ("รายงานภายใน ๕ วันทำการ นับแต่วันที่ลงในหนังสือ", None, "counts working days"),
+        ("รายงานภายใน ๑๐ วัน", None, "states no day to count from"),
+        ("รายงานภายใน ๗ วัน นับแต่วันที่ ๓ มิถุนายน ๒๕๖๓", None, "counts from a day other than the letter's date"),
+    ],
+)
+def test_a_period_from_the_letters_date_is_a_deadline_and_any_other_period_a_warning(
+    text: str, due: date | None, why: str | None
+) -> None:
+    result = read_letters(_body(text), file="relative.txt")
+    [letter] = result.letters
+    assert _deadlines(letter) == ([(due, None, "due")] if due else [])
+    if why is None:
+        assert result.warnings == ()
+        assert letter.deadlines[0].source is not None and letter.deadlines[0].source.line == 6
+    else:
+        [warning] = result.warnings
+        assert (warning.file, warning.line, warning.field) == ("relative.txt", 6, "deadline")
+        assert why in warning.message and "not tracked" in warning.message
+
+
+def test_the_seed_style_period_counted_from_receipt_is_reported_not_dated() -> None:
+    result = read_file(LETTERS / "g_one_line_stamps.txt")
+    [letter] = result.letters
+    assert _deadlines(letter) == [(date(2020, 6, 30), None, "due")]  # ภายในวันที่ ๓๐ มิถุนายน only
+    [warning] = result.warnings
+    assert warning.line == 23 and "ภายใน ๗ วัน นับแต่วันที่ได้รับ" in warning.message
+
+
 def _receipts(letter: Letter) -> list[tuple[str | None, date | None, time | None, str | None]]:
     return [(r.number, r.date, r.time, r.agency) for r in letter.receipts]
 
@@ -376,8 +416,9 @@ def test_sample_letters_parse_without_warnings_into_consistent_letters(path: Pat
             json.loads(json.dumps(letter_to_json(letter), ensure_ascii=False))["number"]
             == letter.number.canonical
         )
-    if path.name != "f_district_wor617.txt":
-        assert result.warnings == ()
+    # The two with warnings are tested for them: a 31 June, a deadline counted from receipt.
+    expected = {"f_district_wor617.txt": [(11, "deadline")], "g_one_line_stamps.txt": [(23, "deadline")]}
+    assert [(w.line, w.field) for w in result.warnings] == expected.get(path.name, [])
 
 
 def test_demo_letters_form_the_chain() -> None:
@@ -565,6 +606,8 @@ _FRAGMENTS = [
     "๒. ลงวันที่ ๓๒ พฤษภาคม ๒๕๖๓",
     "ประชุมในวันที่ ๑๐ และ ๑๒ มิถุนายน เวลา ๒๕.๙๙ น.",
     "ภายในเดือนกุมภาพันธ์ ๑๕๖๓",
+    "รายงานภายใน ๗ วัน นับแต่วันที่ได้รับหนังสือนี้",
+    "ภายใน ๑๕ วันนับจากวันที่ลงในหนังสือ",
     "ขอแสดงความนับถือ",
     "(นายทดสอบ ระบบ)",
     "ปฏิบัติราชการแทน",
