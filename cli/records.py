@@ -28,7 +28,9 @@ def ingest(
     Re-ingesting a file changes nothing. A file that cannot be read is reported on stderr as
     FILE:LINE: message and left out; the other files still go in, and the exit status is 2.
     Facts stored as read but doubtful (a receipt stamped before the letter's date, an unknown
-    agency code) are warnings on stderr, `warning: FILE:LINE: field: message`, and do not fail.
+    agency code) and what the parser left out (a date that cannot be, a deadline counted from
+    each addressee's receipt) are warnings on stderr, `warning: FILE:LINE: field: message`, and
+    do not fail.
     """
     outcomes = ingest_files(files, open_record(database))
     failed = False

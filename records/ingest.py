@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from models.db import init_db, session_scope
+from models.parser import ParseError, ParseResult, read_file
 from records.service import IngestReport, ingest_letters
 
 
@@ -39,13 +40,9 @@ class IngestOutcome:
     error: IngestError | None = None
 
 
-def _parse(path: Path) -> list:  # type: ignore[type-arg]
+def _parse(path: Path) -> ParseResult:
     try:
-        from models.parser import ParseError, parse_file
-    except ImportError as exc:  # the parser ships separately; say so instead of a traceback
-        raise IngestError(f"no letter parser available ({exc})", file=str(path)) from None
-    try:
-        return parse_file(path)
+        return read_file(path)
     except ParseError as exc:
         raise IngestError(
             str(getattr(exc, "message", None) or exc),
@@ -68,10 +65,17 @@ def ingest_file(path: Path | str, engine: Engine, *, actor: str | None = None) -
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError as exc:
         raise IngestError(exc.strerror or str(exc), file=str(path)) from exc
-    letters = _parse(path)
+    read = _parse(path)
     init_db(engine)
     with session_scope(engine) as session:
-        return ingest_letters(session, letters, file=str(path), sha256=digest, actor=actor)
+        return ingest_letters(
+            session,
+            read.letters,
+            file=str(path),
+            sha256=digest,
+            actor=actor,
+            read_warnings=[(w.line, w.field, w.message) for w in read.warnings],
+        )
 
 
 def ingest_files(

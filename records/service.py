@@ -87,8 +87,9 @@ class AliasChange:
 class IngestReport:
     """What one ingest of one file did, letter by letter, and the printings it merged.
 
-    `warnings` are `FILE:LINE: field: message`: facts stored as read but worth a look (a receipt
-    stamped before the letter's date, an agency code nobody knows, a citation without a date).
+    `warnings` are `FILE:LINE: field: message`: what the parser left out of the file (a body date
+    that cannot be, a deadline counted from receipt), and facts stored as read but worth a look (a
+    receipt stamped before the letter's date, an agency code nobody knows, a citation without a date).
     """
 
     file: str
@@ -782,9 +783,19 @@ def _unrepaired(raw: str) -> str | None:
 
 
 def ingest_letters(
-    session: Session, letters: Sequence[Letter], *, file: str, sha256: str, actor: str | None = None
+    session: Session,
+    letters: Sequence[Letter],
+    *,
+    file: str,
+    sha256: str,
+    actor: str | None = None,
+    read_warnings: Sequence[tuple[int, str, str]] = (),
 ) -> IngestReport:
     """Store the letters read from one file, in the caller's transaction.
+
+    `read_warnings` are the parser's (line, field, message) for what it left out while reading
+    the file (a body date that cannot be, a deadline counted from receipt): the report and the
+    `ingest.file` event carry them with the warnings of storing.
 
     Idempotent: letters already known are left unchanged (or only gain what this reading adds),
     and a re-ingest writes only an `ingest_log` row. Circulars are recomputed at the end.
@@ -793,6 +804,8 @@ def ingest_letters(
 
     who = actor or default_actor()
     report = IngestReport(file=file, sha256=sha256)
+    for line, what, message in read_warnings:
+        report.warn(None, line, what, message)
     before = session.info.get(EVENTS_APPENDED, 0)
     for letter in letters:
         report.letters.append(_ingest_letter(session, letter, who, report))

@@ -15,7 +15,7 @@ from sqlmodel import func, select
 
 from models.db import session_scope
 from models.letters import Citation, Letter, ReceiptStamp, SourceRef
-from models.tables import Event, IngestLog, LetterRow, Merge
+from models.tables import DeadlineRow, Event, IngestLog, LetterRow, Merge
 from records.chain import chain_json
 from records.events import verify_chain
 from records.ingest import IngestError, ingest_file, ingest_files
@@ -394,6 +394,34 @@ def test_a_malformed_file_leaves_the_record_as_it_was(
         ingest_file(bad, engine)
     assert str(info.value).startswith(f"{bad}:3:")
     assert dump_tables(engine, skip=()) == before
+
+
+def test_what_the_parser_left_out_is_a_warning_of_the_ingest_naming_the_line(
+    engine: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "relative.txt"
+    path.write_text(
+        "ที่ มท ๐๒๑๘/ว ๓๑๘๒\nกระทรวงมหาดไทย\n๑ มิถุนายน ๒๕๖๓\nเรื่อง ทดสอบ\nเรียน ผู้ว่าราชการจังหวัด\n"
+        "ขอให้รายงานภายใน ๗ วัน นับแต่วันที่ได้รับหนังสือนี้ และส่งแผนภายในวันที่ ๓๐ มิถุนายน ๒๕๖๓\n"
+        "ขอแสดงความนับถือ\n",
+        encoding="utf-8",
+    )
+    report = ingest_file(path, engine)
+    assert report.added == 1
+    [warning] = report.warnings
+    assert warning.startswith(
+        f"{path}:6: deadline: 'ภายใน ๗ วัน นับแต่วันที่ได้รับ' counts from each addressee's receipt"
+    )
+    with session_scope(engine) as s:
+        event = s.exec(select(Event).where(Event.kind == "ingest.file")).one()
+        assert json.loads(event.payload)["warnings"] == report.warnings
+        row = lookup_letter(s, "มท 0218/ว 3182")
+        assert row is not None
+        dues = s.exec(select(DeadlineRow.date).where(DeadlineRow.letter_id == row.id)).all()
+        assert [d.isoformat() for d in dues] == ["2020-06-30"]
+    # The letter went in with the deadline that is a date; reading the file again says the same.
+    again = ingest_file(path, engine)
+    assert again.unchanged == 1 and again.warnings == report.warnings
 
 
 def test_ingest_files_goes_on_after_a_bad_file(
