@@ -188,8 +188,9 @@ DATE_MENTION_RE = re.compile(
 MONTH_DUE_RE = re.compile(
     rf"ภายใน\s*เดือน\s*(?P<month>{'|'.join(MONTHS_FULL)})(?:\s*(?:พ\.\s*ศ\.\s*)?(?P<year>{DIGIT}{{4}}))?"
 )
-# `ภายใน ๑๕ วัน นับแต่วันที่ลงในหนังสือนี้` (from the letter's date: a date, when the days are
-# calendar days) and `ภายใน ๗ วันทำการ นับแต่วันที่ได้รับหนังสือ` (from each addressee's receipt).
+# A period: `ภายใน ๑๕ วัน นับแต่วันที่ลงในหนังสือนี้` (from the letter's date: a dated deadline when
+# the days are calendar days) or `ภายใน ๗ วันทำการ นับแต่วันที่ได้รับหนังสือ` (from each addressee's
+# receipt: a warning; see `_relative_deadline`).
 RELATIVE_DUE_RE = re.compile(
     rf"ภายใน\s*(?P<n>{DIGIT}{{1,3}})\s*วัน(?P<working>\s*ทำการ)?(?P<counted>\s*นับ\s*(?:ตั้งแต่|แต่|จาก))?"
     r"(?:\s*(?:วันที่|วัน)?\s*(?P<anchor>ได้รับ|(?:ลง\s*)?(?:ใน\s*)?หนังสือ))?"
@@ -1189,17 +1190,15 @@ def _relative_deadline(ctx: _Ctx, match: re.Match[str], i: int, letter_date: dat
     warning that names the line, rather than dropped silently or given a made-up date."""
     phrase = " ".join(match.group(0).split())
     anchor = match.group("anchor")
-    why = (
-        "states no day to count from"
-        if not match.group("counted")
-        else "counts from a day other than the letter's date"
-        if anchor is None
-        else "counts from each addressee's receipt"
-        if anchor == "ได้รับ"
-        else "counts working days"
-        if match.group("working")
-        else None
-    )
+    why = None
+    if not match.group("counted"):
+        why = "states no day to count from"
+    elif anchor is None:
+        why = "counts from a day other than the letter's date"
+    elif anchor == "ได้รับ":
+        why = "counts from each addressee's receipt"
+    elif match.group("working"):
+        why = "counts working days"
     if why is not None:
         ctx.warn(i, "deadline", f"{phrase!r} {why}: not a date of the letter, not tracked")
         return []
