@@ -44,6 +44,7 @@ from models.tables import (
     Receipt,
 )
 from records import views
+from records.service import ReadingNote, reading_notes
 from visualize.model import DiagramEdge, DiagramNode, EdgeLetter, RoutingDiagram
 
 T = TypeVar("T")
@@ -742,15 +743,18 @@ class LetterDetail:
     variants: list[LetterVariant] = field(default_factory=list)
     merges: list[Merge] = field(default_factory=list)
     deadlines: list[DeadlineRow] = field(default_factory=list)
+    notes: list[ReadingNote] = field(default_factory=list)  # what reading its file flagged
     dispatches: list[DispatchOfLetter] = field(default_factory=list)
     dispatch_total: int = 0
 
 
 def letter_detail(session: Session, letter_id: int) -> LetterDetail | None:
-    """A letter with its receipts, citations both ways, aliases, merges, deadlines and dispatches.
+    """A letter with its receipts, citations both ways, aliases, merges, deadlines, the notes of
+    its reading and its dispatches.
 
     Every query goes by the letter's id through an indexed column (`*.letter_id`, the citation
-    ends, `merge.kept_letter_id`), so the page costs the same on a year of data as on the seeds.
+    ends, `merge.kept_letter_id`), and the notes by its file through the partial index of ingest
+    events, so the page costs the same on a year of data as on the seeds.
     """
     letter = session.get(LetterRow, letter_id)
     if letter is None:
@@ -768,6 +772,7 @@ def letter_detail(session: Session, letter_id: int) -> LetterDetail | None:
     detail.deadlines = _all(
         session, DeadlineRow, DeadlineRow.letter_id == letter_id, DeadlineRow.date, DeadlineRow.time
     )
+    detail.notes = reading_notes(session, letter)
     dispatches = (
         sa.select(
             Dispatch.circular_id,

@@ -170,6 +170,8 @@ def letter(
         console.print(f"  {c['kind']} by {c['number']} of {c['date']} (printed {c['as_printed']})")
     for d in data["deadlines"]:
         console.print(f"  {d['kind']} {d['date']}" + (f" {d['time']}" if d["time"] else ""))
+    for n in data["reading_notes"]:
+        console.print(f"  note (line {n['line']}): {n['note']}", markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -377,9 +377,22 @@ class EventBase(SQLModel):
     _at = field_validator("at")(classmethod(lambda cls, v: _aware(v)))
 
 
+INGEST_EVENT_SQL = "kind = 'ingest.file'"
+
+
 class Event(EventBase, table=True):
     __tablename__ = "event"
-    __table_args__ = (sa.UniqueConstraint("prev_hash", name="uq_event_prev_hash"),)
+    __table_args__ = (
+        sa.UniqueConstraint("prev_hash", name="uq_event_prev_hash"),
+        # The ingests of one file (a letter page's reading notes): a few rows among every event
+        # of the log. Queries repeat the predicate so both databases use the partial index.
+        sa.Index(
+            "ix_event_ingest_subject",
+            "subject",
+            sqlite_where=sa.text(INGEST_EVENT_SQL),
+            postgresql_where=sa.text(INGEST_EVENT_SQL),
+        ),
+    )
 
     seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
 

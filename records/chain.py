@@ -34,7 +34,7 @@ from models.tables import (
 )
 from models.thai import now_bangkok
 from records.events import append_event, default_actor
-from records.service import find_letters, lookup_letters
+from records.service import find_letters, lookup_letters, reading_notes
 from routing.chain import DispatchLink, LetterKey, Link, Node, ReceiptLink, build_forwarding_graph
 
 
@@ -391,4 +391,6 @@ def letter_detail(
                 .order_by(col(DeadlineRow.date), col(DeadlineRow.id))
             )
         ],
+        # What reading its file flagged (a receipt before the letter, a deadline not tracked).
+        "reading_notes": [{"line": n.line, "note": n.text} for n in reading_notes(session, row)],
     }

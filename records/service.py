@@ -22,19 +22,23 @@ transaction, so a failure leaves the record as it was.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models.letters import Agency, Citation, Letter, Level
 from models.numbering import LetterNumber, parse_letter_number
 from models.tables import (
+    INGEST_EVENT_SQL,
     AgencyRow,
     CitationRow,
     DeadlineRow,
+    Event,
     IngestLog,
     LetterRow,
     LetterVariant,
@@ -147,6 +151,44 @@ class IngestReport:
             ],
             "warnings": self.warnings,
         }
+
+
+class ReadingNote(NamedTuple):
+    """A warning of the ingest that read a letter: its line in the letter's file, and what it says."""
+
+    line: int
+    text: str  # "field: message"
+
+
+def reading_notes(session: Session, letter: LetterRow) -> list[ReadingNote]:
+    """What reading the letter's file flagged about this letter: the `warnings` of the file's
+    `ingest.file` events that fall within the letter's lines, first seen first.
+
+    A file may hold several letters; each owns the lines after the previous one's last line up to
+    its own last line (`Letter.end_line`, as the event recorded it), the stamps above its number
+    included. Found through the partial index of ingest events (`ix_event_ingest_subject`)."""
+    if letter.known_only_by_citation or not letter.source_file:
+        return []
+    events = (
+        select(Event.payload)
+        .where(Event.subject == letter.source_file, sa.text(INGEST_EVENT_SQL))
+        .order_by(col(Event.seq))
+    )
+    prefix = f"{letter.source_file}:"
+    notes: dict[ReadingNote, None] = {}
+    for payload in session.exec(events):
+        data = json.loads(payload)
+        read = data.get("letters") or []
+        ends = [item.get("end_line") or item["source"]["line"] for item in read]
+        for warning in data.get("warnings") or ():
+            line_text, _, text = warning.removeprefix(prefix).partition(": ")
+            if not warning.startswith(prefix) or not line_text.isdigit() or not read:
+                continue
+            line = int(line_text)
+            owner = next((k for k, end in enumerate(ends) if line <= end), len(read) - 1)
+            if read[owner]["source"]["line"] == letter.source_line:
+                notes[ReadingNote(line, text)] = None
+    return list(notes)
 
 
 # --- agencies ---------------------------------------------------------------------------------

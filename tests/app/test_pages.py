@@ -549,3 +549,20 @@ def test_a_circular_with_no_plan_and_no_handoffs_is_drawn_from_the_record(tmp_pa
         html = client.get(circular_url("2021-มท-0810-ว-7001")).text
     assert "ตามบันทึกเท่านั้น" in html and "<svg" in html
     assert 'id="province:54"' in html and "มท 0810/ว 7001" in html
+
+
+def test_a_letter_page_shows_what_reading_its_file_flagged(tmp_path: Path) -> None:
+    from models.db import get_engine
+    from records.ingest import ingest_file
+    from tests.records.samples import TWO_LETTERS
+
+    path = tmp_path / "two.txt"
+    path.write_text(TWO_LETTERS, encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'notes.db'}"
+    assert ingest_file(path, get_engine(url)).warnings
+    with TestClient(create_app(url)) as client:
+        enclosed = client.get("/letters/" + quote("นร 1220/55", safe="")).text
+        cover = client.get("/letters/" + quote("มท 0218/ว 3182", safe="")).text
+    notes = enclosed.split('id="reading-notes"', 1)[1].split("</section>", 1)[0]
+    assert f"{path}:13" in notes and "ภายใน ๗ วัน นับแต่วันที่ได้รับ" in notes and "not tracked" in notes
+    assert 'id="reading-notes"' not in cover  # the cover letter's lines raised nothing

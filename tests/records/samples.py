@@ -130,3 +130,13 @@ def file_next_year() -> list[Letter]:
 
 
 SAMPLE_FILES = {"interior.txt": file_interior, "province.txt": file_province, "central.txt": file_central}
+
+
+TWO_LETTERS = (
+    # A cover letter (lines 1-7), then the letter it encloses (lines 8-14), whose body on line 13
+    # sets a period counted from receipt.
+    "ที่ มท ๐๒๑๘/ว ๓๑๘๒\nกระทรวงมหาดไทย\n๑ มิถุนายน ๒๕๖๓\nเรื่อง ทดสอบ\nเรียน ผู้ว่าราชการจังหวัด\n"
+    "ขอส่งสำเนาหนังสือมาเพื่อทราบ\nขอแสดงความนับถือ\n"
+    "ที่ นร ๑๒๒๐/๕๕\nสำนักงาน ก.พ.ร.\n๒๗ พฤษภาคม ๒๕๖๓\nเรื่อง ทดสอบ\nเรียน ปลัดกระทรวงมหาดไทย\n"
+    "ขอให้แจ้งผลภายใน ๗ วัน นับแต่วันที่ได้รับหนังสือนี้\nขอแสดงความนับถือ\n"
+)

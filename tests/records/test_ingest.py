@@ -19,9 +19,16 @@ from models.tables import DeadlineRow, Event, IngestLog, LetterRow, Merge
 from records.chain import chain_json
 from records.events import verify_chain
 from records.ingest import IngestError, ingest_file, ingest_files
-from records.service import IngestReport, ingest_letters, lookup_letter, lookup_letters
+from records.service import IngestReport, ingest_letters, lookup_letter, lookup_letters, reading_notes
 from tests.records.conftest import dump_tables
-from tests.records.samples import SAMPLE_FILES, file_central, file_interior, file_next_year, file_province
+from tests.records.samples import (
+    SAMPLE_FILES,
+    TWO_LETTERS,
+    file_central,
+    file_interior,
+    file_next_year,
+    file_province,
+)
 
 SHA = "0" * 64
 
@@ -422,6 +429,31 @@ def test_what_the_parser_left_out_is_a_warning_of_the_ingest_naming_the_line(
     # The letter went in with the deadline that is a date; reading the file again says the same.
     again = ingest_file(path, engine)
     assert again.unchanged == 1 and again.warnings == report.warnings
+
+
+def test_a_letter_shows_the_notes_of_its_own_lines_of_the_file(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "two.txt"
+    path.write_text(TWO_LETTERS, encoding="utf-8")
+    report = ingest_file(path, engine)
+    assert report.added == 2 and [w.split(": ", 1)[0] for w in report.warnings] == [f"{path}:13"]
+    ingest_file(path, engine)  # read again: nothing changes, and the note is still one
+    with session_scope(engine) as s:
+        cover, enclosed = lookup_letter(s, "มท 0218/ว 3182"), lookup_letter(s, "นร 1220/55")
+        assert cover is not None and enclosed is not None
+        assert reading_notes(s, cover) == []
+        [note] = reading_notes(s, enclosed)
+    assert note.line == 13 and note.text.startswith("deadline: 'ภายใน ๗ วัน นับแต่วันที่ได้รับ'")
+
+
+def test_reading_notes_read_the_partial_index_of_ingest_events(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's query plan")
+    with engine.connect() as conn:
+        plan = conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT payload FROM event WHERE subject = 'f.txt' AND kind = 'ingest.file'"
+            " ORDER BY seq"
+        ).fetchall()
+    assert "ix_event_ingest_subject" in " ".join(str(row[-1]) for row in plan)
 
 
 def test_ingest_files_goes_on_after_a_bad_file(
