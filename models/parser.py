@@ -195,6 +195,7 @@ RELATIVE_DUE_RE = re.compile(
     rf"ภายใน\s*(?P<n>{DIGIT}{{1,3}})\s*วัน(?P<working>\s*ทำการ)?(?P<counted>\s*นับ\s*(?:ตั้งแต่|แต่|จาก))?"
     r"(?:\s*(?:วันที่|วัน)?\s*(?P<anchor>ได้รับ|(?:ลง\s*)?(?:ใน\s*)?หนังสือ))?"
 )
+COUNTED_FROM_RE = re.compile(r"\s*(?:วันที่|วัน)?\s*")
 DAY_SPLIT_RE = re.compile(r"\s*(?:,|และ|หรือ|ถึง|-|–)\s*")
 CITATION_DATE_BEFORE_RE = re.compile(r"(?:ลงวันที่|ลว\.)\s*$")
 PAST_BEFORE_RE = re.compile(r"เมื่อ\s*(?:วันที่|วัน)?\s*$")
@@ -1143,7 +1144,7 @@ def _deadlines(ctx: _Ctx, lo: int, hi: int, letter_date: date) -> list[Deadline]
     for match in MONTH_DUE_RE.finditer(body):
         found += _month_deadline(ctx, match, line_of(match.start()), letter_date)
     for match in RELATIVE_DUE_RE.finditer(body):
-        found += _relative_deadline(ctx, match, line_of(match.start()), letter_date)
+        found += _relative_deadline(ctx, body, match, line_of(match.start()), letter_date)
     for match in DATE_MENTION_RE.finditer(body):
         kind = _deadline_kind(body, match)
         if kind is None:
@@ -1181,8 +1182,11 @@ def _month_deadline(ctx: _Ctx, match: re.Match[str], i: int, letter_date: date) 
     return [Deadline(date=last, kind="due", text=ctx.lines[i].strip(), source=ctx.ref(i))]
 
 
-def _relative_deadline(ctx: _Ctx, match: re.Match[str], i: int, letter_date: date) -> list[Deadline]:
-    """`ภายใน ๑๕ วัน นับแต่วันที่ลงในหนังสือนี้`: due that many days after the letter's date.
+def _relative_deadline(
+    ctx: _Ctx, body: str, match: re.Match[str], i: int, letter_date: date
+) -> list[Deadline]:
+    """`ภายใน ๑๕ วัน นับแต่วันที่ลงในหนังสือนี้`: due that many days after the letter's date;
+    `ภายใน ๑๕ วัน นับแต่วันที่ ๑ มิถุนายน ๒๕๖๓`: that many days after the day stated.
 
     A period counted from receipt (นับแต่วันที่ได้รับหนังสือ) falls due on a different day for each
     addressee; one in working days (วันทำการ) needs the working-day calendar; one with no day to
@@ -1190,20 +1194,43 @@ def _relative_deadline(ctx: _Ctx, match: re.Match[str], i: int, letter_date: dat
     warning that names the line, rather than dropped silently or given a made-up date."""
     phrase = " ".join(match.group(0).split())
     anchor = match.group("anchor")
+    start: date | None = None  # the day the period counts from
     why = None
     if not match.group("counted"):
         why = "states no day to count from"
-    elif anchor is None:
-        why = "counts from a day other than the letter's date"
     elif anchor == "ได้รับ":
         why = "counts from each addressee's receipt"
-    elif match.group("working"):
+    elif anchor is not None:
+        start = letter_date
+    else:
+        start = _counted_from(body, match.end(), letter_date)
+        if start is None:
+            why = "counts from a day not read as a date"
+    if why is None and match.group("working"):
         why = "counts working days"
-    if why is not None:
+    if why is not None or start is None:
         ctx.warn(i, "deadline", f"{phrase!r} {why}: not a date of the letter, not tracked")
         return []
-    due = letter_date + timedelta(days=int(to_arabic_digits(match.group("n"))))
+    due = start + timedelta(days=int(to_arabic_digits(match.group("n"))))
+    if due < letter_date:
+        ctx.warn(
+            i, "deadline", f"{phrase!r} fell due on {due.isoformat()}, before the letter's date: not tracked"
+        )
+        return []
     return [Deadline(date=due, kind="due", text=ctx.lines[i].strip(), source=ctx.ref(i))]
+
+
+def _counted_from(body: str, pos: int, letter_date: date) -> date | None:
+    """The one date stated at `pos` (after `นับแต่`), or None."""
+    at = COUNTED_FROM_RE.match(body, pos)
+    mention = DATE_MENTION_RE.match(body, at.end() if at else pos)
+    if mention is None:
+        return None
+    try:
+        dates = _mention_dates(mention, letter_date)
+    except ThaiDateError:
+        return None
+    return dates[0] if len(dates) == 1 else None
 
 
 def _deadline_kind(body: str, match: re.Match[str]) -> str | None:

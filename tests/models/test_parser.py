@@ -242,7 +242,10 @@ def _body(*lines: str) -> str:
         ("รายงานภายใน ๗ วัน นับแต่วันที่ได้รับหนังสือนี้", None, "counts from each addressee's receipt"),
         ("รายงานภายใน ๕ วันทำการ นับแต่วันที่ลงในหนังสือ", None, "counts working days"),
         ("รายงานภายใน ๑๐ วัน", None, "states no day to count from"),
-        ("รายงานภายใน ๗ วัน นับแต่วันที่ ๓ มิถุนายน ๒๕๖๓", None, "counts from a day other than the letter's date"),
+        ("รายงานภายใน ๗ วัน นับแต่วันที่ ๓ มิถุนายน ๒๕๖๓", date(2020, 6, 10), None),
+        ("รายงานภายใน ๗ วัน นับแต่วันที่ ๓๑ มิถุนายน ๒๕๖๓", None, "counts from a day not read as a date"),
+        ("รายงานภายใน ๗ วัน นับแต่วันที่ ๑ พฤษภาคม ๒๕๖๓", None, "fell due on 2020-05-08, before the letter's date"),
+        ("รายงานภายใน ๗ วันทำการ นับแต่วันที่ ๓ มิถุนายน ๒๕๖๓", None, "counts working days"),
     ],
 )
 def test_a_period_from_the_letters_date_is_a_deadline_and_any_other_period_a_warning(
