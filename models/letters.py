@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.numbering import LetterNumberField
+from models.numbering import LetterNumber, LetterNumberField
 from models.thai import ThaiDate, ThaiTime
 
 
@@ -92,6 +92,30 @@ class ReceiptStamp(_Frozen):
     source: SourceRef | None = None
 
 
+class FieldStatus(StrEnum):
+    """How one field of a letter was read."""
+
+    READ = "read"  # as printed
+    REPAIRED = "repaired"  # an OCR or layout slip undone (the note says which)
+    PARTIAL = "partial"  # something was read, not all of it (a date without its year, a cut number)
+    MISSING = "missing"  # nothing readable
+
+
+class FieldReading(_Frozen):
+    """How one field was read: its status, where, the raw text and a note.
+
+    Fields read plainly carry no reading; a letter lists only what was repaired, partial or missing.
+    `confidence` is the OCR engine's (0 to 1) for fields read off a scan.
+    """
+
+    field: str
+    status: FieldStatus
+    line: int | None = None
+    raw: str | None = None
+    note: str | None = None
+    confidence: float | None = None
+
+
 class Deadline(_Frozen):
     """A date in the body by which something must happen, or when a meeting is held."""
 
@@ -124,10 +148,53 @@ class Letter(_Frozen):
     source: SourceRef
     end_line: int | None = Field(default=None, description="last line of the letter in its file")
     text: str = Field(default="", description="the letter's lines as printed")
+    readings: tuple[FieldReading, ...] = Field(
+        default=(), description="fields not read plainly (repaired, partial, missing), with notes"
+    )
 
     @property
     def circular(self) -> bool:
         return self.number.circular
+
+
+class UnreadLetter(_Frozen):
+    """A letter found in a file whose number or date could not be read: it goes to the review list.
+
+    It carries everything else that was read, its readings (why the number or date is missing) and
+    its source text, so a clerk can complete it (`saraban review set`) and it becomes a `Letter`.
+    """
+
+    number: LetterNumberField | None = None
+    date: ThaiDate | None = None
+    urgency: Urgency | None = None
+    issuer: str | None = None
+    address: str | None = None
+    subject: str | None = None
+    salutation: str | None = None
+    addressees: tuple[str, ...] = ()
+    references: tuple[Citation, ...] = ()
+    enclosures: tuple[Citation, ...] = ()
+    receipts: tuple[ReceiptStamp, ...] = ()
+    deadlines: tuple[Deadline, ...] = ()
+    signer: str | None = None
+    signer_position: str | None = None
+    owner_unit: str | None = None
+    copies_to: tuple[str, ...] = ()
+    source: SourceRef
+    end_line: int | None = None
+    text: str = ""
+    readings: tuple[FieldReading, ...] = ()
+    reason: str = Field(description="why it needs review, e.g. 'number: not read'")
+
+    @property
+    def circular(self) -> bool | None:
+        return self.number.circular if self.number else None
+
+    def complete(self, number: LetterNumber, on: date) -> Letter:
+        """The letter once a person has supplied its number and date."""
+        fields = self.model_dump(exclude={"number", "date", "reason"})
+        fields["readings"] = tuple(r for r in self.readings if r.field not in ("number", "date"))
+        return Letter.model_validate({**fields, "number": number, "date": on})
 
 
 def _citation_json(c: Citation) -> dict[str, Any]:
@@ -148,14 +215,26 @@ def _date_json(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
 
-def letter_to_json(letter: Letter) -> dict[str, Any]:
-    """The JSON shape of `saraban parse --json` for one letter."""
-    return {
-        "number": letter.number.canonical,
-        "raw_number": letter.number.raw,
-        "ocr_repairs": list(letter.number.ocr_repairs),
+def reading_json(r: FieldReading) -> dict[str, Any]:
+    out: dict[str, Any] = {"status": r.status.value, "line": r.line, "raw": r.raw, "note": r.note}
+    if r.confidence is not None:
+        out["confidence"] = round(r.confidence, 3)
+    return out
+
+
+def letter_to_json(letter: Letter | UnreadLetter) -> dict[str, Any]:
+    """The JSON shape of `saraban parse --json` for one letter.
+
+    Fields not read plainly are listed under `fields` (name -> status, line, raw, note); a letter
+    whose number or date could not be read has `number` or `date` null and a `review` reason.
+    """
+    number = letter.number
+    out = {
+        "number": number.canonical if number else None,
+        "raw_number": number.raw if number else None,
+        "ocr_repairs": list(number.ocr_repairs) if number else [],
         "circular": letter.circular,
-        "date": letter.date.isoformat(),
+        "date": _date_json(letter.date),
         "urgency": letter.urgency.value if letter.urgency else None,
         "issuer": letter.issuer,
         "address": letter.address,
@@ -184,3 +263,8 @@ def letter_to_json(letter: Letter) -> dict[str, Any]:
         "copies_to": list(letter.copies_to),
         "source": {"file": letter.source.file, "line": letter.source.line, "end_line": letter.end_line},
     }
+    if letter.readings:
+        out["fields"] = {r.field: reading_json(r) for r in letter.readings}
+    if isinstance(letter, UnreadLetter):
+        out["review"] = letter.reason
+    return out

@@ -45,7 +45,7 @@ from datetime import date, time, timedelta
 from pathlib import Path
 
 from models.agency_codes import CENTRAL_CODES, PROVINCE_NAMES_BY_CODE
-from models.letters import Citation, Deadline, Letter, ReceiptStamp, SourceRef, Urgency
+from models.letters import Citation, Deadline, Letter, ReceiptStamp, SourceRef, UnreadLetter, Urgency
 from models.numbering import (
     NUMBER_RE,
     LetterNumber,
@@ -107,10 +107,16 @@ class ParseWarning:
 
 @dataclass(frozen=True)
 class ParseResult:
-    """The letters of one text, in file order, and the warnings raised while reading them."""
+    """The letters of one text, in file order, and the warnings raised while reading them.
+
+    `unread` are letters found whose number or date could not be read (the review list);
+    `notes` say how the file was read (its encoding, characters removed, OCR), not what went wrong.
+    """
 
     letters: tuple[Letter, ...]
     warnings: tuple[ParseWarning, ...] = ()
+    unread: tuple[UnreadLetter, ...] = ()
+    notes: tuple[ParseWarning, ...] = ()
 
 
 # --------------------------------------------------------------------------- patterns
