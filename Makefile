@@ -4,14 +4,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEBIAN_PACKAGES := graphviz fonts-thai-tlwg chromium postgresql
+DEBIAN_PACKAGES := graphviz fonts-thai-tlwg chromium postgresql tesseract-ocr tesseract-ocr-tha
 
 .PHONY: setup system venv demo test lint bench clean
 
 setup: system venv
 
 # Debian packages the project needs: `dot`, Thai fonts for diagrams, Chromium for browser tests,
-# PostgreSQL for the second database backend. Installed only when missing.
+# PostgreSQL for the second database backend, Tesseract with its Thai model for scanned letters.
+# Installed only when missing.
 system:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
