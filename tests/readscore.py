@@ -104,7 +104,8 @@ def _match(e: dict[str, Any], parsed: list[dict[str, Any]], used: set[int]) -> i
     if e.get("number") is None:
         unnumbered = [i for i in free if parsed[i].get("number") is None]
         same_day = [i for i in unnumbered if parsed[i].get("date") == e.get("date")]
-        return (same_day or unnumbered or [None])[0]
+        pool = same_day or unnumbered
+        return pool[0] if pool else None
     accepted = _alts(e["number"])
     by_number = next((i for i in free if norm_number(parsed[i].get("number")) in accepted), None)
     if by_number is not None:

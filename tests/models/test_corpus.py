@@ -29,7 +29,7 @@ def _read(path: Path) -> list[dict[str, Any]]:
         result = read_letters(text, file=path.name)
     except ParseError:
         return []
-    return [letter_to_json(x) for x in (*result.letters, *result.unread)]
+    return [letter_to_json(x) for x in result.letters] + [letter_to_json(x) for x in result.unread]
 
 
 def test_corpus_files_and_expectations_agree() -> None:
