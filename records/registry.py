@@ -36,6 +36,12 @@ from records.service import ensure_agency, lookup_letters
 
 # Namespace of the PostgreSQL advisory locks on receipt series (the second key is registry+year).
 _RECEIPT_LOCK_NAMESPACE = 0x5A4A_0001
+# A register's numbers run 1..RECEIPT_NUMBER_MAX in a year: a paper register of six-digit stamps.
+# Bounded so that a typo (2147483648, twenty digits) can neither overflow a database integer when
+# the series is read back nor push the series where the next number would be refused.
+RECEIPT_NUMBER_MAX = 999_999
+# Leading zeros are kept as stamped (011099), up to this many characters in all.
+RECEIPT_NUMBER_WIDTH = 9
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 
 
@@ -124,11 +130,32 @@ def _lock_series(session: Session, registry: str, year: int) -> None:
 
 def _clean_number(number: str) -> str:
     digits = number.strip().translate(_THAI_DIGITS)
-    if not digits.isdigit() or not digits.isascii() or int(digits) == 0:
+    if (
+        not digits.isdigit()
+        or not digits.isascii()
+        or len(digits) > RECEIPT_NUMBER_WIDTH
+        or not 1 <= int(digits) <= RECEIPT_NUMBER_MAX
+    ):
         raise RegistryError(
-            f"receipt number {number!r}: expected a positive whole number such as 1515 or 011099"
+            f"receipt number {number!r}: expected a positive whole number such as 1515 or 011099,"
+            f" from 1 to {RECEIPT_NUMBER_MAX}"
         )
     return digits
+
+
+def series_value(number: str | None) -> int | None:
+    """The value of a stored clerk number within the register's range, else None.
+
+    Rows written before numbers were bounded may hold anything; such a value is no part of the
+    series (it can neither overflow a cast in SQL nor push the next number out of range).
+
+    >>> series_value("011"), series_value("2147483648"), series_value("x")
+    (11, None, None)
+    """
+    if number is None or not number.isascii() or not number.isdigit() or len(number) > 20:
+        return None
+    value = int(number)
+    return value if 1 <= value <= RECEIPT_NUMBER_MAX else None
 
 
 def _series(registry: str, year: int) -> Any:
@@ -140,15 +167,34 @@ def _series(registry: str, year: int) -> Any:
 
 
 def next_receipt_number(session: Session, registry: str, year: int) -> int:
-    """The next number of a registry's series for `year` (1 for a new year). Call under the lock."""
+    """The next number of a registry's series for `year` (1 for a new year). Call under the lock.
+
+    Only digit strings of at most RECEIPT_NUMBER_WIDTH characters are cast (a stored number out
+    of int4's range made the cast fail on PostgreSQL, and saturate on SQLite, for every later
+    receipt), and values beyond RECEIPT_NUMBER_MAX are no part of the series."""
+    number = col(Receipt.number)
+    if session.get_bind().dialect.name == "postgresql":
+        digits = number.regexp_match(f"^[0-9]{{1,{RECEIPT_NUMBER_WIDTH}}}$")
+    else:
+        digits = sa.and_(
+            sa.not_(number.op("GLOB")("*[^0-9]*")), sa.func.length(number).between(1, RECEIPT_NUMBER_WIDTH)
+        )
+    # CASE keeps the cast behind the test: PostgreSQL may evaluate WHERE clauses in any order.
+    value = sa.case((digits, sa.cast(number, sa.Integer)), else_=None)
     highest = session.exec(
-        select(sa.func.max(sa.cast(col(Receipt.number), sa.Integer))).where(
+        select(sa.func.max(value)).where(
             Receipt.registry == registry,  # type: ignore[comparison-overlap]
             Receipt.year == year,
             Receipt.source == "clerk",
+            value <= RECEIPT_NUMBER_MAX,
         )
     ).one()
-    return int(highest or 0) + 1
+    issued = int(highest or 0) + 1
+    if issued > RECEIPT_NUMBER_MAX:
+        raise RegistryError(
+            f"the receipt register of {registry} for {year} is full ({RECEIPT_NUMBER_MAX} numbers)"
+        )
+    return issued
 
 
 # --- receive --------------------------------------------------------------------------------------
@@ -181,7 +227,7 @@ def receive(
     if number is not None:
         wanted = _clean_number(number)
         for taken in session.exec(_series(registry, year)):
-            if taken.number is not None and taken.number.isdigit() and int(taken.number) == int(wanted):
+            if series_value(taken.number) == int(wanted):
                 holder = session.get(LetterRow, taken.letter_id)
                 raise RegistryError(
                     f"receipt number {wanted} of {year} is already taken at {registry}"
