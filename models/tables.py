@@ -62,6 +62,7 @@ DispatchSource = Literal["ocr", "clerk", "flow", "plan"]
 HandoffStatus = Literal["pending", "received", "forwarded", "late", "overdue"]
 CitationKind = Literal["references", "encloses"]
 CircularStatus = Literal["open", "closed"]
+ReviewStatus = Literal["open", "resolved"]
 
 
 # --- agency -----------------------------------------------------------------------------------
@@ -107,7 +108,12 @@ class LetterBase(SQLModel):
 
 class LetterRow(LetterBase, table=True):
     __tablename__ = "letter"
-    __table_args__ = (sa.UniqueConstraint("number", "date", name="uq_letter_number_date"),)
+    __table_args__ = (
+        sa.UniqueConstraint("number", "date", name="uq_letter_number_date"),
+        # Citation matching reads the letters of one day whose number starts with a code and owner
+        # (`records.service._real_candidates`): the day narrows a year's record to a few dozen.
+        sa.Index("ix_letter_date_number", "date", "number"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
 
@@ -164,6 +170,9 @@ class CitationRow(CitationBase, table=True):
         sa.UniqueConstraint(
             "citing_letter_id", "cited_letter_id", "kind", name="uq_citation_citing_cited_kind"
         ),
+        # A new letter re-resolves the citations printed with its code, owner and date
+        # (`records.service.reresolve`): the day narrows them to a few.
+        sa.Index("ix_citation_cited_date_number", "cited_date", "cited_number"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -412,6 +421,57 @@ class IngestLogBase(SQLModel):
 
 class IngestLog(IngestLogBase, table=True):
     __tablename__ = "ingest_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+
+
+# --- review list ------------------------------------------------------------------------------
+
+
+class ReviewItemBase(SQLModel):
+    """A letter found in a file whose number or date could not be read: it waits for a person
+    (`saraban review set`) to supply them. `unread` is the `models.letters.UnreadLetter` as JSON
+    (`UnreadLetter.model_validate_json` reads it back); `digest` is its sha256, so that reading
+    the same file again finds the item instead of adding another."""
+
+    file: str = Field(min_length=1)
+    line: int = Field(ge=1)
+    end_line: int | None = None
+    sha256: str = Field(min_length=64, max_length=64, description="sha256 of the file when read")
+    reason: str = Field(sa_type=sa.Text, description="why it needs review, e.g. 'number: not read'")
+    unread: str = Field(sa_type=sa.Text, description="the UnreadLetter as JSON")
+    digest: str = Field(min_length=64, max_length=64, description="sha256 of `unread`")
+    source_text: str = Field(default="", sa_type=sa.Text)
+    status: str = Field(default="open", description="'open' or 'resolved'")
+    letter_id: int | None = Field(default=None, foreign_key="letter.id")
+    created_at: dt.datetime = Field(sa_type=AwareDateTime)
+    resolved_at: dt.datetime | None = Field(default=None, sa_type=AwareDateTime)
+    resolved_by: str | None = None
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, value: str) -> str:
+        if value not in ("open", "resolved"):
+            raise ValueError(f"review status must be 'open' or 'resolved', not {value!r}")
+        return value
+
+    _created_at = field_validator("created_at")(classmethod(lambda cls, v: _aware(v)))
+    _resolved_at = field_validator("resolved_at")(classmethod(lambda cls, v: _aware(v)))
+
+
+class ReviewItem(ReviewItemBase, table=True):
+    __tablename__ = "review_item"
+    __table_args__ = (
+        # One item per letter read at one place of one file: re-ingesting the file adds none.
+        sa.UniqueConstraint("file", "line", "digest", name="uq_review_item_file_line_digest"),
+        # `saraban review` lists the open items, a few among every item ever resolved.
+        sa.Index(
+            "ix_review_item_open",
+            "id",
+            sqlite_where=sa.text("status = 'open'"),
+            postgresql_where=sa.text("status = 'open'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
 

@@ -22,7 +22,9 @@ transaction, so a failure leaves the record as it was.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,19 +33,23 @@ from typing import Any, Literal, NamedTuple
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from models.letters import Agency, Citation, Letter, Level
+from models.letters import Agency, Citation, Letter, Level, UnreadLetter
 from models.numbering import LetterNumber, parse_letter_number
 from models.tables import (
     INGEST_EVENT_SQL,
     AgencyRow,
+    Circular,
     CitationRow,
     DeadlineRow,
+    Dispatch,
     Event,
+    Handoff,
     IngestLog,
     LetterRow,
     LetterVariant,
     Merge,
     Receipt,
+    ReviewItem,
     new_row,
 )
 from models.thai import bangkok_datetime, now_bangkok
@@ -101,6 +107,12 @@ class IngestReport:
     letters: list[LetterOutcome] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     aliases: list[AliasChange] = field(default_factory=list)
+    review: list[ReviewEntry] = field(default_factory=list)
+
+    @property
+    def to_review(self) -> list[ReviewEntry]:
+        """The letters of the file still waiting for review (new ones and ones listed before)."""
+        return [r for r in self.review if r.status == "open"]
 
     @property
     def added(self) -> int:
@@ -150,6 +162,32 @@ class IngestReport:
                 for a in self.aliases
             ],
             "warnings": self.warnings,
+            "review": [r.to_json() for r in self.review],
+        }
+
+
+@dataclass(frozen=True)
+class ReviewEntry:
+    """A letter of the file whose number or date could not be read: its item on the review list."""
+
+    id: int
+    file: str
+    line: int
+    reason: str
+    status: str = "open"
+    new: bool = True
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.reason}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "file": self.file,
+            "line": self.line,
+            "reason": self.reason,
+            "status": self.status,
+            "new": self.new,
         }
 
 
@@ -383,6 +421,7 @@ def _ingest_letter(session: Session, letter: Letter, actor: str, report: IngestR
         session.flush()
         status = "unchanged"
     assert row.id is not None
+    _changes(session).letters.add(row.id)
     added = _add_variant(
         session, row.id, number, letter.number.raw, _seen_in(letter.source.file, letter.source.line)
     )
@@ -579,6 +618,9 @@ def _add_citations(
             )
         )
         session.flush()
+        changes = _changes(session)
+        changes.letters.update((row.id, target.id))
+        changes.edges.append((row.id, target.id))
         _sync_derived(session, target, actor, report)
         added.append(f"{kind} {cited}")
     return added
@@ -599,9 +641,12 @@ def _real_candidates(session: Session, number: LetterNumber, on: date) -> list[L
 
 
 def _resolve(
-    session: Session, number: LetterNumber, on: date
+    session: Session, number: LetterNumber, on: date, candidates: Sequence[LetterRow] | None = None
 ) -> tuple[LetterRow | None, ResolutionStatus, list[str]]:
-    reals = {r.id: r for r in _real_candidates(session, number, on)}
+    """The real letter `number` of `on` names, if exactly one fits. `candidates` are the real
+    letters of that code, owner and date when the caller has them already."""
+    found = _real_candidates(session, number, on) if candidates is None else candidates
+    reals = {r.id: r for r in found}
     known = [KnownLetter(r.id, _number(r.number), r.date) for r in reals.values()]
     resolution = resolve_number(number, on, known)
     if resolution.match is not None:
@@ -687,9 +732,11 @@ def reresolve(
     )
     moved = 0
     touched: dict[int, LetterRow] = {}
+    # Every citation found shares the code, owner and date: the same real letters compete for all.
+    reals = _real_candidates(session, number, on) if citations else []
     for citation in citations:
         cited = _number(citation.cited_number)
-        row, _status, _ = _resolve(session, cited, on)
+        row, _status, _ = _resolve(session, cited, on, reals)
         current = session.get(LetterRow, citation.cited_letter_id)
         assert current is not None
         if row is None:
@@ -727,6 +774,10 @@ def reresolve(
         moved += 1
         touched[current.id] = current
         touched[row.id] = row
+        # An edge moved away from `current`: its circular may fall apart (see `assign_circulars_of`).
+        changes = _changes(session)
+        changes.letters.update((current.id, row.id, citation.citing_letter_id))
+        changes.split = True
     for letter in touched.values():
         _sync_derived(session, letter, who, report)
     return moved
@@ -736,12 +787,20 @@ def _sync_derived(session: Session, row: LetterRow, actor: str, report: IngestRe
     """Bring a letter's variants and merges in line with the citations that resolve to it;
     delete it if it is a placeholder nothing cites any more. Merges made or undone go to `report`."""
     assert row.id is not None
-    cited_by = list(
+    cited_by_files = list(
         session.exec(
-            select(CitationRow).where(CitationRow.cited_letter_id == row.id).order_by(col(CitationRow.id))
+            select(CitationRow, LetterRow.source_file)
+            .join(LetterRow, col(LetterRow.id) == col(CitationRow.citing_letter_id))
+            .where(CitationRow.cited_letter_id == row.id)
+            .order_by(col(CitationRow.id))
         )
     )
+    cited_by = [c for c, _ in cited_by_files]
     if row.known_only_by_citation and not cited_by:
+        changes = _changes(session)
+        changes.split = True
+        if row.circular_id is not None:
+            changes.gone.add(row.circular_id)
         for variant in session.exec(select(LetterVariant).where(LetterVariant.letter_id == row.id)):
             session.delete(variant)
         for merge in session.exec(select(Merge).where(Merge.kept_letter_id == row.id)):
@@ -762,11 +821,8 @@ def _sync_derived(session: Session, row: LetterRow, actor: str, report: IngestRe
     wanted_variants: dict[str, tuple[str, str]] = {}
     own = variants.get(row.number)
     raws: list[str] = [own.raw] if own is not None else []
-    for c in cited_by:
-        citing = session.get(LetterRow, c.citing_letter_id)
-        wanted_variants.setdefault(
-            c.cited_number, (c.cited_raw, _seen_in(citing.source_file if citing else None, c.source_line))
-        )
+    for c, citing_file in cited_by_files:
+        wanted_variants.setdefault(c.cited_number, (c.cited_raw, _seen_in(citing_file, c.source_line)))
         raws.append(c.cited_raw)
     for printed, variant in variants.items():
         if printed != row.number and printed not in wanted_variants:
@@ -821,6 +877,294 @@ def _unrepaired(raw: str) -> str | None:
         return None
 
 
+# --- circulars --------------------------------------------------------------------------------
+
+_CHANGES = "saraban.citation_graph_changes"
+_IN_CHUNK = 500  # ids per `IN (...)` list: well under SQLite's and psycopg's parameter limits
+
+
+@dataclass
+class _GraphChanges:
+    """What the transaction changed in the citation graph, for `assign_circulars_of` (kept in
+    `session.info` by the writers above): letters added or touched, citations added (citing, cited),
+    circulars of deleted placeholders, and whether an edge was moved or deleted (`split`: a
+    circular may then fall apart, which only a look at all of its letters can tell)."""
+
+    letters: set[int] = field(default_factory=set)
+    edges: list[tuple[int, int]] = field(default_factory=list)
+    gone: set[str] = field(default_factory=set)
+    split: bool = False
+
+
+def _changes(session: Session) -> _GraphChanges:
+    changes = session.info.get(_CHANGES)
+    if changes is None:
+        changes = session.info[_CHANGES] = _GraphChanges()
+    return changes  # type: ignore[no-any-return]
+
+
+def circular_id_for(number: str, on: date) -> str:
+    """The id of the circular a root letter names: year, then the number without spaces or slashes
+    (`records.chain.circular_slug` spells it the same way).
+
+    >>> circular_id_for("พร 0023.1/ว 3026", date(2020, 6, 23))
+    '2020-พร-0023.1-ว-3026'
+    """
+    return f"{on.year}-" + re.sub(r"[\s/]+", "-", number.strip())
+
+
+def _chunks(ids: Iterable[Any]) -> Iterable[list[Any]]:
+    items = sorted(ids)
+    for start in range(0, len(items), _IN_CHUNK):
+        yield items[start : start + _IN_CHUNK]
+
+
+def _letters_where(session: Session, column: Any, values: Iterable[Any]) -> list[LetterRow]:
+    rows: list[LetterRow] = []
+    for chunk in _chunks(values):
+        rows += session.exec(select(LetterRow).where(col(column).in_(chunk)))
+    return rows
+
+
+class _Group:
+    """Letters that end up in one circular: those loaded, and the circulars they were in."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, LetterRow] = {}
+        self.circulars: set[str] = set()
+
+
+def _groups(session: Session, changes: _GraphChanges) -> tuple[list[_Group], set[str]]:
+    """The connected groups of the changed letters, and every circular they were in.
+
+    Without a split, citations were only added, so components only merge: a letter's group is
+    its own, joined by the new citations and by the circular each touched letter is in (a circular
+    stands for all its letters, which are not read). With one, every letter of the circulars
+    involved is read with the citations among them, and the components are computed afresh."""
+    rows = {r.id: r for r in _letters_where(session, LetterRow.id, changes.letters) if r.id is not None}
+    involved = set(changes.gone) | {r.circular_id for r in rows.values() if r.circular_id}
+    parent: dict[Any, Any] = {}
+
+    def find(x: Any) -> Any:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(a: Any, b: Any) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[ra] = rb
+
+    if changes.split:
+        read: set[str] = set()
+        while involved - read:
+            new = involved - read
+            read |= new
+            for r in _letters_where(session, LetterRow.circular_id, new):
+                rows.setdefault(r.id, r)  # type: ignore[arg-type]
+            edges = _edges_of(session, set(rows))
+            missing = {i for edge in edges for i in edge} - set(rows)
+            for r in _letters_where(session, LetterRow.id, missing):
+                rows[r.id] = r  # type: ignore[index]
+                if r.circular_id:
+                    involved.add(r.circular_id)
+        for a, b in _edges_of(session, set(rows)):
+            union(a, b)
+    else:
+        for r in rows.values():
+            if r.circular_id:
+                union(r.id, ("circular", r.circular_id))
+        for a, b in changes.edges:
+            union(a, b)
+    groups: dict[Any, _Group] = {}
+    for letter_id, r in rows.items():
+        group = groups.setdefault(find(letter_id), _Group())
+        group.rows[letter_id] = r
+        if r.circular_id:
+            group.circulars.add(r.circular_id)
+    return list(groups.values()), involved
+
+
+def _edges_of(session: Session, ids: set[int]) -> set[tuple[int, int]]:
+    edges: set[tuple[int, int]] = set()
+    for chunk in _chunks(ids):
+        for column in (CitationRow.citing_letter_id, CitationRow.cited_letter_id):
+            query = select(CitationRow.citing_letter_id, CitationRow.cited_letter_id).where(
+                col(column).in_(chunk)
+            )
+            edges.update((a, b) for a, b in session.exec(query))
+    return edges
+
+
+def assign_circulars_of(session: Session, *, actor: str | None = None) -> None:
+    """Bring the circulars of the letters this transaction changed up to date; write (and log)
+    only what changed, exactly as `records.chain.assign_circulars` would over the whole record.
+
+    A circular is a component of the citation graph named after its earliest real letter. The
+    cost follows what the new letters connect to: a letter joining a circular reads the circular's
+    row and its root, not its letters; only circulars that merge, get a new root or may fall apart
+    (a citation moved to another letter) are read in full."""
+    changes: _GraphChanges | None = session.info.pop(_CHANGES, None)
+    if changes is None or not changes.letters:
+        return
+    who = actor or default_actor()
+    groups, involved = _groups(session, changes)
+    existing = {c.id: c for c in session.exec(select(Circular).where(col(Circular.id).in_(sorted(involved))))}
+    wanted: dict[str, tuple[LetterRow, _Group]] = {}
+    for group in groups:
+        candidates = [r for r in group.rows.values() if not r.known_only_by_citation]
+        if not changes.split:  # the roots stand for the letters of their circulars, not read
+            for circular_id in group.circulars:
+                circular = existing.get(circular_id)
+                root = (
+                    session.get(LetterRow, circular.root_letter_id)
+                    if circular and circular.root_letter_id
+                    else None
+                )
+                if root is not None:
+                    candidates.append(root)
+        if not candidates:
+            continue
+        root = min(candidates, key=lambda r: (r.date, r.number))
+        wanted[circular_id_for(root.number, root.date)] = (root, group)
+    for c in session.exec(select(Circular).where(col(Circular.id).in_(sorted(set(wanted) - set(existing))))):
+        existing[c.id] = c
+
+    placed: dict[int, str] = {}
+    for slug in sorted(wanted):
+        root, group = wanted[slug]
+        members = dict(group.rows)
+        if not changes.split:
+            for r in _letters_where(session, LetterRow.circular_id, group.circulars - {slug}):
+                members.setdefault(r.id, r)  # type: ignore[arg-type]
+        title = root.subject or ""
+        circular = existing.get(slug)
+        if circular is None:
+            session.add(
+                new_row(
+                    Circular,
+                    id=slug,
+                    title=title,
+                    root_letter_id=root.id,
+                    status="open",
+                    created_at=now_bangkok(),
+                )
+            )
+            session.flush()
+            append_event(
+                session,
+                "circular.created",
+                slug,
+                {"root": root.number, "members": sorted(m.number for m in members.values())},
+                actor=who,
+            )
+        elif circular.root_letter_id != root.id or circular.title != title:
+            circular.root_letter_id, circular.title = root.id, title
+            session.flush()
+            append_event(session, "circular.updated", slug, {"root": root.number, "title": title}, actor=who)
+        moved = sorted(m.number for m in members.values() if m.circular_id != slug)
+        for letter_id, member in members.items():
+            placed[letter_id] = slug
+            if member.circular_id != slug:
+                member.circular_id = slug
+        if moved and circular is not None:
+            append_event(session, "circular.members_added", slug, {"letters": moved}, actor=who)
+        session.flush()
+
+    def now_in(letter_id: int | None) -> str | None:
+        if letter_id is None:
+            return None
+        if letter_id in placed:
+            return placed[letter_id]
+        row = session.get(LetterRow, letter_id)
+        return row.circular_id if row is not None else None
+
+    for slug, circular in sorted(existing.items()):
+        if slug in wanted or slug not in involved:
+            continue
+        # Its letters now belong to a bigger cascade: move what refers to it, then drop it.
+        into = now_in(circular.root_letter_id)
+        for dispatch in session.exec(select(Dispatch).where(Dispatch.circular_id == slug)):
+            dispatch.circular_id = into or now_in(dispatch.letter_id) or slug
+        for handoff in session.exec(select(Handoff).where(Handoff.circular_id == slug)):
+            dispatch_row = session.get(Dispatch, handoff.dispatch_id)
+            handoff.circular_id = dispatch_row.circular_id if dispatch_row else (into or slug)
+        session.flush()
+        session.delete(circular)
+        session.flush()
+        append_event(session, "circular.removed", slug, {"into": into}, actor=who)
+
+
+# --- review list ------------------------------------------------------------------------------
+
+
+def _review_snapshot(item: ReviewItem) -> dict[str, Any]:
+    return {
+        "file": item.file,
+        "line": item.line,
+        "end_line": item.end_line,
+        "sha256": item.sha256,
+        "reason": item.reason,
+        "digest": item.digest,
+        "status": item.status,
+        "created_at": item.created_at.isoformat(),
+        "resolved_at": item.resolved_at.isoformat() if item.resolved_at else None,
+        "resolved_by": item.resolved_by,
+    }
+
+
+def review_event_payload(item: ReviewItem, **fields: Any) -> dict[str, Any]:
+    """The payload of a `review.*` event: what it says, and the item as stored under `rows` (the
+    shape of the snapshot events; `records.audit` replays the `rows` it knows and skips the rest)."""
+    return {"id": item.id, "file": item.file, "line": item.line, "reason": item.reason, **fields,
+            "rows": {"review_items": [_review_snapshot(item)]}}  # fmt: skip
+
+
+def _open_reviews(
+    session: Session,
+    unread: Sequence[UnreadLetter],
+    *,
+    file: str,
+    sha256: str,
+    actor: str,
+    report: IngestReport,
+) -> None:
+    """Put each unread letter on the review list, once: reading the file again finds its item."""
+    for letter in unread:
+        data = letter.model_dump_json()
+        digest = hashlib.sha256(data.encode("utf-8")).hexdigest()
+        line = letter.source.line
+        item = session.exec(
+            select(ReviewItem).where(
+                ReviewItem.file == file, ReviewItem.line == line, ReviewItem.digest == digest
+            )
+        ).first()
+        if item is None:
+            item = new_row(
+                ReviewItem,
+                file=file,
+                line=line,
+                end_line=letter.end_line,
+                sha256=sha256,
+                reason=letter.reason,
+                unread=data,
+                digest=digest,
+                source_text=letter.text,
+                status="open",
+                created_at=now_bangkok(),
+            )
+            session.add(item)
+            session.flush()
+            append_event(session, "review.opened", f"{file}:{line}", review_event_payload(item), actor=actor)
+            new = True
+        else:
+            new = False
+        assert item.id is not None
+        report.review.append(ReviewEntry(item.id, file, line, item.reason, item.status, new))
+
+
 # --- ingest -----------------------------------------------------------------------------------
 
 
@@ -832,18 +1176,20 @@ def ingest_letters(
     sha256: str,
     actor: str | None = None,
     read_warnings: Sequence[tuple[int, str, str]] = (),
+    unread: Sequence[UnreadLetter] = (),
 ) -> IngestReport:
     """Store the letters read from one file, in the caller's transaction.
 
     `read_warnings` are the parser's (line, field, message) for what it left out while reading
     the file (a body date that cannot be, a deadline counted from receipt): the report and the
-    `ingest.file` event carry them with the warnings of storing.
+    `ingest.file` event carry them with the warnings of storing. `unread` are the letters of the
+    file whose number or date could not be read: each goes on the review list (`review_item`,
+    with a `review.opened` event), once, and `report.review` names them.
 
     Idempotent: letters already known are left unchanged (or only gain what this reading adds),
-    and a re-ingest writes only an `ingest_log` row. Circulars are recomputed at the end.
+    and a re-ingest writes only an `ingest_log` row. The circulars of the letters it touched are
+    brought up to date at the end (`assign_circulars_of`).
     """
-    from records.chain import assign_circulars
-
     who = actor or default_actor()
     report = IngestReport(file=file, sha256=sha256)
     for line, what, message in read_warnings:
@@ -851,7 +1197,8 @@ def ingest_letters(
     before = session.info.get(EVENTS_APPENDED, 0)
     for letter in letters:
         report.letters.append(_ingest_letter(session, letter, who, report))
-    assign_circulars(session, actor=who)
+    assign_circulars_of(session, actor=who)
+    _open_reviews(session, unread, file=file, sha256=sha256, actor=who, report=report)
     if session.info.get(EVENTS_APPENDED, 0) != before:
         # The fine-grained events above say what changed; this one carries what was read, so the
         # log alone can rebuild the state by ingesting the same letters in the same order.
@@ -864,6 +1211,8 @@ def ingest_letters(
         if report.warnings:
             # What was stored but flagged (a receipt before its letter, an unknown agency code).
             payload["warnings"] = report.warnings
+        if report.review:
+            payload["review"] = [{"line": r.line, "reason": r.reason} for r in report.review]
         append_event(session, "ingest.file", file, payload, actor=who)
     session.add(
         new_row(

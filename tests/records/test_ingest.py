@@ -202,7 +202,7 @@ def test_a_failure_inside_the_transaction_writes_nothing(
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("records.chain.assign_circulars", boom)
+    monkeypatch.setattr("records.service.assign_circulars_of", boom)
     with pytest.raises(RuntimeError):
         _ingest(engine, file_interior(), "interior.txt")
     assert dump_tables(engine, skip=()) == before
