@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "cli.serve",
     "cli.audit",
     "cli.clerk",
+    "cli.review",
 )
 
 for _name in COMMAND_MODULES:

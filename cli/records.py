@@ -8,49 +8,101 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from cli.common import DATABASE, day_option, fail, open_record
 from models.db import session_scope
 from models.thai import BE_OFFSET, MAX_CE_YEAR, MIN_CE_YEAR, be_to_ce, to_arabic_digits
 from records.chain import AmbiguousLetter, LetterNotFound, chain_json, letter_detail
-from records.ingest import ingest_files
+from records.ingest import IngestOutcome, collect_files, iter_ingest
+from records.service import IngestReport
+
+PROGRESS_AT = 20  # files: below this a batch is over before a bar would help
+
+
+def _review_lines(report: IngestReport) -> list[str]:
+    waiting = report.to_review
+    if not waiting:
+        return []
+    head = f"{len(waiting)} letter{'s' if len(waiting) > 1 else ''} to review"
+    if len(waiting) == 1:
+        return [f"  {head}: {waiting[0]} (saraban review show {waiting[0].id})"]
+    return [f"  {head}:", *(f"    {r} (saraban review show {r.id})" for r in waiting)]
+
+
+def _echo_report(report: IngestReport) -> None:
+    typer.echo(f"{report.file}: {report.added} added, {report.merged} merged, {report.unchanged} unchanged")
+    for letter in report.letters:
+        typer.echo(f"  {letter}")
+    for alias in report.aliases:
+        typer.echo(f"  {alias}")
+    for line in _review_lines(report):
+        typer.echo(line)
+    for warning in report.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+
+
+def _summary(outcomes: list[IngestOutcome]) -> list[str]:
+    stored = [o for o in outcomes if o.report is not None]
+    failed = [o for o in outcomes if o.error is not None]
+    review = sum(len(o.report.to_review) for o in stored if o.report is not None)
+    lines = [
+        f"{len(outcomes)} file(s): {len(stored)} went in, {len(failed)} failed;"
+        f" {sum(o.report.added for o in stored if o.report)} letter(s) added,"
+        f" {review} letter(s) to review"
+    ]
+    if failed:
+        lines.append("failed (nothing of them stored): " + ", ".join(str(o.path) for o in failed))
+    return lines
 
 
 def ingest(
-    files: list[Path] = typer.Argument(..., help="OCR'd letter files (UTF-8 text)."),
+    files: list[Path] = typer.Argument(
+        ..., help="OCR'd letter files (UTF-8 text), or directories to walk (hidden files skipped)."
+    ),
     database: str | None = DATABASE,
 ) -> None:
     """Put the letters of each file on record (one transaction per file) and say what changed.
 
-    "merged" counts letters merged into one already on record and printed numbers merged into a
-    letter as OCR readings of it (each listed as `merged: ALIAS → NUMBER of DATE (reason)`).
-    Re-ingesting a file changes nothing. A file that cannot be read is reported on stderr as
-    FILE:LINE: message and left out; the other files still go in, and the exit status is 2.
-    Facts stored as read but doubtful (a receipt stamped before the letter's date, an unknown
-    agency code) and what the parser left out (a date that cannot be, a deadline counted from
-    each addressee's receipt) are warnings on stderr, `warning: FILE:LINE: field: message`, and
-    do not fail.
+    A directory stands for every file under it (recursively, sorted, hidden ones skipped); with
+    many files and a terminal, a progress bar runs on stderr. "merged" counts letters merged into
+    one already on record and printed numbers merged into a letter as OCR readings of it (each
+    listed as `merged: ALIAS → NUMBER of DATE (reason)`). Letters whose number or date could not
+    be read go to the review list (`N letters to review: FILE:LINE: why`; see `saraban review`).
+    Re-ingesting a file changes nothing. A file that cannot be read or stored (a parse error,
+    `database is locked`, disk full) is reported on stderr as FILE:LINE: message with nothing of
+    it written; the other files still go in, the summary names the files that failed, and the
+    exit status is 2. Facts stored as read but doubtful (a receipt stamped before the letter's
+    date, an unknown agency code) and what the parser left out (a date that cannot be, a deadline
+    counted from each addressee's receipt) are warnings on stderr, `warning: FILE:LINE: field:
+    message`, and do not fail.
     """
-    outcomes = ingest_files(files, open_record(database))
-    failed = False
-    for outcome in outcomes:
-        if outcome.error is not None:
-            typer.echo(f"error: {outcome.error}", err=True)
-            failed = True
-            continue
-        report = outcome.report
-        assert report is not None
-        typer.echo(
-            f"{report.file}: {report.added} added, {report.merged} merged, {report.unchanged} unchanged"
-        )
-        for letter in report.letters:
-            typer.echo(f"  {letter}")
-        for alias in report.aliases:
-            typer.echo(f"  {alias}")
-        for warning in report.warnings:
-            typer.echo(f"warning: {warning}", err=True)
-    if failed:
+    paths = collect_files(files)
+    engine = open_record(database)
+    err = Console(stderr=True)
+    outcomes: list[IngestOutcome] = []
+    with Progress(
+        TextColumn("ingest"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not (err.is_terminal and len(paths) >= PROGRESS_AT),
+    ) as progress:
+        task = progress.add_task("ingest", total=len(paths))
+        for outcome in iter_ingest(paths, engine, migrate=False):  # open_record migrated it
+            outcomes.append(outcome)
+            progress.advance(task)
+            if outcome.error is not None:
+                typer.echo(f"error: {outcome.error}", err=True)
+            elif outcome.report is not None:
+                _echo_report(outcome.report)
+    if len(outcomes) > 1:
+        for line in _summary(outcomes):
+            typer.echo(line, err=any(o.error for o in outcomes))
+    if any(o.error is not None for o in outcomes):
         raise typer.Exit(code=2)
 
 
