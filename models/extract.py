@@ -72,14 +72,17 @@ class Extracted:
 # --- the file -------------------------------------------------------------------------------------
 
 
-def extract(path: Path, *, max_bytes: int = MAX_BYTES) -> Extracted:
-    """Read `path` into text for the parser; raises `ExtractError` naming the file, line and field."""
+def extract(path: Path, *, max_bytes: int = MAX_BYTES, recover_digits: bool = True) -> Extracted:
+    """Read `path` into text for the parser; raises `ExtractError` naming the file, line and field.
+
+    `recover_digits=False` leaves Tesseract's Thai digits as it read them (for measuring).
+    """
     name = str(path)
     data = _read_bytes(path, name, max_bytes)
     if data.startswith(b"%PDF-"):
-        return _extract_pdf(data, name)
+        return _extract_pdf(data, name, recover_digits=recover_digits)
     if _image_kind(data):
-        return _extract_image(data, name)
+        return _extract_image(data, name, recover_digits=recover_digits)
     text, encoding, notes = decode_text(data, file=name)
     if not text.strip():
         raise ExtractError("empty file", file=name)
@@ -429,7 +432,7 @@ def _page_text(textpage: Any) -> tuple[str, int]:
     return "".join(out), dropped
 
 
-def _extract_pdf(data: bytes, name: str) -> Extracted:
+def _extract_pdf(data: bytes, name: str, *, recover_digits: bool = True) -> Extracted:
     import pypdfium2 as pdfium  # ships no type information
 
     try:
@@ -473,13 +476,13 @@ def _extract_pdf(data: bytes, name: str) -> Extracted:
             page.close()
     finally:
         doc.close()
-    return _ocr_pages(images, name, kind="pdf-ocr", why="no Thai text layer")
+    return _ocr_pages(images, name, kind="pdf-ocr", why="no Thai text layer", recover_digits=recover_digits)
 
 
 # --- OCR ------------------------------------------------------------------------------------------
 
 
-def _extract_image(data: bytes, name: str) -> Extracted:
+def _extract_image(data: bytes, name: str, *, recover_digits: bool = True) -> Extracted:
     from PIL import Image, ImageSequence, UnidentifiedImageError
 
     try:
@@ -497,7 +500,7 @@ def _extract_image(data: bytes, name: str) -> Extracted:
                 (round(page.width * scale), round(page.height * scale)), Image.Resampling.LANCZOS
             )
         pages.append(page)
-    return _ocr_pages(pages, name, kind="image-ocr", why="image")
+    return _ocr_pages(pages, name, kind="image-ocr", why="image", recover_digits=recover_digits)
 
 
 @dataclass
@@ -525,7 +528,9 @@ class _Line:
         return sum(confs) / len(confs) if confs else 0.0
 
 
-def _ocr_pages(images: Sequence[Image], name: str, *, kind: str, why: str) -> Extracted:
+def _ocr_pages(
+    images: Sequence[Image], name: str, *, kind: str, why: str, recover_digits: bool = True
+) -> Extracted:
     from PIL import ImageFilter
 
     lines_out: list[str] = []
@@ -545,7 +550,8 @@ def _ocr_pages(images: Sequence[Image], name: str, *, kind: str, why: str) -> Ex
             lines_out.append("")
         previous: tuple[int, int] | None = None
         for line in lines:
-            fixed_digits += _recover_digits(clean, line)
+            if recover_digits:
+                fixed_digits += _recover_digits(clean, line)
             text = line.text
             text, n = _fix_number_anchor(text)
             fixed_anchor += n
