@@ -621,7 +621,9 @@ def _add_citations(
         changes = _changes(session)
         changes.letters.update((row.id, target.id))
         changes.edges.append((row.id, target.id))
-        _sync_derived(session, target, actor, report)
+        _derive_from_citation(
+            session, target, cited, citation.number.raw, row.source_file, line, actor, report
+        )
         added.append(f"{kind} {cited}")
     return added
 
@@ -856,6 +858,54 @@ def _sync_derived(session: Session, row: LetterRow, actor: str, report: IngestRe
     for alias, why in sorted(aliases.items()):
         if alias in merges:
             continue
+        session.add(new_row(Merge, kept_letter_id=row.id, alias=alias, reason=why, made_at=now_bangkok()))
+        session.flush()
+        if report is not None:
+            report.note_alias(AliasChange(alias, row.number, row.date, why))
+        append_event(
+            session,
+            "letter.alias_merged",
+            row.number,
+            {"date": row.date.isoformat(), "alias": alias, "reason": why},
+            actor=actor,
+        )
+
+
+def _derive_from_citation(
+    session: Session,
+    row: LetterRow,
+    printed: str,
+    raw: str,
+    citing_file: str | None,
+    line: int | None,
+    actor: str,
+    report: IngestReport | None,
+) -> None:
+    """What one new citation of `row` (printed `printed`, raw `raw`) adds to its variants and
+    merges: the same as `_sync_derived` would, without reading the letter's other citations,
+    which are in step already (a citation added only adds; moves and drops go through
+    `_sync_derived`). Keeps the cost of a citation independent of how often the letter is cited."""
+    assert row.id is not None
+    exists = session.exec(
+        select(LetterVariant.id).where(LetterVariant.letter_id == row.id, LetterVariant.printed == printed)
+    ).first()
+    if exists is None:
+        session.add(
+            new_row(
+                LetterVariant, letter_id=row.id, printed=printed, raw=raw, seen_in=_seen_in(citing_file, line)
+            )
+        )
+        session.flush()
+    mine = _number(row.number)
+    forms = {f for f in (printed, _unrepaired(raw) if raw else None) if f is not None and f != row.number}
+    for alias in sorted(forms):
+        merged = session.exec(
+            select(Merge.id).where(Merge.kept_letter_id == row.id, Merge.alias == alias)
+        ).first()
+        if merged is not None:
+            continue
+        reason = same_letter(_number(alias), row.date, mine, row.date)
+        why = str(reason) if reason else "resolved to this letter"
         session.add(new_row(Merge, kept_letter_id=row.id, alias=alias, reason=why, made_at=now_bangkok()))
         session.flush()
         if report is not None:
