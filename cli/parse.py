@@ -7,9 +7,10 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from models.letters import Letter, letter_to_json
+from models.letters import Letter, UnreadLetter, letter_to_json
 from models.parser import ParseError, ParseResult, read_file
 
 
@@ -23,12 +24,16 @@ def _read(path: Path) -> ParseResult | None:
     except Exception as exc:  # a parser bug must not hide the other files behind a traceback
         typer.echo(f"error: {path}:1: parser: {type(exc).__name__}: {exc}", err=True)
         return None
+    for note in result.notes:
+        typer.echo(f"note: {note}", err=True)
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
+    for unread in result.unread:
+        typer.echo(f"review: {unread.source}: {unread.reason}", err=True)
     return result
 
 
-def _table(letters: list[Letter]) -> Table:
+def _table(letters: list[Letter | UnreadLetter]) -> Table:
     table = Table(title=f"{len(letters)} letter(s)")
     table.add_column("number", no_wrap=True)
     table.add_column("date", no_wrap=True)
@@ -40,44 +45,48 @@ def _table(letters: list[Letter]) -> Table:
     table.add_column("source", no_wrap=True)
     for letter in letters:
         table.add_row(
-            letter.number.canonical,
-            letter.date.isoformat(),
+            escape(letter.number.canonical) if letter.number else "[review]",
+            letter.date.isoformat() if letter.date else "[review]",
             letter.urgency.value if letter.urgency else "",
-            letter.issuer or "",
-            letter.subject or "",
+            escape(letter.issuer or ""),
+            escape(letter.subject or ""),
             str(len(letter.references)),
             str(len(letter.enclosures)),
             str(len(letter.receipts)),
             str(len(letter.deadlines)),
-            f"{Path(letter.source.file).name}:{letter.source.line}",
+            escape(f"{Path(letter.source.file).name}:{letter.source.line}"),
         )
     return table
 
 
 def parse(
-    files: list[Path] = typer.Argument(..., help="OCR'd letter files (UTF-8 text)."),
+    files: list[Path] = typer.Argument(
+        ..., help="Letter files: text in any encoding (UTF-8, UTF-16, TIS-620/cp874), PDF, or scans."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON array of all letters."),
 ) -> None:
-    """Read letters (number, date, urgency, citations, receipt stamps, deadlines) from OCR'd text.
+    """Read letters (number, date, urgency, citations, receipt stamps, deadlines) from letter files.
 
-    Files that cannot be read are reported on stderr as FILE:LINE: FIELD: message; the other
-    files are still read, and the exit status is 2.
+    A letter whose number or date cannot be read is still listed (number or date null, a `review`
+    reason, and `fields` saying what was read how); `saraban ingest` puts it on the review list.
+    Files that cannot be read at all (binary, empty, unreadable) are reported on stderr as
+    FILE:LINE: FIELD: message; the other files are still read, and the exit status is 2.
     """
-    letters: list[Letter] = []
+    letters: list[Letter | UnreadLetter] = []
     failed = False
     for path in files:
         result = _read(path)
         if result is None:
             failed = True
             continue
-        letters.extend(result.letters)
+        letters.extend(sorted([*result.letters, *result.unread], key=lambda x: x.source.line))
     if as_json:
         typer.echo(json.dumps([letter_to_json(letter) for letter in letters], ensure_ascii=False, indent=2))
     else:
         console = Console()
         if not console.is_terminal:
             console = Console(width=160)  # piped output: do not squeeze columns into 80
-        console.print(_table(letters))
+        console.print(_table(letters))  # every cell escaped: text from a file is never markup
     if failed:
         raise typer.Exit(code=2)
 

@@ -6,6 +6,7 @@ These are frozen pydantic value objects; the SQLModel tables in `models.tables` 
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import date, time
 from enum import StrEnum
 from typing import Any
@@ -190,7 +191,7 @@ class UnreadLetter(_Frozen):
     def circular(self) -> bool | None:
         return self.number.circular if self.number else None
 
-    def complete(self, number: LetterNumber, on: date) -> Letter:
+    def complete(self, number: LetterNumber, on: dt.date) -> Letter:
         """The letter once a person has supplied its number and date."""
         fields = self.model_dump(exclude={"number", "date", "reason"})
         fields["readings"] = tuple(r for r in self.readings if r.field not in ("number", "date"))
@@ -229,7 +230,7 @@ def letter_to_json(letter: Letter | UnreadLetter) -> dict[str, Any]:
     whose number or date could not be read has `number` or `date` null and a `review` reason.
     """
     number = letter.number
-    out = {
+    out: dict[str, Any] = {
         "number": number.canonical if number else None,
         "raw_number": number.raw if number else None,
         "ocr_repairs": list(number.ocr_repairs) if number else [],

@@ -37,15 +37,28 @@ from __future__ import annotations
 
 import bisect
 import calendar
+import difflib
 import itertools
 import re
-from collections.abc import Iterator, Sequence
+import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
 from pathlib import Path
 
 from models.agency_codes import CENTRAL_CODES, PROVINCE_NAMES_BY_CODE
-from models.letters import Citation, Deadline, Letter, ReceiptStamp, SourceRef, UnreadLetter, Urgency
+from models.extract import ExtractError, extract, repair_thai_marks
+from models.letters import (
+    Citation,
+    Deadline,
+    FieldReading,
+    FieldStatus,
+    Letter,
+    ReceiptStamp,
+    SourceRef,
+    UnreadLetter,
+    Urgency,
+)
 from models.numbering import (
     NUMBER_RE,
     LetterNumber,
@@ -123,35 +136,71 @@ class ParseResult:
 
 # OCR debris around a standalone word: `# ด่วนที่สุด`, `- ๒ มิ.ย.`; anything but Thai, Latin, digits.
 _JUNK = r"[^ก-๙A-Za-z0-9]*"
-_URGENCY_WORDS = r"ด่วนที่สุด|ด่วนมาก|ด่วน"
+_THAI_MARK = re.compile("([\u0e31\u0e34-\u0e3a\u0e47-\u0e4e])")
 
-# `ที่` as a word at the start of a line (not ที่ปรึกษา...), optionally after an urgency word.
-NUMBER_LINE_RE = re.compile(rf"^{_JUNK}(?:(?P<urgency>{_URGENCY_WORDS})\s+)?ที่(?:\s+(?P<rest>.*?))?\s*$")
+
+def _loose(words: str) -> str:
+    """A regex of Thai keywords whose vowel and tone marks may be missing, as OCR drops them
+    (`เรือง` for เรื่อง, `ด่วนทีสุด`, `สิงทีส่งมาด้วย`). Only for plain words, no character classes.
+
+    >>> bool(re.fullmatch(_loose("เรื่อง"), "เรือง")), bool(re.fullmatch(_loose("เรื่อง"), "เรอง"))
+    (True, True)
+    """
+    return _THAI_MARK.sub(r"\1?", words)
+
+
+def _as_urgency(text: str) -> Urgency:
+    """The urgency a (maybe mark-less) urgency word names."""
+    bare = _THAI_MARK.sub("", text)
+    return next(u for u in Urgency if _THAI_MARK.sub("", u.value) == bare)
+
+
+_URGENCY_WORDS = _loose("ด่วนที่สุด|ด่วนมาก|ด่วน")
+
+# `ที่` at the start of a line, optionally after an urgency word (glued on too: `ด่วนมากที่ สภ ...`),
+# and the number after it, glued on or not (`ที่นบ.0032`); whether the rest is a number at all is
+# decided by NUMBER_ATTEMPT_RE (so ที่ปรึกษา... is no number line). OCR forms of ที่ (ที without
+# its tone mark, ท่ี with marks swapped, Latin `fi`/`NWI` from Tesseract) count when a number follows.
+NUMBER_LINE_RE = re.compile(
+    rf"^{_JUNK}(?:(?P<urgency>{_URGENCY_WORDS})\s*)?(?P<word>ที่|ท่ี|ที(?=\s)|(?:fi|NWI|nwi|Ti)(?=\s)|(?:เลขที่หนังสือ|เลขหนังสือ)\s*[:：]?)\s*(?P<rest>.*?)\s*$"
+)
 # Text that is trying to be a number: code letters then digits, or digits with a slash (no code).
 NUMBER_ATTEMPT_RE = re.compile(rf"^(?:[ก-ฮ]{{1,3}}\s*\.?\s*[0-9๐-๙oO]|{DIGIT}[^/]*/)")
+# A number cut at the end of its line (`ที่ มท` / `๐๘๑๒.๒/ว` / `๑๒๓๔`): code letters, maybe digits.
+NUMBER_HEAD_RE = re.compile(r"^[ก-ฮ]{1,3}\s*\.?\s*[0-9๐-๙oO.\s]*/?\s*(?:ว\s*\.?)?\s*$")
+# Garbage where a number should be (`ที่ ???/....`): short, no Thai words, a slash or punctuation.
+NUMBER_GARBLED_RE = re.compile(r"^[^ก-๙]{0,30}$|^.{0,30}/.{0,30}$")
+# A date printed on the number's own line: `ที่ ชม ๐๐๑๗.๓/ว ๑๒๓๔ ลงวันที่ ๑๒ ธันวาคม ๒๕๖๘`, or the
+# memo's `ที่ ... วันที่ ...` on one line.
+NUMBER_LINE_DATE_RE = re.compile(rf"(?:{_loose('ลงวันที่')}|ลว\.?|{_loose('วันที่')})\s*[.:：]*\s*")
 # `ที่` as a separate word inside a citation (not ลงวันที่, not ด่วนที่สุด).
-CITED_NUMBER_RE = re.compile(r"(?<![ก-๙])ที่\s*")
+CITED_NUMBER_RE = re.compile(r"(?<![ก-๙])ที่?\s*")  # a number must follow: ที alone is OCR's ที่
 
-SUBJECT_RE = re.compile(rf"^{_JUNK}เรื่อง\s*(?P<text>.*?)\s*$")
-SALUTATION_RE = re.compile(rf"^{_JUNK}เรียน\s+(?P<text>.+?)\s*$")
-REFERENCE_RE = re.compile(rf"^{_JUNK}อ้างถึง\s*[:：]?\s*(?P<text>.*?)\s*$")
-ENCLOSURE_RE = re.compile(rf"^{_JUNK}สิ่งที่ส่งมาด้วย\s*[:：]?\s*(?P<text>.*?)\s*$")
-CLOSING_RE = re.compile(rf"^{_JUNK}ขอแสดงความนับถือ")
+SUBJECT_RE = re.compile(rf"^{_JUNK}{_loose('เรื่อง')}\s*[:：]?\s*(?P<text>.*?)\s*$")
+# The memo form (บันทึกข้อความ) names its agency on a ส่วนราชการ line, often with a phone number.
+MEMO_AGENCY_RE = re.compile(
+    rf"^{_JUNK}(?:ส่วนราชการ\s*[:：]?|จาก\s*[:：])\s*(?P<text>.*?)\s*(?:โทร.*)?$"
+)  # also an e-Saraban print-out's `จาก : <agency>`
+# เรียน; ถึง in a stamped letter (หนังสือประทับตรา) and in e-Saraban print-outs (`ถึง : ...`).
+SALUTATION_RE = re.compile(rf"^{_JUNK}(?:เรียน|ถึง)(?:\s*[:：]\s*|\s+)(?P<text>.+?)\s*$")
+REFERENCE_RE = re.compile(rf"^{_JUNK}{_loose('อ้างถึง')}\s*[:：]?\s*(?P<text>.*?)\s*$")
+ENCLOSURE_RE = re.compile(rf"^{_JUNK}{_loose('สิ่งที่(?:ส่ง|แนบ)มา(?:ด้วย|พร้อมนี้)')}\s*[:：]?\s*(?P<text>.*?)\s*$")
+CLOSING_RE = re.compile(rf"^{_JUNK}{_loose('ขอแสดงความนับถือ')}")
 SIGNER_RE = re.compile(r"^\s*\(\s*(?P<name>[^()]+?)\s*\)\s*$")
 ACTING_RE = re.compile(r"แทน\s*$")  # ปฏิบัติราชการแทน / รักษาราชการแทน: the title continues
 CONTACT_RE = re.compile(
     r"^\s*(?:โทร|ไปรษณีย์อิเล็กทรอนิกส์|อีเมล|e-?mail|tel\b|fax\b|line\b|www\.|https?://)|@", re.IGNORECASE
 )
-COPIES_RE = re.compile(rf"^{_JUNK}สำเนา(?:ส่ง|เรียน)\s*[:：]?\s*(?P<text>.*?)\s*$")
-URGENCY_RE = re.compile(rf"^{_JUNK}(?P<urgency>{_URGENCY_WORDS}){_JUNK}$")
+COPIES_RE = re.compile(rf"^{_JUNK}{_loose('สำเนา(?:ส่ง|เรียน)')}\s*[:：]?\s*(?P<text>.*?)\s*$")
+URGENCY_RE = re.compile(rf"^{_JUNK}(?:ชั้นความเร็ว\s*[:：]?\s*)?(?P<urgency>{_URGENCY_WORDS}){_JUNK}$")
 URGENT_BY_RE = re.compile(rf"^{_JUNK}ด่วน\s*ภายใน\s*(?P<rest>.+?)\s*$")
 ITEM_RE = re.compile(rf"^{_JUNK}(?P<n>{DIGIT}{{1,2}})\s*[.)]\s*(?P<text>.*?)\s*$")
 # Lines that carry on a citation item: its date, its count, its number, a bracketed note.
-CONTINUATION_RE = re.compile(rf"^{_JUNK}(?:ลงวันที่|ลว\.|จำนวน|ที่\s|{_URGENCY_WORDS}|\(|ฉบับ|ชุด)")
+CONTINUATION_RE = re.compile(rf"^{_JUNK}(?:{_loose('ลงวันที่')}|ลว\.|จำนวน|ที่?\s|{_URGENCY_WORDS}|\(|ฉบับ|ชุด)")
 
 # Receipt stamp (ตรารับ) labels; longer variants first so เลขที่รับ is not read as เลขที่.
-_LABEL_NUMBER = r"เลขที่รับ|เลขรับที่|เลขรับ|รับที่|เลขที่"
-_LABEL_DATE = r"รับวันที่|วันที่รับ|วันที่"
+_LABEL_NUMBER = _loose("เลขทะเบียนรับ|ทะเบียนรับที่|เลขที่รับ|เลขรับที่|เลขรับ|รับที่|เลขที่")
+_LABEL_DATE = _loose("รับวันที่|วันที่รับ|วันที่")
 _LABEL_TIME = r"รับเวลา|เวลา"
 STAMP_NUMBER_RE = re.compile(rf"^{_JUNK}(?:{_LABEL_NUMBER})\s*[.:：]*\s*(?P<value>.*?)\s*$")
 STAMP_DATE_RE = re.compile(rf"^{_JUNK}(?:{_LABEL_DATE})\s*[.:：]*\s*(?P<value>.*?)\s*$")
@@ -175,7 +224,9 @@ ADDRESS_RE = re.compile(
 # A date line in the header: the date alone, with OCR punctuation around it.
 DATE_LINE_RE = re.compile(rf"^{_JUNK}(?:{THAI_DATE_PATTERN}){_JUNK}$")
 # The same with the word วันที่ before it (`วันที่ ๑๗ สิงหาคม ๒๕๖๓`), which also opens a stamp's date field.
-LABELLED_DATE_LINE_RE = re.compile(rf"^{_JUNK}วันที่\s*[.:：]*\s*(?:{THAI_DATE_PATTERN}){_JUNK}$")
+LABELLED_DATE_LINE_RE = re.compile(
+    rf"^{_JUNK}(?:{_loose('ลงวันที่')}|ลว\.|{_loose('วันที่')})\s*[.:：]*\s*(?:{THAI_DATE_PATTERN}){_JUNK}$"
+)
 # A lone page number (`๒`, `- ๒ -`) left by a page break.
 PAGE_NUMBER_RE = re.compile(rf"^\s*[-–(]*\s*{DIGIT}{{1,3}}\s*[-–)]*\s*$")
 ELLIPSIS_RE = re.compile(r"(?:\.{3,}|…)\s*$")
@@ -203,10 +254,16 @@ RELATIVE_DUE_RE = re.compile(
 )
 COUNTED_FROM_RE = re.compile(r"\s*(?:วันที่|วัน)?\s*")
 DAY_SPLIT_RE = re.compile(r"\s*(?:,|และ|หรือ|ถึง|-|–)\s*")
-CITATION_DATE_BEFORE_RE = re.compile(r"(?:ลงวันที่|ลว\.)\s*$")
-PAST_BEFORE_RE = re.compile(r"เมื่อ\s*(?:วันที่|วัน)?\s*$")
-DUE_BEFORE_RE = re.compile(r"(?:ภายใน|ก่อน|ไม่เกิน|ไม่ช้ากว่า)\s*(?:วันที่|วัน)?\s*$")
-MEETING_RE = re.compile(r"ประชุม")
+# The rest of a number cut after its code (`ที่ มท` / `๐๘๑๒/ว ๑๒๑๗`): owner digits and a slash.
+NUMBER_TAIL_RE = re.compile(rf"^\s*{DIGIT}{{2,6}}(?:\.{DIGIT}+)*\s*/")
+DATED_RE = re.compile(rf"(?:{_loose('ลงวันที่')}|ลว\.)\s*")  # "dated": a cited letter's date follows
+CITATION_DATE_BEFORE_RE = re.compile(rf"(?:{_loose('ลงวันที่')}|ลว\.)\s*$")
+PAST_BEFORE_RE = re.compile(rf"{_loose('เมื่อ')}\s*(?:{_loose('วันที่')}|วัน)?\s*$")
+DUE_BEFORE_RE = re.compile(
+    rf"(?:{_loose('ภายใน|ก่อน|ไม่เกิน|ไม่ช้ากว่า|กำหนดส่ง|ให้แล้วเสร็จ|ส่งคืน|ส่งถึง')})\s*"
+    rf"(?:{_loose('วันที่')}|วัน)?\s*$"
+)
+MEETING_RE = re.compile(r"ประชุม|สัมมนา|อบรม")
 TIME_AFTER_RE = re.compile(rf"\s*(?:เวลา\s*)?(?P<time>{DIGIT}{{1,2}}\s*[.:]\s*{DIGIT}{{2}})(?!{DIGIT})")
 # Where the sentence around a date may start: a blank line, an indented line, a numbered point,
 # or a line opening with a connective that starts a new sentence.
@@ -246,6 +303,7 @@ class _Ctx:
     file: str
     lines: list[str]
     warnings: list[ParseWarning] = field(default_factory=list)
+    confidence: Mapping[int, float] = field(default_factory=dict)  # 1-based line -> OCR confidence
 
     def ref(self, i: int) -> SourceRef:
         return SourceRef(file=self.file, line=i + 1)
@@ -265,13 +323,21 @@ class _Ctx:
     def next_nonblank(self, lo: int, hi: int) -> int | None:
         return next(self.nonblank(lo, hi), None)
 
+    def line_confidence(self, *lines: int) -> float | None:
+        """The lowest OCR confidence of the given 0-based lines; None for text that was not OCR'd."""
+        found = [self.confidence[i + 1] for i in lines if i + 1 in self.confidence]
+        return min(found) if found else None
+
 
 @dataclass(frozen=True)
 class _Start:
     line: int  # the ที่ line
-    number_line: int  # where the number is printed (the next line when ที่ stands alone)
-    number: LetterNumber
+    number_line: int  # where the number ends (the next lines when it is split or ที่ stands alone)
+    number: LetterNumber | None  # None: a ที่ line whose number could not be read
     urgency: Urgency | None
+    reading: FieldReading | None = None  # how the number was read, when not plainly
+    found: bool = True  # False: no ที่ line at all, the letter's text starts at `line`
+    beside: tuple[str, ...] = ()  # text set apart right of the number's lines: agency, address
 
 
 @dataclass(frozen=True)
@@ -294,77 +360,292 @@ class _Span:
 # --------------------------------------------------------------------------- public API
 
 
-def read_letters(text: str, *, file: str) -> ParseResult:
-    """Every letter in `text`, in file order, with the warnings raised on the way.
+def read_letters(text: str, *, file: str, line_confidence: Mapping[int, float] | None = None) -> ParseResult:
+    """Every letter in `text`, in file order, with the warnings raised on the way. Never raises.
 
-    Raises `ParseError` when there is no letter, a `ที่` line's number does not parse, or a
-    letter's header date cannot be (31 February, a BE year in the wrong century).
+    A letter whose number or date cannot be read is returned in `unread` (the review list) with
+    everything else read; a text with no `ที่` line is read as a register (one letter per line
+    carrying a number and a date) or, failing that, as one letter without a number.
+    `line_confidence` (1-based line -> 0..1) comes with OCR'd text: a number or date read from a
+    line the OCR was unsure of goes to review instead of being trusted.
     """
-    ctx = _Ctx(file=file, lines=text.splitlines())
+    clean, notes = normalize_text(text)
+    ctx = _Ctx(file=file, lines=clean.splitlines(), confidence=line_confidence or {})
+    note_items = tuple(ParseWarning(file, line, "text", message) for line, message in notes)
     starts = _find_starts(ctx)
     if not starts:
-        raise ctx.error(0, "number", "no letter found (no 'ที่ <agency code> <number>/<number>' line)")
+        rows = _register_rows(ctx)
+        if rows:
+            return ParseResult(letters=tuple(rows), warnings=tuple(ctx.warnings), notes=note_items)
+        first = ctx.next_nonblank(0, len(ctx.lines))
+        if first is None:
+            return ParseResult(letters=(), warnings=tuple(ctx.warnings), notes=note_items)
+        starts = [_Start(line=first, number_line=first - 1, number=None, urgency=None, found=False)]
     spans = _spans(ctx, starts)
     letters: list[Letter] = []
+    unread: list[UnreadLetter] = []
     for k, span in enumerate(spans):
-        letter, given_back = _read_letter(ctx, span, last_in_file=k == len(spans) - 1)
+        try:
+            letter, given_back = _read_letter(ctx, span, last_in_file=k == len(spans) - 1)
+        except (ValueError, ThaiDateError) as exc:  # a field that cannot be: review, not a lost file
+            letter, given_back = _fallback(ctx, span, f"{type(exc).__name__}: {exc}"), None
         if given_back is not None:
             spans[k + 1] = replace(spans[k + 1], header_start=min(given_back, spans[k + 1].start.line))
-        letters.append(letter)
-    return ParseResult(letters=tuple(letters), warnings=tuple(ctx.warnings))
+        if isinstance(letter, Letter):
+            letters.append(letter)
+        else:
+            unread.append(letter)
+    return ParseResult(
+        letters=tuple(letters), warnings=tuple(ctx.warnings), unread=tuple(unread), notes=note_items
+    )
 
 
 def parse_letters(text: str, *, file: str) -> list[Letter]:
-    """Every letter in `text`, in file order; see `read_letters` for errors."""
+    """Every letter in `text` whose number and date were read, in file order."""
     return list(read_letters(text, file=file).letters)
 
 
 def read_file(path: Path) -> ParseResult:
-    """Read a letter file: UTF-8 text (a BOM is allowed); binary, empty or unreadable files raise."""
-    name = str(path)
+    """Read a letter file of any kind `models.extract` reads (text in any encoding, PDF, scan).
+
+    Raises `ParseError` only for file-level faults: not a regular file, too large, unreadable,
+    empty, binary; everything inside a readable file degrades by field (see `read_letters`).
+    """
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ParseError(
-            f"cannot read file: {exc.strerror or exc}", file=name, line=1, field="file"
-        ) from None
-    if b"\x00" in data:
-        line = data[: data.index(b"\x00")].count(b"\n") + 1
-        raise ParseError("binary file (NUL byte), not OCR text", file=name, line=line, field="file")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ParseError(
-            f"not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start})",
-            file=name,
-            line=line,
-            field="file",
-        ) from None
-    if not text.strip():
-        raise ParseError("empty file", file=name, line=1, field="file")
-    return read_letters(text, file=name)
+        extracted = extract(path)
+    except ExtractError as exc:
+        raise ParseError(exc.message, file=exc.file, line=exc.line, field=exc.field) from None
+    result = read_letters(extracted.text, file=str(path), line_confidence=extracted.line_confidence)
+    how = tuple(ParseWarning(str(path), 1, "file", note) for note in extracted.notes)
+    return replace(result, notes=how + result.notes)
 
 
 def parse_file(path: Path) -> list[Letter]:
-    """Every letter in the file at `path`; see `read_file` and `read_letters` for errors."""
+    """Every letter in the file at `path` whose number and date were read; see `read_file`."""
     return list(read_file(path).letters)
+
+
+# --------------------------------------------------------------------------- normalisation
+
+# Spaces other than the plain one that Thai text copied from PDFs and web pages carries.
+_ODD_SPACES = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+_LINE_SEPARATORS = re.compile(r"\r\n?|[\u2028\u2029\x0b\x0c\x1c-\x1e\x85]")
+
+
+def normalize_text(text: str) -> tuple[str, list[tuple[int, str]]]:
+    r"""NFC, invisible format characters (Unicode category Cf: zero-width space, ZWNJ, soft hyphen,
+    BOM) removed, odd spaces made plain, line ends made `\n`, Thai marks put back in order (sara am
+    typed as nikhahit + sara aa, see `models.extract.repair_thai_marks`); and (line, note) for each
+    line where something was removed or repaired. Line numbers do not change.
+
+    >>> normalize_text("ที่\u200b มท ๐๒๑๘/ว ๓๑๘๒\r\nก\u00a0ข")
+    ('ที่ มท ๐๒๑๘/ว ๓๑๘๒\nก ข', [(1, 'removed 1 invisible character(s) (U+200B)')])
+    >>> normalize_text("สํานักงาน")[0] == "สำนักงาน"
+    True
+    """
+    text = unicodedata.normalize("NFC", _LINE_SEPARATORS.sub("\n", text))
+    notes: list[tuple[int, str]] = []
+    lines = text.split("\n")
+    for n, line in enumerate(lines):
+        removed = [c for c in line if unicodedata.category(c) == "Cf"]
+        if removed:
+            line = "".join(c for c in line if unicodedata.category(c) != "Cf")
+            names = ", ".join(sorted({f"U+{ord(c):04X}" for c in removed}))
+            notes.append((n + 1, f"removed {len(removed)} invisible character(s) ({names})"))
+        lines[n] = _ODD_SPACES.sub(" ", line)
+    text, repairs = repair_thai_marks("\n".join(lines))
+    if repairs:
+        notes.append((1, f"put back {repairs} displaced Thai mark(s) (sara am, tone marks)"))
+    return text, notes
 
 
 # --------------------------------------------------------------------------- segmentation
 
 
-def _number_candidate(ctx: _Ctx, i: int) -> tuple[int, str, Urgency | None] | None:
-    """(line of the number, its text, urgency on the same line) when line `i` is a `ที่` line."""
+# A register row's subject: after เรื่อง, or the rest of the row.
+REGISTER_SUBJECT_RE = re.compile(r"เรื่อง\s*[:：]?\s*(?P<text>.+?)\s*$")
+REGISTER_TITLE_RE = re.compile(r"ทะเบียน|บัญชี|รายการหนังสือ|รายการ")
+
+
+def _register_rows(ctx: _Ctx) -> list[Letter]:
+    """A register or list of letters (ทะเบียนหนังสือรับ/ส่ง, a numbered list): one letter per row
+    that carries a letter number and a dated (the row's date may wrap onto the next line).
+
+    Only for a text with no `ที่` line; a text that is a letter (it has a เรียน line) and rows
+    inside its อ้างถึง / สิ่งที่ส่งมาด้วย are not a register.
+    """
+    if any(SALUTATION_RE.match(line) for line in ctx.lines):
+        return []
+    rows: list[Letter] = []
+    skip_until = -1
+    for i, line in enumerate(ctx.lines):
+        if i <= skip_until:
+            continue
+        found = find_letter_numbers(line)
+        if not found:
+            continue
+        number, match = found[0]
+        tail, last = line[match.end() :], i
+        dated = DATE_RE.search(tail)
+        if dated is None:
+            j = ctx.next_nonblank(i + 1, i + 2)
+            if j is not None and not find_letter_numbers(ctx.lines[j]):
+                dated = DATE_RE.search(ctx.lines[j])
+                tail, last = ctx.lines[j], j
+        if dated is None:
+            continue
+        try:
+            on = date_from_match(dated)
+        except ThaiDateError as exc:
+            ctx.warn(i, "date", f"register row: {exc}")
+            continue
+        subject = REGISTER_SUBJECT_RE.search(" ".join(ctx.lines[k].strip() for k in range(i, last + 1)))
+        rows.append(
+            Letter(
+                number=number,
+                date=on,
+                subject=subject.group("text") if subject else None,
+                issuer=_row_issuer(tail[dated.end() :]) or _issuer_from_code(number),
+                source=ctx.ref(i),
+                end_line=last + 1,
+                text="\n".join(ctx.lines[i : last + 1]),
+            )
+        )
+        skip_until = last
+    return rows
+
+
+def _row_issuer(text: str) -> str | None:
+    """The agency named right after a register row's date (the จาก column), if any."""
+    head = re.split(r"เรื่อง|\t|\s{2,}|\|", text.strip(" |\t"), maxsplit=1)[0].strip()
+    return _agency_name(head) if head else None
+
+
+_CONFIDENT = 0.6  # an OCR'd number or date line below this confidence goes to review
+_OCR_THI = {"ท่ี", "ที", "fi", "NWI", "nwi", "Ti"}  # ที่ as OCR misreads it: only before a whole number
+
+
+def _number_start(ctx: _Ctx, i: int) -> _Start | None:
+    """The letter start line `i` is, when it is a `ที่` line: the number read (joined over up to
+    three lines when cut), or None with a reading that says what was there instead."""
     match = NUMBER_LINE_RE.match(ctx.lines[i])
     if match is None:
         return None
-    urgency = Urgency(match.group("urgency")) if match.group("urgency") else None
+    urgency = _as_urgency(match.group("urgency")) if match.group("urgency") else None
+    ocr_form = match.group("word") in _OCR_THI
     rest = (match.group("rest") or "").strip()
-    if rest:
-        return (i, rest, urgency) if NUMBER_ATTEMPT_RE.match(rest) else None
-    j = ctx.next_nonblank(i + 1, i + 4)
-    return (j, ctx.lines[j].strip(), urgency) if j is not None else (i, "", urgency)
+    line = i
+    if not rest:
+        j = ctx.next_nonblank(i + 1, i + 4)
+        if j is None:
+            return None
+        line, rest = j, ctx.lines[j].strip()
+    attempt = NUMBER_ATTEMPT_RE.match(rest) is not None or NUMBER_HEAD_RE.match(rest) is not None
+    if not attempt and (ocr_form or not NUMBER_GARBLED_RE.match(rest) or not _opens_letter(ctx, line + 1)):
+        return None
+    number = _try_number(rest)
+    joined, columns = 1, [_beside_number(ctx.lines[line])]
+    first_line = line
+    if number is None:
+        # Cut at the line's end (`ที่ มท` / `๐๘๑๒.๒/ว` / `๑๒๓๔`), the letterhead maybe beside each piece.
+        text, column = _columns(rest)
+        columns = [column]
+        while number is None and joined < 3 and NUMBER_HEAD_RE.match(text):
+            j = ctx.next_nonblank(line + 1, line + 3)
+            if j is None:
+                break
+            piece, column = _columns(ctx.lines[j].strip())
+            text, line, joined = f"{text} {piece}", j, joined + 1
+            columns.append(column)
+            number = _try_number(text)
+        if number is None:  # joining did not make a number: the lines below are not its pieces
+            text, line, joined = rest, first_line, 1
+    if number is None and ocr_form and not NUMBER_ATTEMPT_RE.match(rest):
+        return None
+    confidence = ctx.line_confidence(*range(i, line + 1))
+    if number is None:
+        status = FieldStatus.PARTIAL if attempt else FieldStatus.MISSING
+        note = "not a letter number (agency code, owner number, '/', running number)"
+        reading = FieldReading(
+            field="number", status=status, line=i + 1, raw=rest, note=note, confidence=confidence
+        )
+    elif joined > 1 or number.ocr_repairs or ocr_form or confidence is not None:
+        notes = list(number.ocr_repairs)
+        if joined > 1:
+            notes.append(f"printed over {joined} lines")
+        if ocr_form:
+            notes.append(f"ที่ read as {match.group('word')!r}")
+        status = FieldStatus.REPAIRED if notes else FieldStatus.READ
+        reading = FieldReading(
+            field="number", status=status, line=i + 1, raw=number.raw, note="; ".join(notes) or None,
+            confidence=confidence,
+        )  # fmt: skip
+    else:
+        reading = None
+    beside = tuple(c for c in columns if c) if number is not None else ()
+    if urgency is None and number is not None:  # `ที่ มท ๐๒๑๘/ว ๓๑๘๒        ด่วนที่สุด`
+        urgency = _urgency_beside(ctx.lines[line])
+    return _Start(line=i, number_line=line, number=number, urgency=urgency, reading=reading, beside=beside)
+
+
+# What OCR and fonts print for the number's slash.
+_SLASH_LIKE = str.maketrans({"|": "/", "\\": "/", "⁄": "/", "／": "/", "∕": "/"})
+
+
+def _try_number(text: str) -> LetterNumber | None:
+    try:
+        return parse_letter_number(text)
+    except LetterNumberError:
+        pass
+    slashed = text.translate(_SLASH_LIKE)
+    if slashed == text:
+        return None
+    try:
+        number = parse_letter_number(slashed)
+    except LetterNumberError:
+        return None
+    return number.model_copy(update={"ocr_repairs": (*number.ocr_repairs, "/ read as another stroke")})
+
+
+# Columns on one printed line: two spaces or more, or a tab.
+_COLUMN_GAP_RE = re.compile(r"(?:\s{2,}|\t+)(?P<text>\S.*?)\s*$")
+# A gap wide enough to part columns even inside a number's text (numbers carry single spaces).
+_WIDE_GAP_RE = re.compile(r"\s{3,}|\t+")
+
+
+def _columns(text: str) -> tuple[str, str | None]:
+    """A line's left column and the text set apart to its right, if any."""
+    parts = _WIDE_GAP_RE.split(text.strip(), maxsplit=1)
+    return parts[0], (parts[1].strip() if len(parts) > 1 else None)
+
+
+def _urgency_beside(line: str) -> Urgency | None:
+    line = line.translate(_SLASH_LIKE)
+    number = NUMBER_RE.search(line)
+    gap = _COLUMN_GAP_RE.match(line, number.end()) if number else None
+    found = URGENCY_RE.match(gap.group("text")) if gap else None
+    return _as_urgency(found.group("urgency")) if found else None
+
+
+def _beside_number(line: str) -> str | None:
+    """The letterhead's agency printed on the number's line, right of it, set apart by a wide gap
+    (`ที่ กษ ๐๒๐๘/ว ๑๔๕๖          กระทรวงเกษตรและสหกรณ์`); not a date or a stamp there."""
+    line = line.translate(_SLASH_LIKE)
+    number = NUMBER_RE.search(line)
+    if number is None:
+        return None
+    gap = _COLUMN_GAP_RE.match(line, number.end())
+    if gap is None:
+        return None
+    text = gap.group("text")
+    if (
+        NUMBER_LINE_DATE_RE.match(text)
+        or _stamp_label(text)[0] is not None
+        or DATE_RE.search(text)
+        or URGENCY_RE.match(text)
+    ):
+        return None
+    return text
 
 
 def _opens_letter(ctx: _Ctx, lo: int) -> bool:
@@ -381,26 +662,28 @@ def _opens_letter(ctx: _Ctx, lo: int) -> bool:
 def _find_starts(ctx: _Ctx) -> list[_Start]:
     starts: list[_Start] = []
     in_body = False  # after the current letter's เรื่อง and before its closing
-    for i, line in enumerate(ctx.lines):
-        candidate = _number_candidate(ctx, i)
-        if candidate is None:
+    i = 0
+    while i < len(ctx.lines):
+        line = ctx.lines[i]
+        start = _number_start(ctx, i) if NUMBER_LINE_RE.match(line) else None
+        if start is None:
             if starts and SUBJECT_RE.match(line):
                 in_body = True
             elif starts and CLOSING_RE.match(line):
                 in_body = False
+            i += 1
             continue
-        number_line, number_text, urgency = candidate
         # Inside a body a ที่ line is usually a citation wrapped onto its own line.
-        if in_body and not _opens_letter(ctx, number_line + 1):
+        if in_body and not _opens_letter(ctx, start.number_line + 1):
+            i += 1
             continue
-        try:
-            number = parse_letter_number(number_text)
-        except LetterNumberError as exc:
-            raise ctx.error(number_line, "number", str(exc)) from None
-        if starts and in_body and number.canonical == starts[-1].number.canonical:
+        previous = starts[-1].number if starts else None
+        if in_body and previous and start.number and start.number.canonical == previous.canonical:
+            i += 1
             continue  # the number repeated on a later page, not a new letter
-        starts.append(_Start(line=i, number_line=number_line, number=number, urgency=urgency))
+        starts.append(start)
         in_body = False
+        i = start.number_line + 1
     return starts
 
 
@@ -486,9 +769,129 @@ def _header_back(ctx: _Ctx, start: int, floor: int) -> int:
 # --------------------------------------------------------------------------- one letter
 
 
-def _read_letter(ctx: _Ctx, span: _Span, *, last_in_file: bool) -> tuple[Letter, int | None]:
-    """One letter; and, when stamps below its closing block turn out not to be its own, the line
-    where the next letter's header starts instead (see `_foot_stamps`).
+class _BadDate(Exception):
+    """A header date line that cannot be a date (31 February, a BE year in the wrong century)."""
+
+    def __init__(self, line: int, raw: str, message: str) -> None:
+        super().__init__(message)
+        self.line, self.raw, self.message = line, raw, message
+
+
+def _letter_date(
+    ctx: _Ctx, span: _Span, header_end: int, used: set[int], stamps: list[_Stamp]
+) -> tuple[date | None, set[int], list[_Stamp], FieldReading | None]:
+    """The letter's date, the lines it was read from, the stamps left, and how it was read.
+
+    In order: a date on the number's own line (`ลงวันที่ ...`, the memo's `ที่ ... วันที่ ...`), a
+    date line in the header (alone, or split over lines), `วันที่ <date>` there, a date line below
+    the text (the stamped letter, หนังสือประทับตรา, is dated at its foot); else None, for review.
+    """
+    start = span.start
+    try:
+        on_line = _number_line_date(ctx, start)
+        if on_line is not None:
+            return on_line, {start.number_line}, stamps, None
+        found = _header_date(ctx, span, header_end, used)
+        if found is None:
+            # `วันที่ ๑๗ สิงหาคม ๒๕๖๓` was read as a stamp holding only a date; with no other date
+            # line in the header it is the letter's own date.
+            lone = [s for s in stamps if _is_lone_date(s)]
+            found = _header_date(ctx, span, header_end, used - _stamp_lines(lone), LABELLED_DATE_LINE_RE)
+            if found is not None:
+                stamps = [s for s in stamps if not (_stamp_lines([s]) & found[1])]
+        if found is None:
+            fuzzy = _fuzzy_header_date(ctx, span, header_end, used)
+            if fuzzy is not None:
+                return fuzzy[0], {fuzzy[1]}, stamps, fuzzy[2]
+            below = next(
+                (i for i in range(header_end, span.end) if i not in used and _date_shape(ctx.lines[i])), None
+            )
+            if below is not None:
+                match = _date_shape(ctx.lines[below])
+                assert match is not None
+                found = date_from_match(match), {below}
+    except _BadDate as bad:
+        return (
+            None,
+            set(),
+            stamps,
+            FieldReading(
+                field="date", status=FieldStatus.MISSING, line=bad.line + 1, raw=bad.raw, note=bad.message
+            ),
+        )
+    except ThaiDateError as exc:
+        return None, set(), stamps, FieldReading(field="date", status=FieldStatus.MISSING, note=str(exc))
+    if found is None:
+        note = "no date line (day, Thai month, Buddhist-era year) in the letter header"
+        return None, set(), stamps, FieldReading(field="date", status=FieldStatus.MISSING, note=note)
+    confidence = ctx.line_confidence(*found[1])
+    reading = (
+        FieldReading(field="date", status=FieldStatus.READ, line=min(found[1]) + 1, confidence=confidence)
+        if confidence is not None
+        else None
+    )
+    return found[0], found[1], stamps, reading
+
+
+# A header date line whose month the OCR garbled (`๑๒ ธันวาคบ ๒๕๖๘`): day, a Thai word, a 4-digit year.
+FUZZY_DATE_LINE_RE = re.compile(
+    rf"^{_JUNK}(?:วันที่\s*)?(?P<day>{DIGIT}{{1,2}})\s*(?P<month>[ก-ฮะ-ฺเ-๎.]{{3,12}})\s*"
+    rf"(?:พ\.\s*ศ\.\s*)?(?P<year>{DIGIT}{{4}}){_JUNK}$"
+)
+_MONTH_WORDS = {**{m: m for m in MONTHS_FULL}, **{a.replace(".", ""): a for a in MONTHS_ABBR}}
+
+
+def _fuzzy_header_date(
+    ctx: _Ctx, span: _Span, header_end: int, used: set[int]
+) -> tuple[date, int, FieldReading] | None:
+    """A header date whose month name is one or two letters off a Thai month, as a repair."""
+    after = range(span.start.number_line + 1, header_end)
+    for i in [*after, *range(span.header_start, span.start.line)]:
+        match = None if i in used else FUZZY_DATE_LINE_RE.match(ctx.lines[i])
+        if match is None:
+            continue
+        word = match.group("month").replace(".", "")
+        close = difflib.get_close_matches(word, list(_MONTH_WORDS), n=1, cutoff=0.7)
+        if not close:
+            continue
+        month = _MONTH_WORDS[close[0]]
+        try:
+            on = parse_thai_date(f"{match.group('day')} {month} {match.group('year')}")
+        except ThaiDateError:
+            continue
+        note = f"month {match.group('month')!r} read as {month}"
+        raw = ctx.lines[i].strip()
+        confidence = ctx.line_confidence(i)
+        reading = FieldReading(
+            field="date", status=FieldStatus.REPAIRED, line=i + 1, raw=raw, note=note, confidence=confidence
+        )
+        return on, i, reading
+    return None
+
+
+def _number_line_date(ctx: _Ctx, start: _Start) -> date | None:
+    """A date printed after the number on its own line, introduced by ลงวันที่ / ลว. / วันที่."""
+    if not start.found or start.number is None:
+        return None
+    line = ctx.lines[start.number_line]
+    number = NUMBER_RE.search(line)
+    after = line[number.end() :] if number else line
+    label = NUMBER_LINE_DATE_RE.search(after)
+    if label is None:
+        return None
+    match = DATE_RE.match(after, label.end())
+    if match is None:
+        return None
+    try:
+        return date_from_match(match)
+    except ThaiDateError as exc:
+        raise _BadDate(start.number_line, match.group(0), str(exc)) from None
+
+
+def _read_letter(ctx: _Ctx, span: _Span, *, last_in_file: bool) -> tuple[Letter | UnreadLetter, int | None]:
+    """One letter (an `UnreadLetter` when its number or date cannot be read); and, when stamps
+    below its closing block turn out not to be its own, the line where the next letter's header
+    starts instead (see `_foot_stamps`).
     """
     start = span.start
     lines = ctx.lines
@@ -497,32 +900,31 @@ def _read_letter(ctx: _Ctx, span: _Span, *, last_in_file: bool) -> tuple[Letter,
     header_end = _header_end(ctx, after_number, span.end)
 
     stamps = _read_stamps(ctx, span.header_start, header_end)
-    used = _stamp_lines(stamps) | {start.line, start.number_line}
-    found = _header_date(ctx, span, header_end, used)
-    if found is None:
-        # `วันที่ ๑๗ สิงหาคม ๒๕๖๓` was read as a stamp holding only a date; with no other date line
-        # in the header it is the letter's own date.
-        lone = [s for s in stamps if _is_lone_date(s)]
-        found = _header_date(ctx, span, header_end, used - _stamp_lines(lone), LABELLED_DATE_LINE_RE)
-        if found is not None:
-            stamps = [s for s in stamps if not (_stamp_lines([s]) & found[1])]
-    if found is None:
-        raise ctx.error(
-            start.line, "date", "no date line (day, Thai month, Buddhist-era year) in the letter header"
-        )
-    letter_date, date_lines = found
+    number_lines = set(range(start.line, start.number_line + 1)) if start.found else set()
+    used = _stamp_lines(stamps) | number_lines
+    letter_date, date_lines, stamps, date_reading = _letter_date(ctx, span, header_end, used, stamps)
     used |= date_lines
     urgency, urgent_by = _header_urgency(ctx, span, header_end, used)
-    issuer, address = _issuer(ctx, span.header_start, header_end, used, start.number)
+    issuer, address = _issuer(ctx, span.header_start, header_end, used, start)
+    if date_lines and min(date_lines) >= header_end:
+        # A stamped letter is signed by its agency's name right above its date, at the foot.
+        above = next((i for i in range(min(date_lines) - 1, header_end, -1) if not ctx.blank(i)), None)
+        name = _agency_name(ctx.lines[above].strip()) if above is not None else None
+        if name is not None:
+            issuer, address = name, None
 
     subject = salutation = None
-    body_start = max(after_number, max(used | {start.number_line}) + 1)
+    body_start = max(after_number, max({i for i in used if i < header_end} | {start.number_line}) + 1)
     if subject_i is not None:
         subject, body_start = _continued(ctx, subject_i, span.end, used)
     near = list(ctx.nonblank(body_start, span.end))[:4]
     salutation_i = next((j for j in near if SALUTATION_RE.match(ctx.lines[j])), None)
     if salutation_i is not None:
         salutation, body_start = _continued(ctx, salutation_i, span.end, used)
+    elif subject_i is not None:  # `ถึง : ...` above `เรื่อง : ...` (an e-Saraban print-out)
+        above = _first(ctx, SALUTATION_RE, after_number, subject_i)
+        if above is not None:
+            salutation = _continued(ctx, above, subject_i, used)[0]
     references, enclosures, body_start = _citations(ctx, body_start, span.end)
 
     body_end = span.closing if span.closing is not None else span.end
@@ -531,7 +933,12 @@ def _read_letter(ctx: _Ctx, span: _Span, *, last_in_file: bool) -> tuple[Letter,
         if span.closing is not None
         else _Closing(end=body_end - 1)
     )
-    deadlines = _deadlines(ctx, body_start, body_end, letter_date)
+    # Deadlines need the letter's date (a date without a year takes the letter's); a letter for
+    # review takes the dates that say their year only.
+    # Without เรื่อง (a stamped letter, a short note) nothing parts header from body: read it all
+    # but the lines already taken (stamps, the date).
+    lo = body_start if subject_i is not None else after_number
+    deadlines = _deadlines(ctx, lo, body_end, letter_date, skip=used)
     if urgent_by is not None:
         deadlines = _dedupe([urgent_by, *deadlines])
     end, given_back = span.end, None
@@ -546,31 +953,72 @@ def _read_letter(ctx: _Ctx, span: _Span, *, last_in_file: bool) -> tuple[Letter,
     first = span.header_start
     while first < start.line and ctx.blank(first):
         first += 1
-    return Letter(
-        number=start.number,
-        date=letter_date,
-        urgency=urgency,
-        issuer=issuer,
-        address=address,
-        subject=subject,
-        salutation=salutation,
-        addressees=_addressees(salutation),
-        references=tuple(references),
-        enclosures=tuple(enclosures),
-        receipts=tuple(_receipts(ctx, stamps)),
-        deadlines=tuple(deadlines),
-        signer=closing.signer,
-        signer_position=closing.position,
-        owner_unit=closing.owner_unit,
-        copies_to=closing.copies,
-        source=ctx.ref(start.line),
+    readings = [r for r in (start.reading, date_reading) if r is not None]
+    fields = {
+        "number": start.number,
+        "date": letter_date,
+        "urgency": urgency,
+        "issuer": issuer,
+        "address": address,
+        "subject": subject,
+        "salutation": salutation,
+        "addressees": _addressees(salutation),
+        "references": tuple(references),
+        "enclosures": tuple(enclosures),
+        "receipts": tuple(_receipts(ctx, stamps)),
+        "deadlines": tuple(deadlines),
+        "signer": closing.signer,
+        "signer_position": closing.position,
+        "owner_unit": closing.owner_unit,
+        "copies_to": closing.copies,
+        "source": ctx.ref(start.line),
+        "end_line": last + 1,
+        "text": "\n".join(lines[first : last + 1]),
+        "readings": tuple(readings),
+    }
+    reason = _review_reason(start, letter_date, readings)
+    if reason is not None:
+        if not start.found:
+            fields["source"] = ctx.ref(first)
+        return UnreadLetter(**fields, reason=reason), given_back
+    return Letter(**fields), given_back
+
+
+def _review_reason(start: _Start, on: date | None, readings: list[FieldReading]) -> str | None:
+    """Why a letter cannot go on record as read, or None: a number or date missing or unsure."""
+    reasons = []
+    if not start.found:
+        reasons.append("number: no 'ที่' line with a letter number")
+    for reading in readings:
+        value = start.number if reading.field == "number" else on
+        if value is None:
+            reasons.append(f"{reading.field}: {reading.note or 'not read'}")
+        elif reading.confidence is not None and reading.confidence < _CONFIDENT:
+            reasons.append(
+                f"{reading.field}: OCR confidence {reading.confidence:.2f}, check it against the scan"
+            )
+    return "; ".join(reasons) or None
+
+
+def _fallback(ctx: _Ctx, span: _Span, why: str) -> UnreadLetter:
+    """A letter the reader failed on: its number if read, its lines, and why, for review."""
+    first = ctx.next_nonblank(span.header_start, span.end)
+    last = span.end - 1
+    while last > span.header_start and ctx.blank(last):
+        last -= 1
+    return UnreadLetter(
+        number=span.start.number,
+        urgency=span.start.urgency,
+        source=ctx.ref(span.start.line if span.start.found else first or 0),
         end_line=last + 1,
-        text="\n".join(lines[first : last + 1]),
-    ), given_back
+        text="\n".join(ctx.lines[span.header_start : last + 1]),
+        readings=tuple(r for r in (span.start.reading,) if r is not None),
+        reason=f"not read: {why}",
+    )
 
 
 def _foot_stamps(
-    ctx: _Ctx, lo: int, hi: int, letter_date: date, *, last_in_file: bool
+    ctx: _Ctx, lo: int, hi: int, letter_date: date | None, *, last_in_file: bool
 ) -> tuple[list[_Stamp], int]:
     """Stamps below a letter's closing block, in [lo, hi), and where the letter ends.
 
@@ -582,7 +1030,7 @@ def _foot_stamps(
     scratch = _Ctx(file=ctx.file, lines=ctx.lines)  # warnings count only for the stamps kept
     stamps = [s for s in _read_stamps(scratch, lo, hi) if _fits_foot(s)]
     end = hi
-    if not last_in_file:
+    if not last_in_file and letter_date is not None:
         early = next((s for s in stamps if s.date is not None and s.date < letter_date), None)
         if early is not None:
             end = min(cell.line for cell in early.cells)
@@ -666,7 +1114,7 @@ def _header_date(
         try:
             return date_from_match(match), set(lines_used)
         except ThaiDateError as exc:
-            raise ctx.error(i, "date", str(exc)) from None
+            raise _BadDate(i, " ".join(pieces), str(exc)) from None
     return None
 
 
@@ -679,7 +1127,7 @@ def _header_urgency(
             continue
         for _, cell in _split_columns(ctx.lines[i]):
             if urgency is None and (match := URGENCY_RE.match(cell)):
-                urgency = Urgency(match.group("urgency"))
+                urgency = _as_urgency(match.group("urgency"))
                 used.add(i)
             elif by := URGENT_BY_RE.match(cell):
                 used.add(i)
@@ -718,10 +1166,24 @@ def _agency_name(text: str) -> str | None:
     return None
 
 
-def _issuer(
-    ctx: _Ctx, lo: int, hi: int, used: set[int], number: LetterNumber
-) -> tuple[str | None, str | None]:
-    """The issuing agency and its address from the letterhead; the number's code as a fallback."""
+def _issuer(ctx: _Ctx, lo: int, hi: int, used: set[int], start: _Start) -> tuple[str | None, str | None]:
+    """The issuing agency and its address from the letterhead (or a memo's ส่วนราชการ line); the
+    number's code as a fallback."""
+    for i in ctx.nonblank(lo, hi):
+        memo = MEMO_AGENCY_RE.match(ctx.lines[i])
+        if memo is not None and memo.group("text"):
+            text = memo.group("text").strip()
+            return _agency_name(text) or text, None
+    if start.beside:
+        agency, *address = start.beside
+        address += [
+            ctx.lines[i].strip()
+            for i in itertools.takewhile(
+                lambda i: i not in used and ADDRESS_RE.search(ctx.lines[i]) and not _date_shape(ctx.lines[i]),
+                ctx.nonblank(start.number_line + 1, hi),
+            )
+        ]
+        return _agency_name(agency) or agency, " ".join(address) or None
     candidates = [
         i
         for i in ctx.nonblank(lo, hi)
@@ -742,7 +1204,7 @@ def _issuer(
         name = _agency_name(ctx.lines[i].strip())
         if name is not None:
             return name, None
-    return _issuer_from_code(number), None
+    return (_issuer_from_code(start.number) if start.number else None), None
 
 
 def _issuer_from_code(number: LetterNumber) -> str | None:
@@ -869,7 +1331,7 @@ def _receipts(ctx: _Ctx, stamps: Sequence[_Stamp]) -> list[ReceiptStamp]:
 
 def _is_lone_date(stamp: _Stamp) -> bool:
     """A `วันที่ <date>` line and nothing else: a stamp, or the letter's own date written with วันที่."""
-    return stamp.kinds == {"date"} and stamp.agency is None and len(stamp.cells) == 1
+    return stamp.kinds == {"date"} and len(stamp.cells) == (2 if stamp.agency else 1)
 
 
 def _fits_foot(stamp: _Stamp) -> bool:
@@ -1046,8 +1508,8 @@ def _section_items(ctx: _Ctx, i: int, first_text: str, hi: int) -> tuple[list[tu
 def _continues_item(line: str, item_text: str) -> bool:
     if CONTINUATION_RE.match(line):
         return True
-    incomplete = not NUMBER_RE.search(item_text) or not re.search(r"ลงวันที่|ลว\.", item_text)
-    has_part = bool(NUMBER_RE.search(line) or re.search(r"ลงวันที่|ลว\.", line))
+    incomplete = not NUMBER_RE.search(item_text) or not DATED_RE.search(item_text)
+    has_part = bool(NUMBER_RE.search(line) or DATED_RE.search(line) or NUMBER_TAIL_RE.match(line))
     return incomplete and has_part and len(line) < 150
 
 
@@ -1080,7 +1542,7 @@ def _cited_number(text: str) -> tuple[LetterNumber | None, int | None]:
 
 
 def _cited_date(ctx: _Ctx, i: int, text: str) -> date | None:
-    anchor = re.search(r"(?:ลงวันที่|ลว\.)\s*", text)
+    anchor = DATED_RE.search(text)
     match = DATE_MENTION_RE.search(text, anchor.end() if anchor else 0)
     if match is None or match.group("year") is None:
         return None
@@ -1135,9 +1597,14 @@ def _mention_dates(match: re.Match[str], letter_date: date | None) -> list[date]
         raise ThaiDateError(f"no such date: {match.group(0)!r} ({exc})") from None
 
 
-def _deadlines(ctx: _Ctx, lo: int, hi: int, letter_date: date) -> list[Deadline]:
-    """Due dates (ภายใน...) and meetings (ประชุม...) in the body lines [lo, hi)."""
-    lines = ["" if _is_debris_line(ctx, i) else ctx.lines[i] for i in range(lo, hi)]
+def _deadlines(
+    ctx: _Ctx, lo: int, hi: int, letter_date: date | None, *, skip: set[int] | frozenset[int] = frozenset()
+) -> list[Deadline]:
+    """Due dates (ภายใน...) and meetings (ประชุม...) in the body lines [lo, hi).
+
+    Without the letter's date (a letter for review) only dates that print their year are read.
+    """
+    lines = ["" if i in skip or _is_debris_line(ctx, i) else ctx.lines[i] for i in range(lo, hi)]
     body = "\n".join(lines)
     starts = [0]
     for line in lines:
@@ -1147,13 +1614,14 @@ def _deadlines(ctx: _Ctx, lo: int, hi: int, letter_date: date) -> list[Deadline]
         return lo + bisect.bisect_right(starts, pos) - 1
 
     found: list[Deadline] = []
-    for match in MONTH_DUE_RE.finditer(body):
-        found += _month_deadline(ctx, match, line_of(match.start()), letter_date)
-    for match in RELATIVE_DUE_RE.finditer(body):
-        found += _relative_deadline(ctx, body, match, line_of(match.start()), letter_date)
+    if letter_date is not None:
+        for match in MONTH_DUE_RE.finditer(body):
+            found += _month_deadline(ctx, match, line_of(match.start()), letter_date)
+        for match in RELATIVE_DUE_RE.finditer(body):
+            found += _relative_deadline(ctx, body, match, line_of(match.start()), letter_date)
     for match in DATE_MENTION_RE.finditer(body):
         kind = _deadline_kind(body, match)
-        if kind is None:
+        if kind is None or (letter_date is None and match.group("year") is None):
             continue
         i = line_of(match.start())
         try:
@@ -1166,7 +1634,7 @@ def _deadlines(ctx: _Ctx, lo: int, hi: int, letter_date: date) -> list[Deadline]
         found += [
             Deadline(date=d, time=at, kind=kind, text=text, source=ctx.ref(i))
             for d in dates
-            if d >= letter_date
+            if letter_date is None or d >= letter_date
         ]
     found.sort(key=lambda d: d.source.line if d.source else 0)
     return _dedupe(found)
@@ -1289,7 +1757,7 @@ def _block_stop(ctx: _Ctx, i: int) -> bool:
         "\t" in line
         or _stamp_label(line.strip())[0] is not None
         or URGENCY_RE.match(line)
-        or _number_candidate(ctx, i) is not None
+        or (NUMBER_LINE_RE.match(line) is not None and _number_start(ctx, i) is not None)
         or (nxt is not None and _stamp_label(ctx.lines[nxt].strip())[0] == "number")
     )
 

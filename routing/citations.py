@@ -60,7 +60,7 @@ class MatchReason:
 
 
 def _running_label(number: LetterNumber) -> str:
-    return f"ว {number.running}" if number.circular else number.running
+    return number.series_running
 
 
 def _printing_slips(number: LetterNumber) -> list[str]:
