@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import math
 import operator
 import os
@@ -397,22 +398,46 @@ def _page_text(textpage: Any) -> tuple[str, int]:
             last.append(c)
         else:
             clusters.append([c])
+    # The height of a plain Thai consonant (x-height) measures the type as printed: Chromium scales
+    # a page down when a line is too wide for it, and the font size pdfium reports ignores that.
+    heights = sorted(
+        c.box[3] - c.box[2]
+        for cluster in clusters
+        if len(cluster) == 1
+        for c in cluster
+        if "\u0e01" <= c.char <= "\u0e2e"
+    )
+    sizes = [c.size for c in chars if c is not None]
+    unit = heights[len(heights) // 2] if heights else 0.43 * max(sizes, default=12.0)
     dropped = 0
     kept: list[list[_Char]] = []
+    skip_space = False
     for cluster in clusters:
         # A mark's glyph mapped to its whole cluster: several characters, a Thai consonant first,
-        # under 0.3 of the font size high. It repeats the cluster drawn in full beside it (Skia
+        # under 0.6 of a consonant's height. It repeats the cluster drawn in full beside it (Skia
         # may emit it before or after the line, or on the page above when the line is the next
-        # page's first); a ligature of ordinary letters is full height.
+        # page's first), with a space pdfium makes up for the jump; a ligature of ordinary letters
+        # is full height.
         if (
             len(cluster) >= 2
             and "\u0e01" <= cluster[0].char <= "\u0e2e"
             and any(c.char in _MARKS for c in cluster)
-            and cluster[0].box[3] - cluster[0].box[2] < 0.3 * cluster[0].size
+            and cluster[0].box[3] - cluster[0].box[2] < 0.6 * unit
         ):
             dropped += 1
+            if kept and not kept[-1]:
+                kept.pop()
+            skip_space = True
             continue
+        if not cluster and skip_space:
+            continue
+        skip_space = False
         kept.append(cluster)
+    # A line ends where the baseline moves by more than a consonant's height; a move of more than
+    # 1.6 times the usual line pitch leaves a blank line.
+    baselines = [c.origin[1] for cluster in kept for c in cluster]
+    steps = sorted(abs(b - a) for a, b in itertools.pairwise(baselines) if abs(b - a) > 1.2 * unit)
+    pitch = steps[len(steps) // 2] if steps else math.inf
     out: list[str] = []
     baseline: float | None = None
     space = False
@@ -422,8 +447,8 @@ def _page_text(textpage: Any) -> tuple[str, int]:
             continue
         for c in cluster:
             step = abs(c.origin[1] - baseline) if baseline is not None else 0.0
-            if baseline is not None and step > 0.5 * c.size:
-                out.append("\n\n" if step > 2.2 * c.size else "\n")
+            if baseline is not None and step > 1.2 * unit:
+                out.append("\n\n" if step > 1.6 * pitch else "\n")
             elif space and out:
                 out.append(" ")
             space = False

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import io
 import random
+import re
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -53,13 +54,32 @@ def tesseract_missing() -> str | None:
     return None
 
 
+_COLUMNS = re.compile(r"(?<=\S)(?: {3,}|\t+)(?=\S)")
+
+
 def _page_html(text: str, font: str) -> str:
+    """A letter as a page: one block per line (long lines wrap); a line whose parts are set apart
+    by a tab or three spaces or more (`ที่ กษ ๐๒๐๘/ว ๑๔๕๖      กระทรวงเกษตรและสหกรณ์`) is laid out
+    as on paper, its parts spread across the line, without wrapping; an indented line (the
+    issuer's address, the date) starts that far across the page."""
+    rows = []
+    for line in text.splitlines():
+        parts = _COLUMNS.split(line.strip("\r"))
+        indent = len(line) - len(line.lstrip(" "))
+        if indent >= 8 and len(parts) == 1:  # a block set to the right half, as the letterhead
+            rows.append(f"<div style='padding-left: {min(indent, 50)}%'>{html.escape(line.strip())}</div>")
+        elif len(parts) > 1:
+            cells = "".join(f"<span>{html.escape(part)}</span>" for part in parts)
+            rows.append(f"<div class='cols'>{cells}</div>")
+        else:
+            rows.append(f"<div>{html.escape(line) or '&nbsp;'}</div>")
     return (
         "<!doctype html><html lang='th'><head><meta charset='utf-8'><style>"
         "@page { size: A4; margin: 20mm 20mm 20mm 30mm; }"
         f"body {{ margin: 0; font-family: '{font}'; font-size: {FONT_PT}pt; line-height: 1.35;"
         " white-space: pre-wrap; color: #000; background: #fff; }"
-        "</style></head><body>" + html.escape(text) + "</body></html>"
+        ".cols { display: flex; justify-content: space-between; gap: 1em; white-space: pre; }"
+        "</style></head><body>" + "".join(rows) + "</body></html>"
     )
 
 
