@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -34,19 +35,8 @@ PHRAE = "พร 0023.1/ว 3026"  # 23 June 2020, due 30 June 2020
 # input -> (command line, exit status, pattern the user sees on stderr)
 REFUSED: dict[str, tuple[list[str], int, str]] = {
     "empty file": (["ingest", str(BAD / "empty.txt")], 2, r"empty\.txt:1: file: empty file"),
-    "binary file": (["ingest", str(BAD / "binary.bin")], 2, r"binary\.bin:\d+: file: binary file \(NUL byte\)"),
-    "not UTF-8": (["ingest", str(BAD / "not_utf8.txt")], 2, r"not_utf8\.txt:1: file: not UTF-8 text \(byte 0x"),
-    "no letter in the file": (["ingest", str(BAD / "no_letter.txt")], 2, r"no_letter\.txt:1: number: no letter found"),
-    "letter cut in half": (
-        ["ingest", str(BAD / "cut_in_half.txt")], 2, r"cut_in_half\.txt:\d+: date: no date line",
-    ),
-    "31 February": (["ingest", str(BAD / "feb31.txt")], 2, r"feb31\.txt:\d+: date: no such date: '๓๑ กุมภาพันธ์"),
-    "BE year in the wrong century": (
-        ["ingest", str(BAD / "year1563.txt")], 2, r"year1563\.txt:\d+: date: year ๑๕๖๓ is neither a Buddhist-era",
-    ),
-    "number without an agency code": (
-        ["ingest", str(BAD / "no_agency_code.txt")], 2, r"no_agency_code\.txt:\d+: number: not a letter number",
-    ),
+    "broken image": (["ingest", str(BAD / "binary.bin")], 2, r"binary\.bin:1: file: not a readable image"),
+    "binary file": (["ingest", str(BAD / "nul.bin")], 2, r"nul\.bin:3: file: binary file \(NUL byte\)"),
     "missing file": (["ingest", "/nonexistent/letter.txt"], 2, r"/nonexistent/letter\.txt: No such file"),
     "unknown agency (receive)": (
         ["receive", LETTER, "--agency", "province:99", "--at", "2020-06-02T10:00"], 2, r"unknown agency 'province:99'",
@@ -76,6 +66,50 @@ REFUSED: dict[str, tuple[list[str], int, str]] = {
     ),
     "unknown letter in audit log": (["audit", "log", "--letter", "นร 0000/1"], 2, r"no letter 'นร 0000/1' on record"),
 }  # fmt: skip
+
+
+# Letters with one field that cannot be read: ingest keeps each on the review list (exit 0), with
+# the field and why on stderr, and adds no letter for it. input -> (file, pattern on stderr)
+REVIEWED: dict[str, tuple[str, str]] = {
+    "no letter in the file": ("no_letter.txt", r"no_letter\.txt:1: number: no 'ที่' line"),
+    "letter cut in half": ("cut_in_half.txt", r"cut_in_half\.txt:\d+: date: no date line"),
+    "31 February": ("feb31.txt", r"feb31\.txt:\d+: date: no such date: '๓๑ กุมภาพันธ์"),
+    "BE year in the wrong century": ("year1563.txt", r"year1563\.txt:\d+: date: year ๑๕๖๓ is neither a Buddhist-era"),
+    "number without an agency code": ("no_agency_code.txt", r"no_agency_code\.txt:\d+: number: not a letter number"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(REVIEWED))
+def test_unreadable_field_goes_to_review_and_adds_no_letter(recorded: Engine, case: str) -> None:
+    name, pattern = REVIEWED[case]
+    env = {"SARABAN_DATABASE_URL": recorded.url.render_as_string(hide_password=False)}
+    letters = runner_json(["chain", "--json"], env)["letters"]
+    result = CliRunner().invoke(app, ["ingest", str(BAD / name)], env=env)
+    assert result.exit_code == 0, result.output
+    assert re.search(pattern, result.output), result.output
+    assert "Traceback" not in result.output
+    assert runner_json(["chain", "--json"], env)["letters"] == letters
+    [entry] = [e for e in runner_json(["review", "--json"], env) if e["file"] == str(BAD / name)]
+    assert entry["status"] == "open"
+    with session_scope(recorded, readonly=True) as s:
+        assert audit.verify(s).ok
+
+
+def test_a_legacy_encoding_reads_as_its_utf8_original(engine: Engine) -> None:
+    """A file in TIS-620/cp874 (as many Thai offices still save) is read, not refused."""
+    text = (BAD / "not_utf8.txt").read_bytes().decode("cp874")
+    env = {"SARABAN_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
+    parsed = CliRunner().invoke(app, ["parse", "--json", str(BAD / "not_utf8.txt")], env=env)
+    assert parsed.exit_code == 0, parsed.output
+    [letter] = json.loads(parsed.stdout)
+    assert letter["number"] == "มท 0218/ว 3182" and "มท ๐๒๑๘/ว ๓๑๘๒" in text
+    assert "cp874" in parsed.stderr  # the reading notes name the encoding
+
+
+def runner_json(argv: list[str], env: dict[str, str]) -> Any:
+    result = CliRunner().invoke(app, argv, env=env)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
 
 
 def _files_digest(engine: Engine) -> str | None:
@@ -188,14 +222,14 @@ def test_plan_with_a_cycle_is_refused() -> None:
 
 
 def test_bad_file_among_good_ones_keeps_each_file_all_or_nothing(engine: Engine, tmp_path: Path) -> None:
-    """A good file, a letter cut in half, another good file: the good ones go in whole."""
+    """A good file, a binary file, another good file: the good ones go in whole."""
     url = engine.url.render_as_string(hide_password=False)
     result = CliRunner().invoke(
         app,
-        ["ingest", str(DEMO[0]), str(BAD / "cut_in_half.txt"), str(DEMO[1])],
+        ["ingest", str(DEMO[0]), str(BAD / "binary.bin"), str(DEMO[1])],
         env={"SARABAN_DATABASE_URL": url},
     )
-    assert result.exit_code == 2 and "cut_in_half.txt" in result.stderr
+    assert result.exit_code == 2 and "binary.bin" in result.stderr
     alone = get_engine(f"sqlite:///{tmp_path / 'alone.db'}")
     init_db(alone)
     for path in DEMO[:2]:

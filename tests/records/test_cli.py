@@ -25,10 +25,10 @@ def test_ingest_chain_letter(app: typer.Typer, seed_files: list[Path], tmp_path:
     runner = CliRunner()
     env = {"SARABAN_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db", "SARABAN_ACTOR": "cli-test"}
     bad = tmp_path / "bad.txt"
-    bad.write_text("no letter here\n")
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n not a picture")  # a file-level fault: nothing in it can be read
     first = runner.invoke(app, ["ingest", str(bad), *map(str, seed_files)], env=env)
     assert first.exit_code == 2
-    assert f"{bad}:1:" in first.stderr and "Traceback" not in first.output
+    assert f"{bad}:1: file:" in first.stderr and "Traceback" not in first.output
     assert "added" in first.stdout
     again = runner.invoke(app, ["ingest", *map(str, seed_files)], env=env)
     assert again.exit_code == 0 and "0 added, 0 merged" in again.stdout

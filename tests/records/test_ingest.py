@@ -396,10 +396,10 @@ def test_a_malformed_file_leaves_the_record_as_it_was(
     ingest_file(seed_files[0], engine)
     before = dump_tables(engine, skip=())
     bad = tmp_path / "bad.txt"
-    bad.write_text("ที่ มท ๐๒๑๘/ว ๓๑๘๒\n\n๓๑ กุมภาพันธ์ ๒๕๖๓\n\nเรื่อง ทดสอบ\n\nเรียน ผู้ว่าราชการจังหวัดทุกจังหวัด\n")
+    bad.write_bytes("ที่ มท ๐๒๑๘/ว ๓๑๘๒\n\n".encode() + b"\x00\x01\x02 binary")
     with pytest.raises(IngestError) as info:
         ingest_file(bad, engine)
-    assert str(info.value).startswith(f"{bad}:3:")
+    assert str(info.value).startswith(f"{bad}:3: file: binary file")
     assert dump_tables(engine, skip=()) == before
 
 
@@ -460,7 +460,7 @@ def test_ingest_files_goes_on_after_a_bad_file(
     engine: Engine, seed_files: list[Path], tmp_path: Path
 ) -> None:
     bad = tmp_path / "bad.txt"
-    bad.write_text("nothing that looks like a letter\n")
+    bad.write_text("")
     outcomes = ingest_files([bad, *seed_files], engine)
     assert (
         outcomes[0].error is not None and outcomes[0].error.file == str(bad) and outcomes[0].error.line == 1
