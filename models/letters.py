@@ -127,11 +127,11 @@ class Deadline(_Frozen):
     source: SourceRef | None = None
 
 
-class Letter(_Frozen):
-    """One official letter (หนังสือราชการ) as read from a file."""
+class _LetterReading(_Frozen):
+    """What reading a letter's lines gives: every part; a `Letter` needs its number and date."""
 
-    number: LetterNumberField
-    date: ThaiDate
+    number: LetterNumberField | None = None
+    date: ThaiDate | None = None
     urgency: Urgency | None = None
     issuer: str | None = None
     address: str | None = None
@@ -153,38 +153,25 @@ class Letter(_Frozen):
         default=(), description="fields not read plainly (repaired, partial, missing), with notes"
     )
 
+
+class Letter(_LetterReading):
+    """One official letter (หนังสือราชการ) as read from a file."""
+
+    number: LetterNumberField
+    date: ThaiDate
+
     @property
     def circular(self) -> bool:
         return self.number.circular
 
 
-class UnreadLetter(_Frozen):
+class UnreadLetter(_LetterReading):
     """A letter found in a file whose number or date could not be read: it goes to the review list.
 
     It carries everything else that was read, its readings (why the number or date is missing) and
     its source text, so a clerk can complete it (`saraban review set`) and it becomes a `Letter`.
     """
 
-    number: LetterNumberField | None = None
-    date: ThaiDate | None = None
-    urgency: Urgency | None = None
-    issuer: str | None = None
-    address: str | None = None
-    subject: str | None = None
-    salutation: str | None = None
-    addressees: tuple[str, ...] = ()
-    references: tuple[Citation, ...] = ()
-    enclosures: tuple[Citation, ...] = ()
-    receipts: tuple[ReceiptStamp, ...] = ()
-    deadlines: tuple[Deadline, ...] = ()
-    signer: str | None = None
-    signer_position: str | None = None
-    owner_unit: str | None = None
-    copies_to: tuple[str, ...] = ()
-    source: SourceRef
-    end_line: int | None = None
-    text: str = ""
-    readings: tuple[FieldReading, ...] = ()
     reason: str = Field(description="why it needs review, e.g. 'number: not read'")
 
     @property

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from models.letters import letter_to_json
-from models.parser import ParseError, read_letters
+from models.parser import read_file
 from tests import readscore
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
@@ -24,11 +24,7 @@ BAR = 0.98
 
 def _read(path: Path) -> list[dict[str, Any]]:
     """Letters and review entries read from one corpus file, as `saraban parse --json` shows them."""
-    text = path.read_text(encoding="utf-8")
-    try:
-        result = read_letters(text, file=path.name)
-    except ParseError:
-        return []
+    result = read_file(path)
     return [letter_to_json(x) for x in result.letters] + [letter_to_json(x) for x in result.unread]
 
 
@@ -53,7 +49,6 @@ def test_readscore_examples() -> None:
     assert result.attempted > 0 and result.failed == 0
 
 
-@pytest.mark.xfail(strict=False, reason="parser rewrite in progress")
 def test_corpus_field_accuracy() -> None:
     expected = readscore.load_expected(EXPECTED)
     checks: list[readscore.Check] = []
@@ -64,3 +59,20 @@ def test_corpus_field_accuracy() -> None:
     missed = [f"{c.layout} {c.field} {c.detail}" for c in checks if not c.ok]
     report = "\n".join(f"{k}: {h}/{t}" for k, (h, t) in table.items()) + "\n" + "\n".join(missed[:60])
     assert total and hits / total >= BAR, f"field accuracy {hits}/{total} below {BAR}\n{report}"
+
+
+ENCODINGS = {
+    "cp874": lambda text: text.encode("cp874"),
+    "utf-16": lambda text: text.encode("utf-16"),
+    "utf-16-be": lambda text: b"\xfe\xff" + text.encode("utf-16-be"),
+    "utf-8-sig+crlf": lambda text: text.replace("\n", "\r\n").encode("utf-8-sig"),
+}
+
+
+@pytest.mark.parametrize("encoding", list(ENCODINGS))
+def test_every_corpus_file_reads_the_same_in_the_encodings_offices_use(encoding: str, tmp_path: Path) -> None:
+    for path in sorted(CORPUS.glob("*.txt")):
+        copy = tmp_path / path.name
+        copy.write_bytes(ENCODINGS[encoding](path.read_text(encoding="utf-8")))
+        strip = [{k: v for k, v in x.items() if k != "source"} for x in _read(copy)]
+        assert strip == [{k: v for k, v in x.items() if k != "source"} for x in _read(path)], path.name
