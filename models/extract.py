@@ -38,7 +38,10 @@ if TYPE_CHECKING:
 
 MAX_BYTES = 50 * 1024 * 1024
 OCR_DPI = 300
-OCR_LANGUAGES = "tha+eng"
+# Thai alone: with `tha+eng` the English model takes Thai words of the header for Latin ones (ที่ as
+# "N", กษ as "nw", อ้างถึง as "OWEN"), and those are the anchors of every field; Arabic digits
+# survive in `tha`, English words (an e-mail, a plan's English name) do not, and are no field.
+OCR_LANGUAGES = "tha"
 # Page segmentation mode 6 (one uniform block of text) and 4 (one column of lines) read the demo
 # letters equally well; 6 keeps a letter's short header lines (number, date) apart more reliably.
 OCR_PSM = "6"
@@ -596,7 +599,7 @@ def _ocr_pages(
     if fixed_marks:
         notes.append(f"repaired {fixed_marks} split or misordered Thai marks")
     if fixed_anchor:
-        notes.append(f"read {fixed_anchor} misread 'ที่' before a letter number as 'ที่'")
+        notes.append(f"put back {fixed_anchor} 'ที่' read without its tone mark or as Latin letters")
     text = "\n".join(lines_out).strip("\n") + "\n"
     if not text.strip():
         raise ExtractError("no text found by OCR", file=name)
@@ -676,16 +679,28 @@ def _lines_from_tsv(tsv: str, txt: str = "") -> list[_Line]:
 _ANCHOR = re.compile(r"^\s*(\S{1,4})\s+(?=[ก-ฮ]{2}\s?[๐-๙0-9]{4}(?:\.[๐-๙0-9]+)*\s?/)")
 
 
+_THI_BEFORE_NUMBER = re.compile(r"(?<!\S)ที(?=\s+[ก-ฮ]{2}\s?[๐-๙0-9]{4})")
+_WANTHI = re.compile(r"วันที(?=\s*[๐-๙0-9])")
+
+
 def _fix_number_anchor(line: str) -> tuple[str, int]:
-    """`ที่` before a letter number is often read as `ที`, `N`, `fi` or `NWI`; put it back.
+    """`ที่` before a letter number is often read as `ที`, `N`, `fi` or `NWI`, and `วันที่` before a
+    day as `วันที`; put them back.
 
     >>> _fix_number_anchor("N นร ๑๒๐๐/ว๐๐๑๓")
     ('ที่ นร ๑๒๐๐/ว๐๐๑๓', 1)
+    >>> _fix_number_anchor("อ้างถึง หนังสือจังหวัด ที กษ ๐๒๐๘/ว ๙๑๒ ลงวันที ๒๐ กุมภาพันธ์ ๒๕๖๗")
+    ('อ้างถึง หนังสือจังหวัด ที่ กษ ๐๒๐๘/ว ๙๑๒ ลงวันที่ ๒๐ กุมภาพันธ์ ๒๕๖๗', 2)
     """
+    count = 0
     match = _ANCHOR.match(line)
-    if match is None or match.group(1) == "ที่":
-        return line, 0
-    return "ที่ " + line[match.end() :], 1
+    if match is not None and match.group(1) not in ("ที่", "ที"):
+        line = "ที่ " + line[match.end() :]
+        count += 1
+    line, n = _THI_BEFORE_NUMBER.subn("ที่", line)
+    count += n
+    line, n = _WANTHI.subn("วันที่", line)
+    return line, count + n
 
 
 # --- Thai digits by glyph shape -------------------------------------------------------------------
