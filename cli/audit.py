@@ -9,8 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.common import DATABASE, fail, open_record
-from models.db import get_engine, session_scope
+from cli.common import DATABASE, fail, open_readonly
+from models.db import RecordError, get_engine, redact, session_scope
 from records import audit
 from records.registry import RegistryError
 
@@ -64,7 +64,7 @@ def verify(
     2 for an unreadable anchor.
     """
     anchors = _anchors(anchor, anchor_file)
-    engine = open_record(database)
+    engine = open_readonly(database)
     with session_scope(engine, readonly=True) as session:
         report = audit.verify(session, anchors=anchors)
     typer.echo(str(report), err=not report.ok)
@@ -83,7 +83,7 @@ def head(
     cut short, or rewritten at or before it. `saraban audit head >> anchors.txt` keeps a file of
     them for `--anchor-file`. Run `audit verify` first: a head is only worth keeping if it verifies.
     """
-    engine = open_record(database)
+    engine = open_readonly(database)
     with session_scope(engine, readonly=True) as session:
         tip = audit.head(session)
     typer.echo(json.dumps(tip.to_json(), ensure_ascii=False) if as_json else str(tip))
@@ -102,7 +102,7 @@ def log(
     database: str | None = DATABASE,
 ) -> None:
     """Show the history: who did what, when, on whose behalf, oldest first."""
-    engine = open_record(database)
+    engine = open_readonly(database)
     try:
         with session_scope(engine, readonly=True) as session:
             events = audit.log(session, letter=letter, agency=agency, limit=limit)
@@ -128,7 +128,7 @@ def replay(
     database: str | None = DATABASE,
 ) -> None:
     """Rebuild the state tables from the event log in an empty database (and copy the log there)."""
-    source = open_record(database)
+    source = open_readonly(database)
     target = get_engine(into)
     if source.url == target.url:
         typer.echo("error: --into names the source database itself", err=True)
@@ -136,12 +136,12 @@ def replay(
     try:
         with session_scope(source, readonly=True) as session:
             report = audit.replay(session, target)
-    except audit.AuditError as exc:
+    except (audit.AuditError, RecordError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from None
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(report.by_kind.items()))
     typer.echo(
-        f"replayed {report.replayed} of {report.events} events into {target.url.render_as_string()}: {kinds}"
+        f"replayed {report.replayed} of {report.events} events into {redact(target.url)}: {kinds}"
     )
 
 

@@ -50,7 +50,7 @@ def receive(
     Numbers run per registry and calendar year from 1, without gaps or duplicates.
     """
     moment = _moment(at)
-    engine = open_record(database)
+    engine = open_record(database, create=False)
     try:
         with session_scope(engine) as session:
             r = registry.receive(
@@ -78,7 +78,7 @@ def dispatch(
 ) -> None:
     """Record that an agency sent a letter on (ทะเบียนหนังสือส่ง): one handoff per recipient."""
     moment = _moment(at)
-    engine = open_record(database)
+    engine = open_record(database, create=False)
     try:
         with session_scope(engine) as session:
             outcome = registry.dispatch(

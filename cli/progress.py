@@ -30,7 +30,7 @@ def run(
     """Run the `route_circular` Prefect flow for one circular (ephemeral Prefect unless PREFECT_API_URL is set)."""
     from flows.route_circular import route_circular, watching
 
-    engine = open_record(database)
+    engine = open_record(database, create=False)
     try:
         with session_scope(engine) as session:
             found = progress.find_circular(session, circular)
@@ -75,7 +75,7 @@ def sweep(
     """Run the `flag_overdue` Prefect flow once: flag overdue handoffs, write artifacts, emit events."""
     from flows.flag_overdue import flag_overdue
 
-    engine = open_record(database)
+    engine = open_record(database, create=False)
     moment = now_bangkok()
     if at is not None:
         try:

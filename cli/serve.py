@@ -24,6 +24,10 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from app.main import create_app
+        from cli.common import open_readonly
+
+        # Fail here, saying why, rather than serve 500s: a missing file, a foreign database, an old schema.
+        open_readonly(database_url)
 
         typer.echo(f"saraban dashboard on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
         uvicorn.run(

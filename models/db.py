@@ -8,6 +8,12 @@ foreign keys on, a busy timeout, and every transaction opened with `BEGIN IMMEDI
 writer waits for the first instead of failing half-way with "database is locked" when it tries to
 upgrade a read lock. pysqlite's own implicit BEGIN is switched off for that (the recipe from the
 SQLAlchemy pysqlite docs, "Serializable isolation / Savepoints / Transactional DDL").
+
+A database is migrated only when it is empty or already a record (its `alembic_version` names
+one of our revisions): a database of another application is refused untouched (`RecordError`).
+Read-only engines (`get_engine(url, readonly=True)`) never write: SQLite connections run with
+`PRAGMA query_only` and deferred transactions (no write lock), PostgreSQL sessions are READ ONLY;
+`check_record` then says whether the schema is current instead of migrating it.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +33,43 @@ ENV_URL = "SARABAN_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READONLY_OPTION = "saraban_readonly"
 
-_ENGINES: dict[str, Engine] = {}
+_ENGINES: dict[tuple[str, bool], Engine] = {}
+
+
+class RecordError(RuntimeError):
+    """The database is no record this version can use: missing, another application's, or older."""
+
+
+def redact(url: str | sa.URL) -> str:
+    """A database URL fit to print, log or store: the password replaced by `***`.
+
+    >>> redact("postgresql+psycopg://clerk:s3cret@db.example/saraban")
+    'postgresql+psycopg://clerk:***@db.example/saraban'
+    """
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL at all: show nothing of it that could be a secret
+        return "<unreadable database URL>"
+
+
+def sqlite_file(url: str | sa.URL) -> Path | None:
+    """The file of a SQLite URL (None for PostgreSQL and in-memory databases)."""
+    sa_url = sa.make_url(url)
+    if sa_url.get_backend_name() != "sqlite" or sa_url.database in (None, "", ":memory:"):
+        return None
+    return Path(sa_url.database)
+
+
+def require_existing(url: str | None = None) -> str:
+    """The resolved URL, after checking that a SQLite record file exists (connecting would create
+    an empty one: a typo in `--database` must not look like an empty record)."""
+    resolved = database_url(url)
+    path = sqlite_file(resolved)
+    if path is not None and not path.is_file():
+        raise RecordError(
+            f"no record at {path}: no such file (a typo? only `saraban ingest` and `saraban demo` create a record)"
+        )
+    return resolved
 
 
 def database_url(url: str | None = None) -> str:
@@ -39,7 +82,9 @@ def database_url(url: str | None = None) -> str:
     return f"sqlite:///{Path.cwd() / '.saraban' / 'saraban.db'}"
 
 
-def _sqlite_hooks(engine: Engine) -> None:
+def _sqlite_hooks(engine: Engine, *, readonly: bool = False) -> None:
+    # The WAL journal is set once, by `init_db` (it persists in the file): setting it on every
+    # connection wrote to files that are no record of ours before anyone had looked at them.
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Hand transaction control to SQLAlchemy: no implicit BEGIN from pysqlite.
@@ -47,31 +92,43 @@ def _sqlite_hooks(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        if readonly:
+            cursor.execute("PRAGMA query_only = ON")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
         # Read-only scopes start deferred so that readers (the web app) never queue behind a writer.
-        readonly = connection.get_execution_options().get(READONLY_OPTION, False)
-        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        deferred = readonly or connection.get_execution_options().get(READONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
-def get_engine(url: str | None = None) -> Engine:
-    """The engine for `url` (see `database_url`), created once per URL and cached."""
+def get_engine(url: str | None = None, *, readonly: bool = False) -> Engine:
+    """The engine for `url` (see `database_url`), created once per URL and mode and cached.
+
+    `readonly=True` gives an engine that cannot write (see the module's doc); on SQLite the file
+    must exist (`require_existing`), and an in-memory database shares the writable engine.
+    """
     resolved = database_url(url)
-    engine = _ENGINES.get(resolved)
+    sa_url = sa.make_url(resolved)
+    if readonly and sa_url.get_backend_name() == "sqlite" and sqlite_file(sa_url) is None:
+        readonly = False  # a private in-memory database is only visible through the engine that made it
+    engine = _ENGINES.get((resolved, readonly))
     if engine is not None:
         return engine
-    sa_url = sa.make_url(resolved)
     if sa_url.get_backend_name() == "sqlite":
-        if sa_url.database and sa_url.database != ":memory:":
-            Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_file(sa_url)
+        if readonly:
+            require_existing(resolved)
+        elif path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(sa_url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-        _sqlite_hooks(engine)
+        _sqlite_hooks(engine, readonly=readonly)
+    elif readonly:
+        engine = sa.create_engine(sa_url, pool_pre_ping=True, execution_options={"postgresql_readonly": True})
     else:
         engine = sa.create_engine(sa_url, pool_pre_ping=True)
-    _ENGINES[resolved] = engine
+    _ENGINES[(resolved, readonly)] = engine
     return engine
 
 
@@ -82,18 +139,86 @@ def dispose_engines() -> None:
     _ENGINES.clear()
 
 
-def init_db(engine: Engine) -> None:
-    """Bring the schema to the newest revision (`alembic upgrade head`); a no-op when current."""
-    from alembic import command
+def _alembic_config() -> Any:
     from alembic.config import Config
 
     config = Config()
     # The package form keeps this working wherever the project is installed; the scripts live
     # with the service layer that owns the schema's evolution.
     config.set_main_option("script_location", "records:migrations")
+    return config
+
+
+@cache
+def _revisions() -> tuple[frozenset[str], str]:
+    """Our migrations' revision ids, and the head."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(_alembic_config())
+    head = scripts.get_current_head()
+    assert head is not None
+    return frozenset(s.revision for s in scripts.walk_revisions()), head
+
+
+def schema_revision(connection: sa.Connection) -> str | None:
+    """The record's schema revision; None for an empty database. `RecordError` for a database
+    that holds tables but is no record of ours (another application's file, or its alembic)."""
+    tables = [t for t in sa.inspect(connection).get_table_names() if not t.startswith("sqlite_")]
+    if not tables:
+        return None
+    where = redact(connection.engine.url)
+    if "alembic_version" not in tables:
+        shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+        raise RecordError(
+            f"{where} is not a saraban record: it holds {len(tables)} other table(s) ({shown});"
+            " refusing to touch it (give the URL of a record, or of an empty database)"
+        )
+    versions = [row[0] for row in connection.exec_driver_sql("SELECT version_num FROM alembic_version")]
+    ours, _head = _revisions()
+    if len(versions) != 1 or versions[0] not in ours:
+        raise RecordError(
+            f"{where} is not a saraban record: its alembic_version says {', '.join(versions) or 'nothing'},"
+            " no revision of ours; refusing to touch it"
+        )
+    return str(versions[0])
+
+
+def init_db(engine: Engine) -> None:
+    """Bring the schema to the newest revision (`alembic upgrade head`); a no-op when current.
+
+    Only an empty database or a record is migrated; anything else raises `RecordError` with
+    nothing written."""
+    from alembic import command
+
+    config = _alembic_config()
     with engine.begin() as connection:
+        schema_revision(connection)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+    if engine.dialect.name == "sqlite" and sqlite_file(engine.url) is not None:
+        # Persistent in the file, and not allowed inside a transaction: on a raw connection.
+        raw = engine.raw_connection()
+        try:
+            raw.cursor().execute("PRAGMA journal_mode = WAL")
+        finally:
+            raw.close()
+
+
+def check_record(engine: Engine) -> None:
+    """For read-only commands: the database must be a record at the newest schema revision.
+
+    Reads only (no migration, no write lock); `RecordError` says what is wrong and what to do."""
+    _ours, head = _revisions()
+    with engine.connect() as connection:
+        revision = schema_revision(connection)
+    where = redact(engine.url)
+    if revision is None:
+        raise RecordError(f"{where} holds no record yet (an empty database): `saraban ingest` creates one")
+    if revision != head:
+        raise RecordError(
+            f"{where} is a record of an older schema (revision {revision}; this version needs {head}):"
+            " run a command that writes (`saraban ingest`, `saraban receive`) to migrate it first"
+        )
 
 
 @contextmanager

@@ -59,3 +59,113 @@ def test_a_stored_out_of_range_number_does_not_break_the_next(record: Engine, st
         assert registry.receive(s, LETTER, "province:21", _at("2020-06-02T10:05")).number == "1"
     with session_scope(record) as s:
         assert registry.receive(s, LETTER, "province:21", _at("2020-06-02T10:06")).number == "2"
+
+
+# --- 4. wrong database, green answer -----------------------------------------------------------
+
+
+def _foreign(db_url: str) -> Engine:
+    """Another application's database: one table of its own, one row."""
+    other = sa.create_engine(db_url)
+    with other.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total INTEGER)")
+        conn.exec_driver_sql("INSERT INTO invoices VALUES (1, 100)")
+    return other
+
+
+def _tables(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return sorted(sa.inspect(conn).get_table_names())
+
+
+def _sha(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["status"],
+        ["overdue", "--as-of", "2020-07-01"],
+        ["audit", "verify"],
+        ["audit", "head"],
+        ["audit", "log"],
+        ["receive", LETTER, "--agency", "province:21"],
+        ["dispatch", LETTER, "--from", "province:21", "--to", "district:2101"],
+        ["sweep", "--at", "2020-07-01T10:00"],
+    ],
+)
+def test_a_foreign_database_is_refused_untouched(db_url: str, tmp_path: Path, command: list[str]) -> None:
+    other = _foreign(db_url)
+    path = tmp_path / "record.db"
+    before = _sha(path) if path.exists() else None
+    result = runner.invoke(app, [*command, "--database", db_url])
+    assert result.exit_code == 2, result.output
+    assert "is not a saraban record" in result.output and "invoices" in result.output
+    assert "Traceback" not in result.output
+    assert _tables(other) == ["invoices"]
+    if before is not None:
+        assert _sha(path) == before
+    other.dispose()
+
+
+def test_replay_into_a_foreign_database_is_refused(record: Engine, tmp_path: Path, db_url: str) -> None:
+    target = tmp_path / "other.db"
+    other = _foreign(f"sqlite:///{target}")
+    before = _sha(target)
+    result = runner.invoke(app, ["audit", "replay", "--into", f"sqlite:///{target}", "--database", db_url])
+    assert result.exit_code == 2, result.output
+    assert "is not a saraban record" in result.output
+    assert _sha(target) == before and _tables(other) == ["invoices"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["status"], ["audit", "verify"], ["audit", "head"], ["receive", LETTER, "--agency", "province:21"],
+     ["sweep"], ["run", "x"], ["graph", LETTER]],
+)  # fmt: skip
+def test_a_missing_record_file_is_named_not_created(tmp_path: Path, command: list[str]) -> None:
+    typo = tmp_path / "sarabn.db"
+    result = runner.invoke(app, [*command, "--database", f"sqlite:///{typo}"])
+    assert result.exit_code == 2, result.output
+    assert f"no record at {typo}: no such file" in result.output
+    assert "state matches" not in result.output
+    assert not typo.exists()
+
+
+def test_read_only_commands_on_an_empty_or_old_database_say_so(tmp_path: Path) -> None:
+    from alembic import command
+
+    from models.db import _alembic_config, get_engine
+
+    empty = tmp_path / "empty.db"
+    sa.create_engine(f"sqlite:///{empty}").connect().close()
+    result = runner.invoke(app, ["audit", "verify", "--database", f"sqlite:///{empty}"])
+    assert result.exit_code == 2 and "holds no record yet" in result.output
+    old = tmp_path / "old.db"
+    engine = get_engine(f"sqlite:///{old}")
+    config = _alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0003")
+    result = runner.invoke(app, ["status", "--database", f"sqlite:///{old}"])
+    assert result.exit_code == 2 and "older schema (revision 0003" in result.output
+    with engine.connect() as conn:  # not migrated
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() == "0003"
+
+
+def test_read_only_commands_do_not_wait_for_a_writer(record: Engine, db_url: str) -> None:
+    import time
+
+    if record.dialect.name != "sqlite":
+        pytest.skip("the write lock is SQLite's")
+    with record.begin() as conn:  # BEGIN IMMEDIATE: a writer holds the lock
+        conn.exec_driver_sql("INSERT INTO ingest_log (file, sha256, at, added, merged, unchanged) "
+                             "SELECT file, sha256, at, added, merged, unchanged FROM ingest_log LIMIT 1")  # fmt: skip
+        started = time.perf_counter()
+        for command in (["audit", "head"], ["status"], ["audit", "verify"]):
+            result = runner.invoke(app, [*command, "--database", db_url])
+            assert result.exit_code == 0, result.output
+        assert time.perf_counter() - started < 20  # the busy timeout is 30 s

@@ -74,6 +74,7 @@ def test_clerk_receipt_numbers_are_unique_per_registry_and_year(engine: Engine) 
 
 def test_sqlite_connections_are_set_up_for_concurrent_writers(tmp_path: object) -> None:
     engine = get_engine(f"sqlite:///{tmp_path}/x.db")
+    init_db(engine)  # sets the WAL journal, once (it persists in the file)
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
