@@ -140,9 +140,7 @@ def replay(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from None
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(report.by_kind.items()))
-    typer.echo(
-        f"replayed {report.replayed} of {report.events} events into {redact(target.url)}: {kinds}"
-    )
+    typer.echo(f"replayed {report.replayed} of {report.events} events into {redact(target.url)}: {kinds}")
 
 
 def register(app: typer.Typer) -> None:
