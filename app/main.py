@@ -41,6 +41,7 @@ from models.db import get_engine
 from models.letters import Level
 from models.thai import format_thai_date, format_thai_time
 from records.holdings import CITATION_KIND_TH
+from routing.calendar import CalendarError
 
 log = logging.getLogger(__name__)
 
@@ -293,6 +294,11 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
         return render(
             request, "error.html", status_code=exc.status_code, code=exc.status_code, detail=exc.detail
         )
+
+    @app.exception_handler(CalendarError)
+    async def _outside_calendar(request: Request, exc: CalendarError) -> HTMLResponse:
+        # A date the working-day calendar does not cover (?as_of=2201-01-01): the request is wrong.
+        return render(request, "error.html", status_code=400, code=400, detail=str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _bad_request(request: Request, exc: RequestValidationError) -> HTMLResponse:

@@ -169,3 +169,34 @@ def test_read_only_commands_do_not_wait_for_a_writer(record: Engine, db_url: str
             result = runner.invoke(app, [*command, "--database", db_url])
             assert result.exit_code == 0, result.output
         assert time.perf_counter() - started < 20  # the busy timeout is 30 s
+
+
+# --- 3. the calendar covers every year `holidays` knows ------------------------------------------
+
+
+def test_the_calendar_covers_any_supported_year_lazily_and_says_so_beyond() -> None:
+    from datetime import date
+
+    from routing.calendar import SUPPORTED_YEARS, CalendarError, WorkingCalendar, load_calendar
+
+    cal = load_calendar()
+    fixed = WorkingCalendar(range(2015, 2034))
+    assert cal.is_working_day(date(2031, 1, 6)) and not cal.is_working_day(date(2031, 1, 1))
+    assert cal.add_working_days(date(2017, 12, 28), 3) == fixed.add_working_days(date(2017, 12, 28), 3)
+    for a, b in [(date(2016, 3, 1), date(2032, 8, 9)), (date(2030, 12, 20), date(2031, 1, 20))]:
+        assert cal.working_days_between(a, b) == fixed.working_days_between(a, b)
+    with pytest.raises(CalendarError, match=rf"outside the calendar \({SUPPORTED_YEARS.start}-"):
+        cal.index(date(SUPPORTED_YEARS.stop, 1, 5))
+
+
+def test_overdue_and_the_dashboard_beyond_2030(record: Engine, db_url: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    result = runner.invoke(app, ["overdue", "--as-of", "2031-01-05", "--database", db_url])
+    assert result.exit_code == 0, result.output
+    with TestClient(create_app(db_url)) as client:
+        assert client.get("/", params={"as_of": "2031-01-01"}).status_code == 200
+        circulars = client.get("/healthz").json()
+        assert circulars["status"] == "ok"
