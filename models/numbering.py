@@ -1,7 +1,7 @@
 """Letter numbers (เลขที่หนังสือ): `มท ๐๒๑๘/ว ๓๑๘๒`, `พร ๐๐๒๓.๑/ว ๓๐๒๖`, `นร ๑๒๐๐/ว๐๐๑๘`.
 
 A number is the issuing agency's code letters, its owner number (two to six digits, then dotted
-sub-units; local bodies print five: `พร 73501`), a slash, an optional series mark (`ว` marks a
+sub-units or a bracketed one; local bodies print five: `พร 73501`), a slash, an optional series mark (`ว` marks a
 circular, หนังสือเวียน; offices also print `ผ`, `ว(ล)`, `(ว2)`), and the running number with its
 leading zeros. A few offices print a three-part number (`มท 0612/4/674`): the middle part stays
 with the owner number, never cut off. The canonical form uses Arabic digits and single spaces:
@@ -15,6 +15,8 @@ with the owner number, never cut off. The canonical form uses Arabic digits and 
     ('นร 1200/ว 0012', 'นร ๑๒๐๐/ ๖๐๐๑๒', ('ว read as ๖',))
     >>> [parse_letter_number(t).canonical for t in ("พร ๗๓๕๐๑/๑๑๒", "มท ๐๖๑๒/๔/๖๗๔", "กษ ๐๒๐๑/ผ ๑๒")]
     ['พร 73501/112', 'มท 0612/4/674', 'กษ 0201/ผ 12']
+    >>> parse_letter_number("อว ๘๓๙๓(๑๒)/๕๔๑").canonical  # a university faculty's bracketed unit
+    'อว 8393(12)/541'
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ _SERIES = (
 )
 NUMBER_PATTERN = (
     rf"(?P<code>[ก-ฮ]{{1,3}})\s*\.?\s*"
-    rf"(?P<owner>{_D}{{2,6}}(?:\s*\.\s*{_D}+)*(?:\s*/\s*{_D}{{1,3}}(?=\s*/\s*(?:{_SERIES})?\s*{_D}))?)"
+    rf"(?P<owner>{_D}{{2,6}}(?:\s*\.\s*{_D}+)*(?:\s*\(\s*{_D}{{1,3}}\s*\))?"
+    rf"(?:\s*/\s*{_D}{{1,3}}(?=\s*/\s*(?:{_SERIES})?\s*{_D}))?)"
     rf"\s*/\s*(?P<circular>{_SERIES})?\s*(?P<running>{_D}+)"
 )
 NUMBER_RE = re.compile(rf"(?<![ก-ฮ]){NUMBER_PATTERN}(?![0-9๐-๙])")

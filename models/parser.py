@@ -221,6 +221,10 @@ TIME_VALUE_RE = re.compile(rf"{DIGIT}{{1,2}}\s*[.:]\s*{DIGIT}{{2}}(?!{DIGIT})")
 ADDRESS_RE = re.compile(
     rf"^\s*(?:ถนน|ถ\.|ซอย|ซ\.|หมู่|ตำบล|ต\.|แขวง|อาคาร)|(?<!{DIGIT}){DIGIT}{{5}}(?!{DIGIT})"
 )
+# Where an address starts inside a line that also names the agency (a flattened letterhead).
+INLINE_ADDRESS_RE = re.compile(
+    rf"\s(?:ถนน|ถ\.|ซอย|ซ\.|หมู่|ตำบล|ต\.|แขวง|อาคาร|เลขที่|{DIGIT}{{1,4}}(?:/{DIGIT}+)?\s+ถ)|(?<!{DIGIT}){DIGIT}{{5}}(?!{DIGIT})"
+)
 # A date line in the header: the date alone, with OCR punctuation around it.
 DATE_LINE_RE = re.compile(rf"^{_JUNK}(?:{THAI_DATE_PATTERN}){_JUNK}$")
 # The same with the word วันที่ before it (`วันที่ ๑๗ สิงหาคม ๒๕๖๓`), which also opens a stamp's date field.
@@ -256,12 +260,14 @@ COUNTED_FROM_RE = re.compile(r"\s*(?:วันที่|วัน)?\s*")
 DAY_SPLIT_RE = re.compile(r"\s*(?:,|และ|หรือ|ถึง|-|–)\s*")
 # The rest of a number cut after its code (`ที่ มท` / `๐๘๑๒/ว ๑๒๑๗`): owner digits and a slash.
 NUMBER_TAIL_RE = re.compile(rf"^\s*{DIGIT}{{2,6}}(?:\.{DIGIT}+)*\s*/")
+# A weekday before a date: `ภายในวันศุกร์ที่ ๖ มิถุนายน`.
+_WEEKDAY = _loose("วัน(?:จันทร์|อังคาร|พุธ|พฤหัสบดี|พฤหัส|ศุกร์|เสาร์|อาทิตย์)")
+_DAY_WORD = rf"(?:{_WEEKDAY}\s*)?(?:{_loose('วันที่')}|วัน|{_loose('ที่')})?"
 DATED_RE = re.compile(rf"(?:{_loose('ลงวันที่')}|ลว\.)\s*")  # "dated": a cited letter's date follows
 CITATION_DATE_BEFORE_RE = re.compile(rf"(?:{_loose('ลงวันที่')}|ลว\.)\s*$")
-PAST_BEFORE_RE = re.compile(rf"{_loose('เมื่อ')}\s*(?:{_loose('วันที่')}|วัน)?\s*$")
+PAST_BEFORE_RE = re.compile(rf"{_loose('เมื่อ')}\s*{_DAY_WORD}\s*$")
 DUE_BEFORE_RE = re.compile(
-    rf"(?:{_loose('ภายใน|ก่อน|ไม่เกิน|ไม่ช้ากว่า|กำหนดส่ง|ให้แล้วเสร็จ|ส่งคืน|ส่งถึง')})\s*"
-    rf"(?:{_loose('วันที่')}|วัน)?\s*$"
+    rf"(?:{_loose('ภายใน|ก่อน|ไม่เกิน|ไม่ช้ากว่า|กำหนดส่ง|ให้แล้วเสร็จ|ส่งคืน|ส่งถึง')})\s*{_DAY_WORD}\s*$"
 )
 MEETING_RE = re.compile(r"ประชุม|สัมมนา|อบรม")
 TIME_AFTER_RE = re.compile(rf"\s*(?:เวลา\s*)?(?P<time>{DIGIT}{{1,2}}\s*[.:]\s*{DIGIT}{{2}})(?!{DIGIT})")
@@ -432,6 +438,11 @@ _ODD_SPACES = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 _LINE_SEPARATORS = re.compile(r"\r\n?|[\u2028\u2029\x0b\x0c\x1c-\x1e\x85]")
 
 
+# OCR's letter o for a zero, next to a digit (`๑o มกราคม`, `1O5`); Thai zero beside Thai digits.
+_O_FOR_ZERO = re.compile(r"(?<=[0-9๐-๙])[oO]|[oO](?=[0-9๐-๙])")
+_THAI_DIGIT_NEAR = re.compile(r"[๐-๙]")
+
+
 def normalize_text(text: str) -> tuple[str, list[tuple[int, str]]]:
     r"""NFC, invisible format characters (Unicode category Cf: zero-width space, ZWNJ, soft hyphen,
     BOM) removed, odd spaces made plain, line ends made `\n`, Thai marks put back in order (sara am
@@ -452,7 +463,14 @@ def normalize_text(text: str) -> tuple[str, list[tuple[int, str]]]:
             line = "".join(c for c in line if unicodedata.category(c) != "Cf")
             names = ", ".join(sorted({f"U+{ord(c):04X}" for c in removed}))
             notes.append((n + 1, f"removed {len(removed)} invisible character(s) ({names})"))
-        lines[n] = _ODD_SPACES.sub(" ", line)
+        line = _ODD_SPACES.sub(" ", line)
+        zeros = _O_FOR_ZERO.sub(
+            lambda m: "๐" if _THAI_DIGIT_NEAR.search(m.string, max(0, m.start() - 1), m.end() + 1) else "0",
+            line,
+        )
+        if zeros != line:
+            notes.append((n + 1, "letter o read as zero between digits"))
+        lines[n] = zeros
     text, repairs = repair_thai_marks("\n".join(lines))
     if repairs:
         notes.append((1, f"put back {repairs} displaced Thai mark(s) (sara am, tone marks)"))
@@ -487,11 +505,16 @@ def _register_rows(ctx: _Ctx) -> list[Letter]:
         number, match = found[0]
         tail, last = line[match.end() :], i
         dated = DATE_RE.search(tail)
+        after = tail[dated.end() :] if dated else ""  # the columns after the date: จาก, ถึง, เรื่อง
+        if dated is None:  # a register that prints the date column first
+            dated = DATE_RE.search(line[: match.start()])
+            after = tail
         if dated is None:
             j = ctx.next_nonblank(i + 1, i + 2)
             if j is not None and not find_letter_numbers(ctx.lines[j]):
                 dated = DATE_RE.search(ctx.lines[j])
-                tail, last = ctx.lines[j], j
+                last = j
+                after = ctx.lines[j][dated.end() :] if dated else ""
         if dated is None:
             continue
         try:
@@ -505,7 +528,7 @@ def _register_rows(ctx: _Ctx) -> list[Letter]:
                 number=number,
                 date=on,
                 subject=subject.group("text") if subject else None,
-                issuer=_row_issuer(tail[dated.end() :]) or _issuer_from_code(number),
+                issuer=_row_issuer(after) or _issuer_from_code(number),
                 source=ctx.ref(i),
                 end_line=last + 1,
                 text="\n".join(ctx.lines[i : last + 1]),
@@ -582,7 +605,10 @@ def _number_start(ctx: _Ctx, i: int) -> _Start | None:
         )  # fmt: skip
     else:
         reading = None
-    beside = tuple(c for c in columns if c) if number is not None else ()
+    if number is None:  # the letterhead may still stand right of an unreadable number
+        column = _columns(rest)[1]
+        columns = [_agency_part(column)] if column else []
+    beside = tuple(c for c in columns if c)
     if urgency is None and number is not None:  # `ที่ มท ๐๒๑๘/ว ๓๑๘๒        ด่วนที่สุด`
         urgency = _urgency_beside(ctx.lines[line])
     return _Start(line=i, number_line=line, number=number, urgency=urgency, reading=reading, beside=beside)
@@ -636,7 +662,8 @@ def _beside_number(line: str) -> str | None:
         return None
     gap = _COLUMN_GAP_RE.match(line, number.end())
     if gap is None:
-        return None
+        # A web copy flattens the columns to single spaces: an agency's name right after the number.
+        return _agency_part(line[number.end() :])
     text = gap.group("text")
     if (
         NUMBER_LINE_DATE_RE.match(text)
@@ -645,7 +672,16 @@ def _beside_number(line: str) -> str | None:
         or URGENCY_RE.match(text)
     ):
         return None
-    return text
+    address = INLINE_ADDRESS_RE.search(text)
+    return text[: address.start()].strip() if address and address.start() > 0 else text
+
+
+def _agency_part(text: str) -> str | None:
+    """An agency's name that opens `text`, without the address after it; None if none does."""
+    text = text.strip()
+    address = INLINE_ADDRESS_RE.search(text)
+    name = text[: address.start()].strip() if address else text
+    return name if name and _agency_name(name) and not URGENCY_RE.match(name) else None
 
 
 def _opens_letter(ctx: _Ctx, lo: int) -> bool:
@@ -678,9 +714,12 @@ def _find_starts(ctx: _Ctx) -> list[_Start]:
             i += 1
             continue
         previous = starts[-1].number if starts else None
-        if in_body and previous and start.number and start.number.canonical == previous.canonical:
-            i += 1
-            continue  # the number repeated on a later page, not a new letter
+        if previous and start.number and start.number.canonical == previous.canonical:
+            between = range(starts[-1].number_line + 1, i)
+            if any(SALUTATION_RE.match(ctx.lines[j]) for j in between):
+                i += 1
+                continue  # the number repeated on a later page, not a new letter
+            starts.pop()  # a title or record line printed the number before the letter itself
         starts.append(start)
         in_body = False
         i = start.number_line + 1
