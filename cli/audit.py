@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cli.common import DATABASE, fail, open_readonly
@@ -116,8 +117,14 @@ def log(
     for column in ("#", "at (Bangkok)", "actor", "on behalf of", "kind", "subject"):
         table.add_column(column, no_wrap=column != "subject")
     for e in events:
+        # Actors and subjects are anyone's text: escaped, so "[/x]" prints as itself, not as markup.
         table.add_row(
-            str(e.seq), e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.on_behalf_of or "", e.kind, e.subject
+            str(e.seq),
+            e.at.strftime("%Y-%m-%d %H:%M:%S"),
+            escape(e.actor),
+            escape(e.on_behalf_of or ""),
+            escape(e.kind),
+            escape(e.subject),
         )
     Console().print(table)
 

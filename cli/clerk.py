@@ -6,9 +6,8 @@ from datetime import datetime
 
 import typer
 
-from cli.common import DATABASE, day_option, fail, open_record
+from cli.common import DATABASE, day_option, fail, moment_option, open_record
 from models.db import session_scope
-from models.thai import BANGKOK
 from records import registry
 
 ACTOR = typer.Option(None, "--actor", envvar="SARABAN_ACTOR", help="Who registers (default: the OS user).")
@@ -24,13 +23,7 @@ AT = typer.Option(
 
 
 def _moment(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise fail(f"--at {text!r}: not an ISO date or datetime ({exc})") from None
-    return value if value.tzinfo is not None else value.replace(tzinfo=BANGKOK)
+    return moment_option(text, "--at")
 
 
 def receive(

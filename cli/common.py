@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import re
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
+from typing import TypeVar
 
 import typer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from models.db import RecordError, check_record, get_engine, init_db, require_existing, session_scope
-from models.thai import ThaiDateError, parse_thai_date
+from models.thai import BANGKOK, ThaiDateError, parse_thai_date
+from routing.calendar import SUPPORTED_YEARS
+
+# No telemetry from any run the product starts (Prefect reads these when it is imported, which
+# every command does after this module). An operator can still set them explicitly.
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 DATABASE = typer.Option(None, "--database", envvar="SARABAN_DATABASE_URL", help="Database URL.")
 
@@ -50,17 +59,57 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+_T = TypeVar("_T", date, datetime)
+_ISO_YEAR = re.compile(r"\s*(\d{4})-")
+# A four-digit year in this range in an ISO-shaped argument is Buddhist era (2563 = 2020 CE).
+BE_YEARS = range(2400, 2701)
+
+
+def _iso(text: str, what: str, parse: Callable[[str], _T]) -> _T:
+    """`parse` an ISO-shaped argument, its year read as Buddhist era when it is one (with a note)."""
+    shown = text
+    m = _ISO_YEAR.match(text)
+    if m and int(m[1]) in BE_YEARS:
+        text = f"{text[: m.start(1)]}{int(m[1]) - 543}{text[m.end(1) :]}"
+        typer.echo(f"note: {what} {shown}: year {m[1]} read as Buddhist era, {int(m[1]) - 543} CE", err=True)
+    return parse(text.strip())
+
+
+def _in_calendar(value: _T, what: str, text: str) -> _T:
+    if value.year not in SUPPORTED_YEARS:
+        raise fail(
+            f"{what} {text!r}: year {value.year} is outside the working-day calendar"
+            f" ({SUPPORTED_YEARS.start}-{SUPPORTED_YEARS.stop - 1} CE)"
+        )
+    return value
+
+
 def day_option(text: str | None, what: str) -> date | None:
-    """A day given on the command line, ISO (2020-06-30) or Thai (๓๐ มิ.ย. ๒๕๖๓)."""
+    """A day given on the command line, ISO (2020-06-30, or 2563-06-30 in Buddhist era) or Thai
+    (๓๐ มิ.ย. ๒๕๖๓), within the years the working-day calendar covers."""
     if text is None:
         return None
     try:
-        return date.fromisoformat(text)
+        day = _iso(text, what, date.fromisoformat)
     except ValueError:
         try:
-            return parse_thai_date(text)
+            day = parse_thai_date(text)
         except ThaiDateError as exc:
             raise fail(f"{what}: {exc}") from None
+    return _in_calendar(day, what, text)
+
+
+def moment_option(text: str | None, what: str) -> datetime | None:
+    """A moment given on the command line: an ISO date or datetime (Asia/Bangkok unless a zone is
+    given; a Buddhist-era year is converted, with a note), within the calendar's years."""
+    if text is None:
+        return None
+    try:
+        value = _iso(text, what, datetime.fromisoformat)
+    except ValueError as exc:
+        raise fail(f"{what} {text!r}: not an ISO date or datetime ({exc})") from None
+    value = _in_calendar(value, what, text)
+    return (value if value.tzinfo is not None else value.replace(tzinfo=BANGKOK)).astimezone(BANGKOK)
 
 
 @contextmanager

@@ -108,13 +108,13 @@ def main(out: Path | None = None) -> int:
     from flows.flag_overdue import flag_overdue
     from flows.route_circular import route_circular
 
-    summary = route_circular(circular_id, as_of=AS_OF, database_url=url)
+    # The flows take the name of the variable holding the URL, never the URL (Prefect stores parameters).
+    os.environ["SARABAN_DATABASE_URL"] = url
+    summary = route_circular(circular_id, as_of=AS_OF)
     (out / "route-summary.json").write_text(
         json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8"
     )
-    swept = flag_overdue(
-        at=datetime(AS_OF.year, AS_OF.month, AS_OF.day, 10, 0, tzinfo=BANGKOK), database_url=url
-    )
+    swept = flag_overdue(at=datetime(AS_OF.year, AS_OF.month, AS_OF.day, 10, 0, tzinfo=BANGKOK))
     _say("7. the scheduled sweep, once", f"  {json.dumps(swept, ensure_ascii=False)}")
 
     _say("8. diagrams")

@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import os
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.engine import Engine
 
-from cli.common import DATABASE, day_option, fail, open_record, reading
-from models.db import session_scope
-from models.thai import BANGKOK, now_bangkok
+from cli.common import DATABASE, day_option, fail, moment_option, open_record, reading
+from models.db import ENV_URL, session_scope
+from models.thai import now_bangkok
 from records import progress
+
+
+def _database_env(engine: Engine) -> str:
+    """The flows' reference to the record: the name of the variable that holds its URL, set here.
+
+    The flow runs in this process (or its children), which read the URL from the environment; a
+    flow's parameters are stored in Prefect's database and shown in its UI, so the URL (with its
+    password) is never one."""
+    os.environ[ENV_URL] = engine.url.render_as_string(hide_password=False)
+    return ENV_URL
 
 
 def run(
@@ -44,7 +56,7 @@ def run(
         TextColumn("routing {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=Console(stderr=True), transient=True,
     )  # fmt: skip
-    job = bar.add_task(circular_id, total=None)
+    job = bar.add_task(escape(circular_id), total=None)
 
     def show(event: str, count: int) -> None:
         if event == "planned":
@@ -58,7 +70,7 @@ def run(
                 circular_id,
                 as_of=day_option(as_of, "--as-of"),
                 provinces=provinces,
-                database_url=engine.url.render_as_string(hide_password=False),
+                database=_database_env(engine),
             )
     except progress.ProgressError as exc:
         raise fail(str(exc)) from None
@@ -76,16 +88,8 @@ def sweep(
     from flows.flag_overdue import flag_overdue
 
     engine = open_record(database, create=False)
-    moment = now_bangkok()
-    if at is not None:
-        try:
-            moment = datetime.fromisoformat(at)
-        except ValueError:
-            raise fail(f"--at: not an ISO date or datetime: {at!r}") from None
-        moment = moment if moment.tzinfo else moment.replace(tzinfo=BANGKOK)
-    result = flag_overdue(
-        at=moment, database_url=engine.url.render_as_string(hide_password=False), force=force
-    )
+    moment = moment_option(at, "--at") or now_bangkok()
+    result = flag_overdue(at=moment, database=_database_env(engine), force=force)
     typer.echo(json.dumps(result, ensure_ascii=False))
 
 
@@ -113,12 +117,12 @@ def status(
     headers = {"level": "level", "handoffs": "total", "sent": "sent", "received": "recv", "forwarded": "fwd",
                "overdue": "overdue", "late": "late", "pending": "pend"}  # fmt: skip
     for circular_id in dict.fromkeys(row["circular"] for row in rows):
-        table = Table(title=f"circular {circular_id}", title_justify="left")
+        table = Table(title=f"circular {escape(circular_id)}", title_justify="left")
         for key, header in headers.items():
             table.add_column(header, justify="left" if key == "level" else "right", no_wrap=True)
         table.add_column("forwarded", no_wrap=True)
         for row in (r for r in rows if r["circular"] == circular_id):
-            table.add_row(*(str(row[k]) for k in headers), _bar(row["forwarded"], row["handoffs"]))
+            table.add_row(*(escape(str(row[k])) for k in headers), _bar(row["forwarded"], row["handoffs"]))
         console.print(table)
 
 
@@ -148,10 +152,11 @@ def overdue(
     for column in ("agency", "letter", "duty", "due", "done", "days over", "status", "escalate to"):
         table.add_column(column)
     for i in items[:200]:
-        table.add_row(
-            i["agency"], i["letter"], i["duty"], i["due"], i["done"] or "-", str(i["days_over"]), i["status"],
+        # Text from the record is escaped: a subject or name holding "[/x]" is not rich markup.
+        table.add_row(*(escape(str(v)) for v in (
+            i["agency"], i["letter"], i["duty"], i["due"], i["done"] or "-", i["days_over"], i["status"],
             i["escalate_to"] or "-",
-        )  # fmt: skip
+        )))  # fmt: skip
     Console().print(table)
     if len(items) > 200:
         typer.echo(f"... and {len(items) - 200} more (use --json for all)")

@@ -15,16 +15,16 @@ from typing import Any
 from prefect import flow, task
 
 from flows import prefect_io
-from models.db import get_engine, session_scope
+from models.db import ENV_URL, get_engine, session_scope, url_from_env
 from models.thai import BANGKOK, now_bangkok
 from records import audit, progress
 
 
 @task(name="sweep-overdue", retries=2, retry_delay_seconds=1)
-def sweep(at: datetime, database_url: str | None) -> tuple[progress.SweepResult, audit.Anchor]:
+def sweep(at: datetime, database: str) -> tuple[progress.SweepResult, audit.Anchor]:
     """Find and mark overdue handoffs as of `at` (one transaction); with the head of the event log
     as that transaction leaves it."""
-    with session_scope(get_engine(database_url)) as session:
+    with session_scope(get_engine(url_from_env(database))) as session:
         return progress.sweep_overdue(session, at), audit.head(session)
 
 
@@ -38,21 +38,22 @@ def _run_name() -> str:
 
 
 @flow(name="flag-overdue", flow_run_name=_run_name, log_prints=True)
-def flag_overdue(
-    at: datetime | None = None, database_url: str | None = None, force: bool = False
-) -> dict[str, Any]:
+def flag_overdue(at: datetime | None = None, database: str = ENV_URL, force: bool = False) -> dict[str, Any]:
     """Flag every overdue handoff across all open circulars.
 
     Args:
         at: the moment to judge against (default: now, Asia/Bangkok).
-        database_url: SQLAlchemy URL of the record (default: SARABAN_DATABASE_URL or .saraban/).
+        database: the NAME of the environment variable that holds the record's SQLAlchemy URL
+            (default SARABAN_DATABASE_URL; unset, .saraban/ in the working directory). Never the
+            URL itself: parameters are stored in Prefect's database and shown in its UI.
         force: run even on a Thai public holiday (scheduled runs skip holidays).
     """
     at = (at or now_bangkok()).astimezone(BANGKOK)
     if not force and not progress.is_working_day(at.date()):
         print(f"{at.date()} is not a working day; nothing to flag.")
         return {"at": at.isoformat(), "skipped": True, "overdue": 0, "newly_overdue": 0, "newly_late": 0}
-    result, anchor = sweep(at, database_url)
+    url_from_env(database)  # a URL given here fails now, before a task run stores it too
+    result, anchor = sweep(at, database)
     # The log's head, kept in Prefect's database as a witness outside the record: an auditor can
     # later check that the record's log still holds it (`saraban audit verify --anchor`).
     prefect_io.publish_markdown(

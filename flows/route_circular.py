@@ -31,7 +31,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from flows.writer import writing
-from models.db import get_engine, session_scope
+from models.db import ENV_URL, get_engine, session_scope, url_from_env
 from models.thai import now_bangkok
 from records import progress
 from records.dispatches import DispatchSpec, HandoffState
@@ -84,10 +84,10 @@ def _notify(event: str, count: int) -> None:
 
 @task(name="plan-route", retries=2, retry_delay_seconds=1)
 def plan_route(
-    circular_id: str, as_of: date, provinces: list[str] | None, database_url: str | None
+    circular_id: str, as_of: date, provinces: list[str] | None, database: str
 ) -> progress.RoutePlan:
     """Instantiate the circular's routing plan and propagate its deadlines from what has happened."""
-    with session_scope(get_engine(database_url)) as session:
+    with session_scope(get_engine(url_from_env(database))) as session:
         return progress.plan_route(session, circular_id, as_of=as_of, provinces=provinces)
 
 
@@ -100,12 +100,12 @@ def plan_route(
     cache_policy=NONE,
     persist_result=False,
 )
-def record_dispatch(circular_id: str, spec: DispatchSpec, database_url: str | None) -> list[HandoffState]:
+def record_dispatch(circular_id: str, spec: DispatchSpec, database: str) -> list[HandoffState]:
     """Record one dispatch and its addressees' handoffs; return the handoff states.
 
     The write goes through the database's writer process, which commits the dispatches queued by
     all task threads together (`flows.writer`); the task returns once its dispatch is committed."""
-    with writing(database_url) as writer:
+    with writing(url_from_env(database)) as writer:
         return writer.record(circular_id, spec)  # type: ignore[no-any-return]
 
 
@@ -114,7 +114,7 @@ def route_circular(
     circular_id: str,
     as_of: date | None = None,
     provinces: list[str] | None = None,
-    database_url: str | None = None,
+    database: str = ENV_URL,
     tag_tasks: bool | None = None,
 ) -> dict[str, Any]:
     """Route one circular down the hierarchy and record every handoff.
@@ -124,14 +124,16 @@ def route_circular(
             number of any of its letters (e.g. `มท 0812/ว 1434`).
         as_of: the day to judge deadlines against (default: today in Bangkok).
         provinces: DOPA province codes to route to (default: the circular's own scope).
-        database_url: SQLAlchemy URL of the record (default: SARABAN_DATABASE_URL or .saraban/).
+        database: the NAME of the environment variable that holds the record's SQLAlchemy URL
+            (default SARABAN_DATABASE_URL; unset, .saraban/ in the working directory). Never the
+            URL itself: parameters are stored in Prefect's database and shown in its UI.
         tag_tasks: tag each dispatch task with its level and agency (default: when the route has
             at most 200 dispatches; see TAGGED_DISPATCHES_MAX).
     """
     as_of = as_of or now_bangkok().date()
     # The writer process starts while the route is planned, and lives as long as the run.
-    with writing(database_url):
-        route = plan_route(circular_id, as_of, provinces, database_url)
+    with writing(url_from_env(database)):
+        route = plan_route(circular_id, as_of, provinces, database)
         circular_id = route.circular_id  # the id, when a letter number named the circular
         tag_tasks = tags_for_route(len(route.dispatches), tag_tasks)
         if not tag_tasks:
@@ -149,7 +151,7 @@ def route_circular(
             ):
                 # quote: the spec holds no futures, so Prefect need not walk its recipients for them.
                 futures[spec.key] = record_dispatch.submit(
-                    circular_id, quote(spec), database_url, wait_for=[upstream] if upstream else None
+                    circular_id, quote(spec), database, wait_for=[upstream] if upstream else None
                 )
         states: list[HandoffState] = []
         for done, future in enumerate(futures.values(), start=1):

@@ -19,6 +19,7 @@ Read-only engines (`get_engine(url, readonly=True)`) never write: SQLite connect
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -50,6 +51,36 @@ def redact(url: str | sa.URL) -> str:
         return sa.make_url(url).render_as_string(hide_password=True)
     except Exception:  # not a URL at all: show nothing of it that could be a secret
         return "<unreadable database URL>"
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def url_from_env(name: str | None = None) -> str:
+    """The database URL held by the environment variable `name` (default SARABAN_DATABASE_URL;
+    unset, the `.saraban/` default of `database_url`).
+
+    Flows take this name, not the URL: a flow's parameters are stored in Prefect's database and
+    shown in its UI, and a URL may carry a password. The URL is read inside the process.
+
+    >>> try:
+    ...     url_from_env("postgresql://u:pw@h/db")
+    ... except RecordError as exc:
+    ...     print(str(exc)[:55])
+    database 'postgresql://u:***@h/db': give the name of an
+    """
+    name = name or ENV_URL
+    if not _ENV_NAME.fullmatch(name):
+        raise RecordError(
+            f"database {redact(name)!r}: give the name of an environment variable that holds the URL"
+            f" (e.g. {ENV_URL}), not a URL: flow parameters are stored and shown by Prefect"
+        )
+    value = os.environ.get(name)
+    if value:
+        return value
+    if name == ENV_URL:
+        return database_url(None)
+    raise RecordError(f"environment variable {name} is not set (it should hold the record's database URL)")
 
 
 def sqlite_file(url: str | sa.URL) -> Path | None:

@@ -200,3 +200,41 @@ def test_overdue_and_the_dashboard_beyond_2030(record: Engine, db_url: str) -> N
         assert client.get("/", params={"as_of": "2031-01-01"}).status_code == 200
         circulars = client.get("/healthz").json()
         assert circulars["status"] == "ok"
+
+
+# --- 3 and 5. odd text and loose dates ---------------------------------------------------------
+
+
+def test_markup_in_an_actor_or_subject_prints_as_itself(record: Engine, db_url: str) -> None:
+    actor = "clerk [/x] [bold]"
+    got = runner.invoke(
+        app,
+        ["receive", LETTER, "--agency", "province:21", "--at", "2020-06-02T10:00", "--actor", actor,
+         "--database", db_url],
+    )  # fmt: skip
+    assert got.exit_code == 0, got.output
+    shown = runner.invoke(app, ["audit", "log", "--database", db_url])
+    assert shown.exit_code == 0, shown.output
+    assert "[/x]" in shown.output and "Traceback" not in shown.output
+
+
+@pytest.mark.parametrize(
+    "at", ["9999-12-31T23:00+00:00", "0001-01-01T00:00+07:00", "2201-01-05", "1900-06-05"]
+)
+def test_a_moment_outside_the_calendar_is_refused(record: Engine, db_url: str, at: str) -> None:
+    for command in (["receive", LETTER, "--agency", "province:21", "--at", at], ["sweep", "--at", at]):
+        result = runner.invoke(app, [*command, "--database", db_url])
+        assert result.exit_code == 2, result.output
+        assert "outside the working-day calendar (1914-2100 CE)" in result.output
+        assert "Traceback" not in result.output
+
+
+def test_a_buddhist_era_year_is_converted_with_a_note(record: Engine, db_url: str) -> None:
+    got = runner.invoke(
+        app, ["receive", LETTER, "--agency", "province:21", "--at", "2563-06-05T10:00", "--database", db_url]
+    )
+    assert got.exit_code == 0, got.output
+    assert "2020-06-05 10:00" in got.stdout
+    assert "year 2563 read as Buddhist era, 2020 CE" in got.stderr
+    over = runner.invoke(app, ["overdue", "--as-of", "2563-07-01", "--json", "--database", db_url])
+    assert over.exit_code == 0 and "Buddhist era" in over.stderr

@@ -251,8 +251,6 @@ def test_deployed_flag_overdue_runs_on_a_process_worker_and_notifies(
                 "run",
                 "flag-overdue/flag-overdue",
                 "--param",
-                f"database_url={chain_db}",
-                "--param",
                 "force=true",
                 "--param",
                 f"at={AT}",

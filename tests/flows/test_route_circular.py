@@ -27,6 +27,16 @@ from tests.flows.conftest import DEMO_LETTERS
 AS_OF = date(2020, 6, 26)
 
 
+def _env(url: str) -> str:
+    """The flows take the name of a variable holding the URL (parameters are stored by Prefect)."""
+    import hashlib
+    import os
+
+    name = f"SARABAN_TEST_DB_{hashlib.sha1(url.encode()).hexdigest()[:8].upper()}"
+    os.environ[name] = url
+    return name
+
+
 def _attach_plan(url: str) -> str:
     with session_scope(get_engine(url)) as session:
         circular = progress.find_circular(session, "มท 0812/ว 1434")
@@ -63,7 +73,7 @@ def test_route_circular_runs_one_task_per_dispatch_along_the_plan(prefect_api: N
     circular_id = _attach_plan(chain_db)
     seen: list[tuple[str, int]] = []
     with watching(lambda event, count: seen.append((event, count))):
-        state = route_circular(circular_id, as_of=AS_OF, database_url=chain_db, return_state=True)
+        state = route_circular(circular_id, as_of=AS_OF, database=_env(chain_db), return_state=True)
     summary = state.result()
     # What the CLI's progress bar shows: the planned total, then every dispatch as it completes.
     assert seen[0] == ("planned", summary["dispatches"])
@@ -91,7 +101,7 @@ def test_route_circular_runs_one_task_per_dispatch_along_the_plan(prefect_api: N
         by_agency[agency] = run
     assert {"cabinet", "opdc", "moi", "dla", "province:54", "district:5401"} <= set(by_agency)
     # wait_for follows the plan: Phrae's dispatch waits on the dispatch of the agency that sent to it.
-    route = plan_route.fn(circular_id, AS_OF, None, chain_db)
+    route = plan_route.fn(circular_id, AS_OF, None, _env(chain_db))
     phrae = next(d for d in route.dispatches if d.sender_id == "province:54")
     waits = {i.id for i in by_agency["province:54"].task_inputs.get("wait_for", [])}
     assert phrae.upstream in {"moi", "dla"}
@@ -110,9 +120,9 @@ def test_route_circular_runs_one_task_per_dispatch_along_the_plan(prefect_api: N
 @pytest.mark.prefect
 def test_rerunning_the_flow_changes_nothing(prefect_api: None, chain_db: str) -> None:
     circular_id = _attach_plan(chain_db)
-    route_circular(circular_id, as_of=AS_OF, database_url=chain_db)
+    route_circular(circular_id, as_of=AS_OF, database=_env(chain_db))
     before = {t: _dump(chain_db, t) for t in ("dispatch", "handoff", "event")}
-    route_circular(circular_id, as_of=AS_OF, database_url=chain_db)
+    route_circular(circular_id, as_of=AS_OF, database=_env(chain_db))
     after = {t: _dump(chain_db, t) for t in ("dispatch", "handoff", "event")}
     assert after == before
 
@@ -128,7 +138,7 @@ def test_a_record_made_anew_at_the_same_place_gets_every_handoff(prefect_api: No
         init_db(get_engine(url))
         assert all(o.error is None for o in ingest_files(DEMO_LETTERS, get_engine(url)))
         circular_id = _attach_plan(url)
-        summary = route_circular(circular_id, as_of=AS_OF, provinces=["54"], database_url=url)
+        summary = route_circular(circular_id, as_of=AS_OF, provinces=["54"], database=_env(url))
         close_writers()
         assert _count(url, "handoff") == summary["handoffs"] > 0, f"run {attempt + 1}"
         assert _count(url, "dispatch") == summary["dispatches"]
@@ -154,7 +164,7 @@ def test_a_dispatch_retried_after_its_write_committed_is_recorded_once(
 
     monkeypatch.setattr(DispatchWriter, "record", lose_one_reply)
     state = route_circular(
-        circular_id, as_of=AS_OF, provinces=["54"], database_url=chain_db, return_state=True
+        circular_id, as_of=AS_OF, provinces=["54"], database=_env(chain_db), return_state=True
     )
     summary = state.result()
     assert lost == ["province:54"]
@@ -178,14 +188,14 @@ def test_a_dispatch_retried_after_its_write_committed_is_recorded_once(
 
 def test_overlapping_writers_record_each_handoff_once(chain_db: str) -> None:
     circular_id = _attach_plan(chain_db)
-    route = plan_route.fn(circular_id, AS_OF, None, chain_db)
+    route = plan_route.fn(circular_id, AS_OF, None, _env(chain_db))
     spec = next(d for d in route.dispatches if d.sender_id == "province:54")
     errors: list[BaseException] = []
 
     def write() -> None:
         try:
             for _ in range(3):
-                record_dispatch.fn(circular_id, spec, chain_db)
+                record_dispatch.fn(circular_id, spec, _env(chain_db))
         except BaseException as exc:  # collected and re-raised in the test thread
             errors.append(exc)
 
@@ -201,7 +211,7 @@ def test_overlapping_writers_record_each_handoff_once(chain_db: str) -> None:
 
 def test_a_planned_route_reports_what_is_pending_and_when_it_falls_due(chain_db: str) -> None:
     circular_id = _attach_plan(chain_db)
-    route = plan_route.fn(circular_id, date(2020, 5, 4), ["21"], chain_db)
+    route = plan_route.fn(circular_id, date(2020, 5, 4), ["21"], _env(chain_db))
     rayong = next(d for d in route.dispatches if d.sender_id == "province:21")
     assert not rayong.sent  # Rayong has no letter of its own on record: a planned dispatch
     assert rayong.sent_on >= date(2020, 5, 4)
@@ -214,9 +224,9 @@ def test_flag_overdue_flags_once_with_artifacts_and_events(
     prefect_api: None, chain_db: str, asserting_and_emitting_events_worker
 ) -> None:
     circular_id = _attach_plan(chain_db)
-    route_circular(circular_id, as_of=AS_OF, database_url=chain_db)
+    route_circular(circular_id, as_of=AS_OF, database=_env(chain_db))
     at = datetime(2020, 6, 26, 10, 0, tzinfo=BANGKOK)
-    first = flag_overdue(at=at, database_url=chain_db)
+    first = flag_overdue(at=at, database=_env(chain_db))
     assert first["newly_overdue"] == first["overdue"] > 0
     asserting_and_emitting_events_worker.drain()
     events = [
@@ -226,7 +236,7 @@ def test_flag_overdue_flags_once_with_artifacts_and_events(
     assert all(e.resource.id.startswith("saraban.handoff.") for e in events)
     assert any(e.payload.get("agency") == "อำเภอเมืองแพร่" for e in events)
 
-    second = flag_overdue(at=at.replace(hour=11), database_url=chain_db)
+    second = flag_overdue(at=at.replace(hour=11), database=_env(chain_db))
     assert second["newly_overdue"] == 0 and second["overdue"] == first["overdue"]
 
     table = _artifact("saraban-overdue")
@@ -240,7 +250,7 @@ def test_flag_overdue_flags_once_with_artifacts_and_events(
 @pytest.mark.prefect
 def test_flag_overdue_skips_thai_public_holidays(prefect_api: None, chain_db: str) -> None:
     # 3 June 2020 was Queen Suthida's birthday, a public holiday.
-    result = flag_overdue(at=datetime(2020, 6, 3, 9, 0, tzinfo=BANGKOK), database_url=chain_db)
+    result = flag_overdue(at=datetime(2020, 6, 3, 9, 0, tzinfo=BANGKOK), database=_env(chain_db))
     assert result["skipped"] is True
 
 
@@ -260,7 +270,9 @@ def test_the_seed_circulars_run_as_a_flow_with_the_expected_task_graph(
     prefect_api: None, seed_db: str, asserting_and_emitting_events_worker
 ) -> None:
     # The plan is found from the circular's letters (bcp-2020 names DLA's ว 1434), then attached.
-    state = route_circular("มท 0812/ว 1434", as_of=date(2020, 7, 1), database_url=seed_db, return_state=True)
+    state = route_circular(
+        "มท 0812/ว 1434", as_of=date(2020, 7, 1), database=_env(seed_db), return_state=True
+    )
     summary = state.result()
     with session_scope(get_engine(seed_db)) as session:
         circular = progress.find_circular(session, "มท 0812/ว 1434")
@@ -288,7 +300,7 @@ def test_the_seed_circulars_run_as_a_flow_with_the_expected_task_graph(
     assert summary["levels"]["province"]["late"] == 2
 
     # The sweep announces Phrae's late forwarding once: a table artifact and a late event.
-    result = flag_overdue(at=datetime(2020, 7, 1, 9, 0, tzinfo=BANGKOK), database_url=seed_db)
+    result = flag_overdue(at=datetime(2020, 7, 1, 9, 0, tzinfo=BANGKOK), database=_env(seed_db))
     assert result["newly_late"] == 2 and result["newly_overdue"] > 0
     asserting_and_emitting_events_worker.drain()
     late = [
@@ -301,7 +313,7 @@ def test_the_seed_circulars_run_as_a_flow_with_the_expected_task_graph(
     rows = json.loads(str(_artifact("saraban-late")["data"]))
     assert [(r["agency"], r["status"]) for r in rows] == [("จังหวัดแพร่", "late")] * 2
     assert "Forwarded late" in str(_artifact("saraban-overdue-summary")["data"])
-    again = flag_overdue(at=datetime(2020, 7, 1, 10, 0, tzinfo=BANGKOK), database_url=seed_db)
+    again = flag_overdue(at=datetime(2020, 7, 1, 10, 0, tzinfo=BANGKOK), database=_env(seed_db))
     assert again["newly_late"] == 0 and again["newly_overdue"] == 0
     # Each sweep leaves the head of the record's log in Prefect, and the log still holds it.
     assert again["audit_head"] in str(_artifact("saraban-audit-head")["data"])
@@ -312,7 +324,7 @@ def test_the_seed_circulars_run_as_a_flow_with_the_expected_task_graph(
 
 @pytest.mark.prefect
 def test_a_scheduled_sweep_is_named_after_the_moment_it_judges(prefect_api: None, seed_db: str) -> None:
-    state = flag_overdue(database_url=seed_db, force=True, return_state=True)
+    state = flag_overdue(database=_env(seed_db), force=True, return_state=True)
     with get_client(sync_client=True) as client:
         name = client.read_flow_run(state.state_details.flow_run_id).name
     assert name.startswith("flag-overdue-20") and "None" not in name
