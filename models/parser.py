@@ -123,13 +123,15 @@ class ParseResult:
     """The letters of one text, in file order, and the warnings raised while reading them.
 
     `unread` are letters found whose number or date could not be read (the review list);
-    `notes` say how the file was read (its encoding, characters removed, OCR), not what went wrong.
+    `notes` say how the file was read (its encoding, characters removed, OCR), not what went wrong;
+    `pages` are the page images of a scan (empty for text and PDF text layers).
     """
 
     letters: tuple[Letter, ...]
     warnings: tuple[ParseWarning, ...] = ()
     unread: tuple[UnreadLetter, ...] = ()
     notes: tuple[ParseWarning, ...] = ()
+    pages: tuple[bytes, ...] = field(default=(), repr=False)  # PNG of each page of a scan, in order
 
 
 # --------------------------------------------------------------------------- patterns
@@ -423,7 +425,7 @@ def read_file(path: Path) -> ParseResult:
         raise ParseError(exc.message, file=exc.file, line=exc.line, field=exc.field) from None
     result = read_letters(extracted.text, file=str(path), line_confidence=extracted.line_confidence)
     how = tuple(ParseWarning(str(path), 1, "file", note) for note in extracted.notes)
-    return replace(result, notes=how + result.notes)
+    return replace(result, notes=how + result.notes, pages=extracted.pages)
 
 
 def parse_file(path: Path) -> list[Letter]:
