@@ -158,6 +158,7 @@ def _as_urgency(text: str) -> Urgency:
 
 
 _URGENCY_WORDS = _loose("ด่วนที่สุด|ด่วนมาก|ด่วน")
+_DATED = rf"(?:{_loose('ลง')}\s*{_loose('วัน')}\s*{_loose('ที่')}|ลว\.)"  # ลงวันที่, wrapped anywhere too
 
 # `ที่` at the start of a line, optionally after an urgency word (glued on too: `ด่วนมากที่ สภ ...`),
 # and the number after it, glued on or not (`ที่นบ.0032`); whether the rest is a number at all is
@@ -198,7 +199,7 @@ URGENCY_RE = re.compile(rf"^{_JUNK}(?:ชั้นความเร็ว\s*[:�
 URGENT_BY_RE = re.compile(rf"^{_JUNK}ด่วน\s*ภายใน\s*(?P<rest>.+?)\s*$")
 ITEM_RE = re.compile(rf"^{_JUNK}(?P<n>{DIGIT}{{1,2}})\s*[.)]\s*(?P<text>.*?)\s*$")
 # Lines that carry on a citation item: its date, its count, its number, a bracketed note.
-CONTINUATION_RE = re.compile(rf"^{_JUNK}(?:{_loose('ลงวันที่')}|ลว\.|จำนวน|ที่?\s|{_URGENCY_WORDS}|\(|ฉบับ|ชุด)")
+CONTINUATION_RE = re.compile(rf"^{_JUNK}(?:{_DATED}|{_loose('วันที่')}|จำนวน|ที่?\s|{_URGENCY_WORDS}|\(|ฉบับ|ชุด)")
 
 # Receipt stamp (ตรารับ) labels; longer variants first so เลขที่รับ is not read as เลขที่.
 _LABEL_NUMBER = _loose("เลขทะเบียนรับ|ทะเบียนรับที่|เลขที่รับ|เลขรับที่|เลขรับ|รับที่|เลขที่")
@@ -222,6 +223,8 @@ TIME_VALUE_RE = re.compile(rf"{DIGIT}{{1,2}}\s*[.:]\s*{DIGIT}{{2}}(?!{DIGIT})")
 # An address line of the letterhead: a road, lane or sub-district, or a postcode.
 ADDRESS_RE = re.compile(
     rf"^\s*(?:ถนน|ถ\.|ซอย|ซ\.|หมู่|ตำบล|ต\.|แขวง|อาคาร)|(?<!{DIGIT}){DIGIT}{{5}}(?!{DIGIT})"
+    r"|^\s*(?:อำเภอ|เขต)\S+\s+(?:จังหวัด|กรุงเทพ|กทม)"  # `อำเภอสันทราย จังหวัดเชียงใหม่`: a place, not an agency
+    r"|\s(?:ถนน|ถ\.|ซอย|ซ\.)\S"  # a flattened letterhead: `ศาลากลางจังหวัดลำปาง ถนนบุญวาทย์`
 )
 # Where an address starts inside a line that also names the agency (a flattened letterhead).
 INLINE_ADDRESS_RE = re.compile(
@@ -260,13 +263,17 @@ RELATIVE_DUE_RE = re.compile(
 )
 COUNTED_FROM_RE = re.compile(r"\s*(?:วันที่|วัน)?\s*")
 DAY_SPLIT_RE = re.compile(r"\s*(?:,|และ|หรือ|ถึง|-|–)\s*")
+# A cited number cut at the end of its line, before its running number: `ที่ กษ ๑๐๐๘/ว`.
+CUT_NUMBER_END_RE = re.compile(
+    rf"(?<![ก-๙])[ก-ฮ]{{1,3}}\s*\.?\s*{DIGIT}{{2,6}}(?:\.{DIGIT}+)*\s*/\s*(?:ว\s*\.?)?\s*$"
+)
 # The rest of a number cut after its code (`ที่ มท` / `๐๘๑๒/ว ๑๒๑๗`): owner digits and a slash.
 NUMBER_TAIL_RE = re.compile(rf"^\s*{DIGIT}{{2,6}}(?:\.{DIGIT}+)*\s*/")
 # A weekday before a date: `ภายในวันศุกร์ที่ ๖ มิถุนายน`.
 _WEEKDAY = _loose("วัน(?:จันทร์|อังคาร|พุธ|พฤหัสบดี|พฤหัส|ศุกร์|เสาร์|อาทิตย์)")
 _DAY_WORD = rf"(?:{_WEEKDAY}\s*)?(?:{_loose('วันที่')}|วัน|{_loose('ที่')})?"
-DATED_RE = re.compile(rf"(?:{_loose('ลงวันที่')}|ลว\.)\s*")  # "dated": a cited letter's date follows
-CITATION_DATE_BEFORE_RE = re.compile(rf"(?:{_loose('ลงวันที่')}|ลว\.)\s*$")
+DATED_RE = re.compile(rf"{_DATED}\s*")  # "dated": a cited letter's date follows
+CITATION_DATE_BEFORE_RE = re.compile(rf"{_DATED}\s*$")
 PAST_BEFORE_RE = re.compile(rf"{_loose('เมื่อ')}\s*{_DAY_WORD}\s*$")
 DUE_BEFORE_RE = re.compile(
     rf"(?:{_loose('ภายใน|ก่อน|ไม่เกิน|ไม่ช้ากว่า|กำหนดส่ง|ให้แล้วเสร็จ|ส่งคืน|ส่งถึง')})\s*{_DAY_WORD}\s*$"
@@ -489,7 +496,7 @@ REGISTER_TITLE_RE = re.compile(r"ทะเบียน|บัญชี|ราย
 
 def _register_rows(ctx: _Ctx) -> list[Letter]:
     """A register or list of letters (ทะเบียนหนังสือรับ/ส่ง, a numbered list): one letter per row
-    that carries a letter number and a dated (the row's date may wrap onto the next line).
+    that carries a letter number and a date (a row may wrap onto the next line).
 
     Only for a text with no `ที่` line; a text that is a letter (it has a เรียน line) and rows
     inside its อ้างถึง / สิ่งที่ส่งมาด้วย are not a register.
@@ -502,21 +509,30 @@ def _register_rows(ctx: _Ctx) -> list[Letter]:
         if i <= skip_until:
             continue
         found = find_letter_numbers(line)
+        nxt = ctx.next_nonblank(i + 1, i + 2)
+        if not found and nxt is not None and NUMBER_TAIL_RE.match(ctx.lines[nxt]):
+            # `... ที่ อด` / `๐๐๒๑/๓๔๑ ลงวันที่ ...`: a number wrapped after its code
+            line = f"{line.rstrip()} {ctx.lines[nxt].strip()}"
+            found = [(n, m) for n, m in find_letter_numbers(line) if m.start() < len(ctx.lines[i].rstrip())]
+            i_end = nxt
+        else:
+            i_end = i
         if not found:
             continue
         number, match = found[0]
-        tail, last = line[match.end() :], i
+        tail, last = line[match.end() :], i_end
         dated = DATE_RE.search(tail)
         after = tail[dated.end() :] if dated else ""  # the columns after the date: จาก, ถึง, เรื่อง
         if dated is None:  # a register that prints the date column first
             dated = DATE_RE.search(line[: match.start()])
             after = tail
         if dated is None:
-            j = ctx.next_nonblank(i + 1, i + 2)
+            j = ctx.next_nonblank(last + 1, last + 2)
             if j is not None and not find_letter_numbers(ctx.lines[j]):
-                dated = DATE_RE.search(ctx.lines[j])
+                joined = f"{tail.rstrip()} {ctx.lines[j].strip()}"  # `ลงวันที่ ๒๘` / `กุมภาพันธ์ ๒๕๖๗`
+                dated = DATE_RE.search(joined)
                 last = j
-                after = ctx.lines[j][dated.end() :] if dated else ""
+                after = joined[dated.end() :] if dated else ""
         if dated is None:
             continue
         try:
@@ -573,13 +589,13 @@ def _number_start(ctx: _Ctx, i: int) -> _Start | None:
     first_line = line
     if number is None:
         # Cut at the line's end (`ที่ มท` / `๐๘๑๒.๒/ว` / `๑๒๓๔`), the letterhead maybe beside each piece.
-        text, column = _columns(rest)
+        text, column = _columns(rest, _HEAD_PIECE_RE)
         columns = [column]
         while number is None and joined < 3 and NUMBER_HEAD_RE.match(text):
             j = ctx.next_nonblank(line + 1, line + 3)
             if j is None:
                 break
-            piece, column = _columns(ctx.lines[j].strip())
+            piece, column = _columns(ctx.lines[j].strip(), _TAIL_PIECE_RE)
             text, line, joined = f"{text} {piece}", j, joined + 1
             columns.append(column)
             number = _try_number(text)
@@ -641,17 +657,27 @@ _COLUMN_GAP_RE = re.compile(r"(?:\s{2,}|\t+)(?P<text>\S.*?)\s*$")
 _WIDE_GAP_RE = re.compile(r"\s{3,}|\t+")
 
 
-def _columns(text: str) -> tuple[str, str | None]:
-    """A line's left column and the text set apart to its right, if any."""
+# A piece of a cut number followed, after a single space, by Thai words (a PDF's flattened columns).
+_HEAD_PIECE_RE = re.compile(
+    r"^(?P<piece>[ก-ฮ]{1,3}\s*\.?\s*[0-9๐-๙oO.\s]*/\s*(?:ว\s*\.?)?)\s+(?P<rest>[ก-ฮเ-ไ].*)$"
+)
+_TAIL_PIECE_RE = re.compile(r"^(?P<piece>(?:ว\s*\.?\s*)?[0-9๐-๙oO]+)\s+(?P<rest>[ก-ฮเ-ไ].*)$")
+
+
+def _columns(text: str, piece: re.Pattern[str] | None = None) -> tuple[str, str | None]:
+    """A line's left column and the text set apart to its right, if any; without a wide gap, the
+    `piece` of a number that opens the line and the words after it."""
     parts = _WIDE_GAP_RE.split(text.strip(), maxsplit=1)
-    return parts[0], (parts[1].strip() if len(parts) > 1 else None)
+    if len(parts) > 1:
+        return parts[0], parts[1].strip()
+    found = piece.match(parts[0]) if piece else None
+    return (found.group("piece").strip(), found.group("rest")) if found else (parts[0], None)
 
 
 def _urgency_beside(line: str) -> Urgency | None:
     line = line.translate(_SLASH_LIKE)
     number = NUMBER_RE.search(line)
-    gap = _COLUMN_GAP_RE.match(line, number.end()) if number else None
-    found = URGENCY_RE.match(gap.group("text")) if gap else None
+    found = URGENCY_RE.match(line[number.end() :].strip()) if number else None
     return _as_urgency(found.group("urgency")) if found else None
 
 
@@ -949,10 +975,12 @@ def _read_letter(ctx: _Ctx, span: _Span, *, last_in_file: bool) -> tuple[Letter 
     issuer, address = _issuer(ctx, span.header_start, header_end, used, start)
     if date_lines and min(date_lines) >= header_end:
         # A stamped letter is signed by its agency's name right above its date, at the foot.
-        above = next((i for i in range(min(date_lines) - 1, header_end, -1) if not ctx.blank(i)), None)
-        name = _agency_name(ctx.lines[above].strip()) if above is not None else None
-        if name is not None:
-            issuer, address = name, None
+        above = [i for i in range(min(date_lines) - 1, header_end, -1) if not ctx.blank(i)][:2]
+        for k in range(len(above)):  # the name may wrap: `สำนักงานเขตพื้นที่...อุดรธานี` / `เขต ๑`
+            text = " ".join(ctx.lines[i].strip() for i in reversed(above[: k + 1]))
+            if _agency_name(ctx.lines[above[k]].strip()) is not None:
+                issuer, address = text, None
+                break
 
     subject = salutation = None
     body_start = max(after_number, max({i for i in used if i < header_end} | {start.number_line}) + 1)
@@ -1110,8 +1138,29 @@ def _continued(ctx: _Ctx, i: int, hi: int, used: set[int]) -> tuple[str, int]:
     following = [j for j in ctx.nonblank(i + 1, hi) if j not in used][:3]
     stop = next((k for k, j in enumerate(following) if _is_header_part(ctx.lines[j])), None)
     taken = following[:stop] if stop is not None else []
+    if stop is None and following and _short_wrap(ctx.lines[following[0]]):
+        taken = following[:1]  # a PDF wrapped the part's last word or two onto a line of their own
     text = " ".join([match.group("text"), *(ctx.lines[j].strip() for j in taken)]).strip()
     return text, (taken[-1] if taken else i) + 1
+
+
+# Words a body paragraph opens with; a short line that starts so is no wrapped header part.
+_BODY_OPENING_RE = re.compile(
+    r"^(?:ตาม|ด้วย|อนุสนธิ|เนื่อง|จึง|ใน|ทั้งนี้|อนึ่ง|กรม|จังหวัด|สำนัก|กระทรวง|อำเภอ)|ภายใน|ขอ|โปรด"
+)
+
+
+def _short_wrap(line: str) -> bool:
+    """A line short enough to be the tail of a wrapped เรื่อง / เรียน line rather than a paragraph."""
+    text = line.strip()
+    return (
+        0 < len(text) <= 32
+        and len(text.split()) <= 3
+        and not _BODY_OPENING_RE.search(text)
+        and not _is_header_part(text)
+        and not CLOSING_RE.match(text)
+        and not ITEM_RE.match(text)
+    )
 
 
 # --------------------------------------------------------------------------- header date, urgency, issuer
@@ -1199,7 +1248,8 @@ def _agency_name(text: str) -> str | None:
     for name in KNOWN_AGENCIES:
         if key.startswith(re.sub(r"[\s.]", "", name)):
             return name
-    match = AGENCY_FORM_RE.match(key)
+    # An office form names one word: `ศาลากลางจังหวัดแพร่`, not what follows it on the line.
+    match = AGENCY_FORM_RE.match(re.sub(r"\.", "", text.strip().split(" ")[0])) if text.strip() else None
     if match is not None:
         return next(g for g in match.groups() if g)
     if re.match(r"^(?:กระทรวง|กรม|สำนักงาน|สำนัก|องค์การ|ศาลากลาง)", key):
@@ -1549,6 +1599,11 @@ def _section_items(ctx: _Ctx, i: int, first_text: str, hi: int) -> tuple[list[tu
 def _continues_item(line: str, item_text: str) -> bool:
     if CONTINUATION_RE.match(line):
         return True
+    dated = DATED_RE.search(item_text)
+    if dated and not DATE_RE.search(item_text, dated.end()) and re.match(rf"\s*(?:{DIGIT}|{_MONTHS})", line):
+        return True  # `ลงวันที่ ๑๐` / `กรกฎาคม ๒๕๖๖`: the cited date wrapped
+    if CUT_NUMBER_END_RE.search(item_text) and re.match(rf"\s*{DIGIT}", line):
+        return True  # `ที่ กษ ๑๐๐๘/ว` / `๓๓๑`: the cited number wrapped
     incomplete = not NUMBER_RE.search(item_text) or not DATED_RE.search(item_text)
     has_part = bool(NUMBER_RE.search(line) or DATED_RE.search(line) or NUMBER_TAIL_RE.match(line))
     return incomplete and has_part and len(line) < 150
