@@ -991,9 +991,9 @@ def _read_letter(ctx: _Ctx, span: _Span, *, last_in_file: bool) -> tuple[Letter 
     if salutation_i is not None:
         salutation, body_start = _continued(ctx, salutation_i, span.end, used)
     elif subject_i is not None:  # `ถึง : ...` above `เรื่อง : ...` (an e-Saraban print-out)
-        above = _first(ctx, SALUTATION_RE, after_number, subject_i)
-        if above is not None:
-            salutation = _continued(ctx, above, subject_i, used)[0]
+        addressed = _first(ctx, SALUTATION_RE, after_number, subject_i)
+        if addressed is not None:
+            salutation = _continued(ctx, addressed, subject_i, used)[0]
     references, enclosures, body_start = _citations(ctx, body_start, span.end)
 
     body_end = span.closing if span.closing is not None else span.end
