@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -99,45 +102,59 @@ def _bar(done: int, total: int, width: int = 6) -> str:
     return "█" * filled + "░" * (width - filled) + f" {100 * done // total if total else 0:3d}%"
 
 
+AS_OF_HELP = "Judge as of this day (ISO or Thai date; default today in Bangkok)."
+
+
+def _as_of(text: str | None) -> date:
+    """The one 'as of' of every command: the day given, else today in Bangkok."""
+    return day_option(text, "--as-of") or progress.today()
+
+
+def _judged(day: date) -> None:
+    """Say which day a command judges by (on stderr, so that --json stays one document)."""
+    typer.echo(f"as of {day.isoformat()} (Asia/Bangkok)", err=True)
+
+
 def status(
     circular: str | None = typer.Argument(None, help="Circular id or letter number (default: all)."),
+    as_of: str | None = typer.Option(None, "--as-of", help=AS_OF_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     database: str | None = DATABASE,
 ) -> None:
-    """Routing status per circular and level: sent, received, forwarded, overdue, late, pending."""
+    """Handoffs per circular and level as of a day: sent and received (facts only), forwarded,
+    overdue, late, blocked, pending; the same handoffs `overdue` lists."""
+    day = _as_of(as_of)
     with reading(database) as session:
-        rows = progress.status_report(session, circular)
+        try:
+            rows = progress.status_report(session, circular, as_of=day)
+        except progress.ProgressError as exc:
+            raise fail(str(exc)) from None
+        skipped = progress.unplanned_circulars(session) if circular is None else []
+    _skipped(skipped)
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
+    _judged(day)
     if not rows:
-        typer.echo("no routed circulars yet: run `saraban run CIRCULAR --plan PLAN` first")
+        typer.echo("no circular follows a routing plan yet: ingest its letters, or attach one with "
+                   "`saraban run CIRCULAR --plan PLAN`")  # fmt: skip
         return
     console = Console()
-    headers = {"level": "level", "handoffs": "total", "sent": "sent", "received": "recv", "forwarded": "fwd",
-               "overdue": "overdue", "late": "late", "pending": "pend"}  # fmt: skip
-    for circular_id in dict.fromkeys(row["circular"] for row in rows):
-        table = Table(title=f"circular {escape(circular_id)}", title_justify="left")
-        for key, header in headers.items():
-            table.add_column(header, justify="left" if key == "level" else "right", no_wrap=True)
+    headers = ("level", "sent", "received", "forwarded", "overdue", "late", "blocked", "pending")
+    for row in rows:
+        table = Table(title=f"circular {escape(row['circular'])} as of {row['as_of']}", title_justify="left")
+        for key in headers:
+            table.add_column(key, justify="left" if key == "level" else "right", no_wrap=True)
         table.add_column("forwarded", no_wrap=True)
-        for row in (r for r in rows if r["circular"] == circular_id):
-            table.add_row(*(escape(str(row[k])) for k in headers), _bar(row["forwarded"], row["handoffs"]))
+        for level in row["levels"]:
+            total = sum(level[k] for k in ("forwarded", "overdue", "blocked", "pending"))
+            table.add_row(*(escape(str(level[k])) for k in headers), _bar(level["forwarded"], total))
         console.print(table)
+    typer.echo("sent and received count what the record shows (letters, stamps, clerks' entries), "
+               "never what the plan only expects")  # fmt: skip
 
 
-def overdue(
-    as_of: str = typer.Option(..., "--as-of", help="Judge as of this day (ISO or Thai date)."),
-    circular: str | None = typer.Option(None, "--circular", help="One circular (default: every open one)."),
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON list."),
-    database: str | None = DATABASE,
-) -> None:
-    """Agencies that are overdue (not done by their latest date) or were late, with whom to escalate to."""
-    day = day_option(as_of, "--as-of")
-    assert day is not None
-    with reading(database) as session:
-        items = progress.overdue_report(session, day, circular)
-        skipped = progress.unplanned_circulars(session) if circular is None else []
+def _skipped(skipped: list[str]) -> None:
     if skipped:
         # On stderr, so that --json stays one document: the list is only as complete as the plans.
         typer.echo(
@@ -145,38 +162,90 @@ def overdue(
             f"{', '.join(skipped)}; attach one with `saraban run CIRCULAR --plan PLAN`",
             err=True,
         )
-    if as_json:
-        typer.echo(json.dumps(items, ensure_ascii=False, indent=2))
-        return
-    table = Table(title=f"overdue and late as of {day.isoformat()}: {len(items)}")
-    for column in ("agency", "letter", "duty", "due", "done", "days over", "status", "escalate to"):
+
+
+def overdue(
+    as_of: str | None = typer.Option(None, "--as-of", help=AS_OF_HELP),
+    circular: str | None = typer.Option(None, "--circular", help="One circular (default: every open one)."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print a JSON list (streamed, one circular at a time)."
+    ),
+    database: str | None = DATABASE,
+) -> None:
+    """Agencies that are overdue (hold the letter past their due date), blocked (never received it:
+    escalate to whoever holds it) or were late, with whom to escalate to."""
+    day = _as_of(as_of)
+    with reading(database) as session:
+        skipped = progress.unplanned_circulars(session) if circular is None else []
+        _skipped(skipped)
+        items = progress.overdue_items(session, day, circular)
+        try:
+            if as_json:
+                _stream_json(items)
+                return
+            _judged(day)
+            shown = []
+            count = 0
+            for item in items:
+                count += 1
+                if len(shown) < 200:
+                    shown.append(item)
+        except progress.ProgressError as exc:
+            raise fail(str(exc)) from None
+    table = Table(title=f"overdue, blocked and late as of {day.isoformat()}: {count}")
+    for column in (
+        "agency",
+        "letter",
+        "due",
+        "done",
+        "days over",
+        "status",
+        "holds the letter",
+        "escalate to",
+    ):
         table.add_column(column)
-    for i in items[:200]:
+    for i in shown:
         # Text from the record is escaped: a subject or name holding "[/x]" is not rich markup.
         table.add_row(*(escape(str(v)) for v in (
-            i["agency"], i["letter"], i["duty"], i["due"], i["done"] or "-", i["days_over"], i["status"],
-            i["escalate_to"] or "-",
+            i["agency"], i["letter"], i["due"], i["done"] or "-", i["days_over"], i["status"],
+            i["holder"] or "-", i["escalate_to"] or "-",
         )))  # fmt: skip
     Console().print(table)
-    if len(items) > 200:
-        typer.echo(f"... and {len(items) - 200} more (use --json for all)")
+    if count > 200:
+        typer.echo(f"... and {count - 200} more (use --json for all)")
+
+
+def _stream_json(items: Iterable[dict[str, Any]]) -> None:
+    """Write a JSON list item by item: memory stays that of one circular, not of the whole list."""
+    first = True
+    typer.echo("[", nl=False)
+    for item in items:
+        typer.echo(("\n  " if first else ",\n  ") + json.dumps(item, ensure_ascii=False), nl=False)
+        first = False
+    typer.echo("]" if first else "\n]")
 
 
 def whatif(
     circular: str = typer.Argument(..., help="Circular id or letter number."),
     agency: str = typer.Option(..., "--agency", help="Agency id or Thai name, e.g. province:54 or จังหวัดแพร่."),
     forwards_on: str = typer.Option(..., "--forwards-on", help="The day it forwards (ISO or Thai date)."),
+    as_of: str | None = typer.Option(None, "--as-of", help=AS_OF_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     database: str | None = DATABASE,
 ) -> None:
-    """If AGENCY forwards on a day, who downstream still makes the deadline?"""
+    """If AGENCY forwards on a day, who downstream still makes the deadline (from the facts as of a day)?"""
     day = day_option(forwards_on, "--forwards-on")
     assert day is not None
+    judged = _as_of(as_of)
     with reading(database) as session:
-        report = progress.whatif_report(session, circular, agency, day)
+        try:
+            report = progress.whatif_report(session, circular, agency, day, as_of=judged)
+        except progress.ProgressError as exc:
+            raise fail(str(exc)) from None
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
+    _judged(judged)
     typer.echo(
         f"if {report['agency']} forwards on {report['forwarded_on']}: "
         f"{report['makes']} downstream agencies still make their deadline, {report['misses']} miss it"

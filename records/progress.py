@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import os
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import networkx as nx
 import sqlalchemy as sa
@@ -46,11 +46,12 @@ from models.tables import (
 from models.thai import now_bangkok
 from records.dispatches import DispatchSpec, HandoffSpec, HandoffState
 from records.events import append_event, default_actor
-from records.holdings import read_holdings
+from records.holdings import Holdings, read_holdings
 from records.service import lookup_letters
 from routing.calendar import WorkingCalendar, load_calendar
-from routing.deadlines import Schedule, Status, overdue, propagate, whatif
+from routing.deadlines import Schedule, Status, propagate, whatif
 from routing.directory import Directory, load_directory
+from routing.handoffs import FLAGGED, HandoffStatus, Provenance, due_after_receipt, judge, working_days_over
 from routing.plans import Plan, builtin_plans, forward_topology, instantiate_plan, load_plan, plan_matches
 from routing.policy import Policy, load_policy
 
@@ -184,6 +185,15 @@ def _scope(session: Session, circular_id: str) -> tuple[str, ...] | None:
     agency_ids.update(
         i for i in session.exec(select(Receipt.agency_id).where(col(Receipt.letter_id).in_(letters))) if i
     )
+    # A routing run may have reached further than the record (`run --national`): its provinces
+    # are in scope too, so that every command judges the agencies the run stored handoffs for.
+    agency_ids.update(
+        session.exec(
+            select(Handoff.recipient_id)
+            .where(Handoff.circular_id == circular_id, Handoff.level == "province")
+            .distinct()
+        )
+    )
     d = directory()
     provinces = {d.province_of(a) for a in agency_ids if a in d}
     codes = tuple(sorted(p.split(":", 1)[1] for p in provinces if p))
@@ -204,8 +214,10 @@ class _Record:
     root_letter: int
 
 
-def _read_record(session: Session, circular: Circular, graph: nx.DiGraph) -> _Record:
-    holdings = read_holdings(session, circular.id)
+def _read_record(
+    session: Session, circular: Circular, graph: nx.DiGraph, holdings: Holdings | None = None
+) -> _Record:
+    holdings = holdings if holdings is not None else read_holdings(session, circular.id)
     by_id = holdings.letters
     issued = {node: rows for node, rows in holdings.issued.items() if node in graph}
     received: dict[str, date] = {}
@@ -609,6 +621,298 @@ def overdue_markdown(result: SweepResult) -> str:
     return "\n".join(lines)
 
 
+# --- the state of a circular as of a day: the one read model behind status, overdue, whatif -------
+
+
+class HandoffView(NamedTuple):
+    """One agency's handoff of a circular as of a day: who sent it what, what the record proves
+    (facts: recorded or registered, with their evidence), what the plan expects (planned and
+    projected dates, never counted as having happened), its status and whom to chase.
+
+    A NamedTuple: a national circular holds ~8,400 of them (see `records.dispatches.HandoffSpec`)."""
+
+    sender_id: str
+    recipient_id: str
+    recipient: str
+    level: str
+    letter: str  # the letter the sender hands on (what it sent, or would send)
+    sent_on: date | None  # a fact, else None
+    sent_provenance: Provenance  # recorded / registered, or planned when only the plan expects it
+    expected_sent: date | None  # projected: the day the sender is expected to forward
+    received_on: date | None  # a fact (a stamp, or a dispatch on file addressed to it), else None
+    received_provenance: Provenance | None
+    forwarded_on: date | None  # a fact, else None
+    forwarded_provenance: Provenance | None
+    expected_forward: date | None  # projected
+    latest_forward: date | None  # from the plan's deadline (its latest date)
+    due: date | None  # latest_forward, or its allowance from a late receipt
+    status: HandoffStatus
+    days_over: int
+    holder_id: str | None  # who holds the letter: this agency once it received, else upstream
+    escalate_to_id: str | None
+    evidence: tuple[str, ...]
+
+    @property
+    def sent(self) -> bool:
+        return self.sent_provenance.is_fact
+
+
+@dataclass(frozen=True)
+class CircularState:
+    """The state of circular C as of day D: one `HandoffView` per agency the plan reaches (its
+    sender, the letter, provenance of every date, status, holder, whom to escalate to)."""
+
+    circular_id: str
+    plan_id: str
+    as_of: date
+    deadline: date | None  # the circular's final deadline (kept beside every due date)
+    provinces: tuple[str, ...] | None
+    handoffs: tuple[HandoffView, ...]
+    names: Mapping[str, str]
+    graph: nx.DiGraph = field(repr=False)
+    schedule: Schedule = field(repr=False)
+    # node -> (received, forwarded): the facts as of `as_of` that `schedule` was propagated from
+    events: Mapping[str, tuple[date | None, date | None]] = field(default_factory=dict, repr=False)
+
+    def name(self, agency: str | None) -> str | None:
+        return None if agency is None else self.names.get(agency, agency)
+
+    def levels(self) -> list[dict[str, Any]]:
+        """Counts per level, all from `handoffs`: `sent`/`received`/`forwarded` count facts only;
+        `overdue`/`late`/`blocked`/`pending` count statuses (what `overdue_items` lists)."""
+        table: dict[str, Counter[str]] = defaultdict(Counter)
+        for h in self.handoffs:
+            c = table[h.level]
+            c["sent"] += h.sent
+            c["received"] += h.received_on is not None
+            c["forwarded"] += h.forwarded_on is not None
+            c[h.status.value] += 1
+        order = {lv.value: i for i, lv in enumerate(Level)}
+        keys = ("sent", "received", "forwarded", "overdue", "late", "blocked", "pending")
+        return [
+            {"level": level, **{k: table[level][k] for k in keys}}
+            for level in sorted(table, key=lambda lv: order.get(lv, 99))
+        ]
+
+    def status_json(self) -> dict[str, Any]:
+        return {"circular": self.circular_id, "as_of": self.as_of.isoformat(), "levels": self.levels()}
+
+    def item(self, h: HandoffView) -> dict[str, Any]:
+        """One entry of the overdue list (JSON-friendly)."""
+        iso = _iso
+        return {
+            "circular": self.circular_id, "as_of": self.as_of.isoformat(), "agency": h.recipient,
+            "agency_id": h.recipient_id, "level": h.level, "letter": h.letter, "duty": "forward",
+            "due": iso(h.due), "latest": iso(h.latest_forward), "deadline": iso(self.deadline),
+            "done": iso(h.forwarded_on), "days_over": h.days_over, "status": h.status.value,
+            "received": iso(h.received_on),
+            "received_provenance": h.received_provenance.value if h.received_provenance else None,
+            "sent_provenance": h.sent_provenance.value, "holder": self.name(h.holder_id),
+            "holder_id": h.holder_id, "escalate_to": self.name(h.escalate_to_id),
+            "escalate_to_id": h.escalate_to_id, "evidence": list(h.evidence),
+        }  # fmt: skip
+
+    def overdue_items(self) -> list[dict[str, Any]]:
+        """The handoffs that are overdue, late or blocked, most working days over first."""
+        flagged = sorted((h for h in self.handoffs if h.status in FLAGGED), key=lambda h: -h.days_over)
+        return [self.item(h) for h in flagged]
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+class _Fact(NamedTuple):
+    on: date
+    provenance: Provenance
+    evidence: str
+
+
+def _earliest(facts: Iterable[_Fact]) -> _Fact | None:
+    """The earliest fact; on a tie the first given (a stamp before a dispatch before its own act)."""
+    return min(facts, key=lambda f: f.on, default=None)
+
+
+def circular_state(session: Session, circular: Circular | str, as_of: date) -> CircularState:
+    """The state of a circular as of `as_of`: what the record proves, what the plan expects.
+
+    Facts come from the record only, and only those dated on or before `as_of`: an agency
+    *forwarded* on the date of its earliest letter in the circular (recorded) or a clerk's
+    dispatch (registered); it *received* on its earliest receipt stamp (recorded or registered),
+    on the day a sender of its in the plan forwarded (that letter is addressed to it), or, at the
+    latest, on the day it forwarded itself. Everything else is the plan's: planned dispatches and
+    projected dates from deadline propagation over these facts. Routing runs' handoff rows are
+    not read for facts: they hold planned dispatches, and their statuses are as of their run.
+    """
+    found = circular if isinstance(circular, Circular) else find_circular(session, circular)
+    plan_id = matching_plan(session, found)
+    if plan_id is None:
+        raise ProgressError(
+            f"circular {found.id} has no routing plan and none of its letters is named by one; "
+            f"choose one with `saraban run {found.id} --plan PLAN` ({', '.join(sorted(_plan_files()))})"
+        )
+    scope = _scope(session, found.id)
+    graph = _graph(plan_id, scope)
+    holdings = read_holdings(session, found.id)
+    record = _read_record(session, found, graph, holdings)
+    topology = forward_topology(graph)
+    cal = calendar()
+
+    forwarded: dict[str, _Fact] = {}
+    received: dict[str, list[_Fact]] = defaultdict(list)
+    for node, rows in holdings.issued.items():
+        if node not in graph:
+            continue
+        mine = [r for r in rows if r.date <= as_of]
+        if mine:
+            first = mine[0]
+            known = " (known only by citation)" if first.known_only_by_citation else ""
+            forwarded[node] = _Fact(first.date, Provenance.RECORDED, f"{first.number} ({first.date}){known}")
+    for node, stamps in holdings.receipts.items():
+        if node not in graph:
+            continue
+        for r in stamps:
+            if r.date is not None and r.date <= as_of:
+                how = Provenance.REGISTERED if r.source == "clerk" else Provenance.RECORDED
+                number = holdings.letters[r.letter_id].number if r.letter_id in holdings.letters else ""
+                received[node].append(_Fact(r.date, how, f"เลขรับ {r.number or '-'} {r.date} ({number})"))
+    clerk = session.exec(
+        select(Dispatch.id, Dispatch.sender_id, Dispatch.sent_on, LetterRow.number)
+        .join(LetterRow, col(LetterRow.id) == col(Dispatch.letter_id))
+        .where(Dispatch.circular_id == found.id, Dispatch.source == "clerk", Dispatch.sent_on <= as_of)
+    ).all()
+    for _, sender, sent_on, number in clerk:
+        if sender in graph and (sender not in forwarded or sent_on < forwarded[sender].on):
+            forwarded[sender] = _Fact(sent_on, Provenance.REGISTERED, f"{number} ({sent_on}), ทะเบียนหนังสือส่ง")
+    if clerk:
+        ids = [row[0] for row in clerk]
+        by_dispatch = {row[0]: row for row in clerk}
+        for dispatch_id, recipient in session.exec(
+            select(Handoff.dispatch_id, Handoff.recipient_id).where(col(Handoff.dispatch_id).in_(ids))
+        ):
+            _, _, sent_on, number = by_dispatch[dispatch_id]
+            if recipient in graph:
+                received[recipient].append(_Fact(sent_on, Provenance.REGISTERED, f"{number} ({sent_on})"))
+
+    start: date | None = graph.graph.get("start")
+    roots = [n for n in topology.order if not topology.senders[n]]
+    events: dict[str, tuple[date | None, date | None]] = {}
+    got: dict[str, _Fact] = {}
+    first_sender: dict[str, str] = {}
+    for node in topology.order:
+        senders = topology.senders[node]
+        if not senders:
+            if node in forwarded:
+                events[node] = (None, forwarded[node].on)
+            elif start is not None and start <= as_of:
+                # The root directive (a Cabinet resolution) is no letter on file: the plan's start.
+                events[node] = (None, start)
+            continue
+        facts = list(received.get(node, ()))
+        for s in senders:
+            f = forwarded.get(s)
+            if f is not None:
+                facts.append(_Fact(f.on, f.provenance, f"{f.evidence} from {s}"))
+                if node not in first_sender or f.on < forwarded[first_sender[node]].on:
+                    first_sender[node] = s
+        if node in forwarded:  # DLA wrote on 20 April, before Interior's letter of 1 June reached it
+            f = forwarded[node]
+            facts.append(_Fact(f.on, f.provenance, f"{f.evidence}: it forwarded, so it had received"))
+        first = _earliest(facts)
+        if first is not None:
+            got[node] = first
+        if first is not None or node in forwarded:
+            events[node] = (first.on if first else None, forwarded[node].on if node in forwarded else None)
+    schedule = propagate(graph, cal, policy(), events)
+    dates = schedule.dates()
+    allow, _ = schedule.plan.allowances(policy())
+    index = schedule.plan.index
+
+    holder: dict[str, str | None] = {}
+    views: list[HandoffView] = []
+    handed_cache: dict[str, str] = {}
+    for node in topology.order:
+        senders = topology.senders[node]
+        if not senders:
+            holder[node] = node if (node in forwarded or node in events) else None
+            continue
+        me = dates[node]
+        sender = first_sender.get(node) or me.sender or senders[0]
+        holder[node] = node if node in got else holder.get(sender)
+        if graph.nodes[node].get("sink"):
+            continue
+        fact_sent = forwarded.get(sender)
+        fact_in = got.get(node)
+        fact_out = forwarded.get(node)
+        due = due_after_receipt(cal, me.latest_forward, fact_in.on if fact_in else None, allow[index[node]])
+        st = judge(
+            as_of,
+            received=fact_in.on if fact_in else None,
+            forwarded=fact_out.on if fact_out else None,
+            due=due,
+        )
+        # Blocked: chase whoever holds the letter (the agency sitting on it), not the one waiting.
+        blocked = st is HandoffStatus.BLOCKED
+        escalate = (holder[node] or (roots[0] if roots else None)) if blocked else sender
+        letter = handed_cache.get(sender)
+        if letter is None:
+            letter_id = record.handed.get(sender, record.carried.get(sender, record.root_letter))
+            letter = handed_cache[sender] = record.numbers.get(letter_id, "")
+        evidence = tuple(f.evidence for f in (fact_in, fact_out) if f is not None)
+        views.append(
+            HandoffView(
+                sender_id=sender,
+                recipient_id=node,
+                recipient=me.name_th,
+                level=me.level.value,
+                letter=letter,
+                sent_on=fact_sent.on if fact_sent else None,
+                sent_provenance=fact_sent.provenance if fact_sent else Provenance.PLANNED,
+                expected_sent=None if fact_sent else dates[sender].expected_forward,
+                received_on=fact_in.on if fact_in else None,
+                received_provenance=fact_in.provenance if fact_in else None,
+                forwarded_on=fact_out.on if fact_out else None,
+                forwarded_provenance=fact_out.provenance if fact_out else None,
+                expected_forward=None if fact_out else me.expected_forward,
+                latest_forward=me.latest_forward,
+                due=due,
+                status=st,
+                days_over=working_days_over(cal, st, due, as_of, fact_out.on if fact_out else None),
+                holder_id=holder[node],
+                escalate_to_id=escalate,
+                evidence=evidence,
+            )
+        )
+    names = {n: str(graph.nodes[n].get("name_th", n)) for n in graph}
+    deadlines = [dl.date for dl in graph.graph.get("deadlines", ())]
+    return CircularState(
+        circular_id=found.id,
+        plan_id=plan_id,
+        as_of=as_of,
+        deadline=max(deadlines) if deadlines else None,
+        provinces=scope,
+        handoffs=tuple(views),
+        names=names,
+        graph=graph,
+        schedule=schedule,
+        events=events,
+    )
+
+
+def circular_states(
+    session: Session, as_of: date, circular_ref: str | None = None
+) -> Iterator[CircularState]:
+    """`circular_state` of the circular named, else of every open circular a plan covers, one at
+    a time (a caller streaming them holds one circular's state at once)."""
+    for circular in _circulars(session, circular_ref):
+        yield circular_state(session, circular, as_of)
+
+
+def today() -> date:
+    """The default 'as of' of every command, page and flow: today in Bangkok."""
+    return now_bangkok().date()
+
+
 # --- reports from propagation --------------------------------------------------------------------
 
 
@@ -626,31 +930,17 @@ def unplanned_circulars(session: Session) -> list[str]:
     return [c.id for c in open_ if matching_plan(session, c) is None]
 
 
+def overdue_items(session: Session, as_of: date, circular_ref: str | None = None) -> Iterator[dict[str, Any]]:
+    """The overdue list as a stream: per circular (one `circular_state` at a time), the agencies
+    that are overdue, late or blocked, most working days over first; each names its due date, the
+    circular's deadline, who holds the letter and whom to escalate to."""
+    for state in circular_states(session, as_of, circular_ref):
+        yield from state.overdue_items()
+
+
 def overdue_report(session: Session, as_of: date, circular_ref: str | None = None) -> list[dict[str, Any]]:
-    """Every agency that is overdue or was late, per circular, computed from the plan and the record."""
-    out: list[dict[str, Any]] = []
-    d = directory()
-    for circular in _circulars(session, circular_ref):
-        _, schedule, record, _ = schedule_for(session, circular)
-        for item in overdue(schedule, as_of):
-            escalate = item.escalate_to
-            letter_id = record.carried.get(item.node, record.root_letter)
-            out.append(
-                {
-                    "circular": circular.id,
-                    "agency": item.name_th,
-                    "agency_id": item.agency_id,
-                    "letter": record.numbers.get(letter_id, ""),
-                    "duty": item.duty,
-                    "due": item.due.isoformat(),
-                    "done": item.done.isoformat() if item.done else None,
-                    "days_over": item.days_over,
-                    "status": item.status.value,
-                    "escalate_to": d[escalate].name_th if escalate and escalate in d else escalate,
-                    "escalate_to_id": escalate,
-                }
-            )
-    return out
+    """`overdue_items` as a list."""
+    return list(overdue_items(session, as_of, circular_ref))
 
 
 def margins(session: Session, circular_ref: str, level: str = "local") -> dict[str, Any]:
@@ -673,11 +963,21 @@ def margins(session: Session, circular_ref: str, level: str = "local") -> dict[s
     }
 
 
-def whatif_report(session: Session, circular_ref: str, agency: str, forwarded_on: date) -> dict[str, Any]:
-    """If `agency` forwards on `forwarded_on`, who downstream still makes their latest date?"""
-    circular = find_circular(session, circular_ref)
-    graph, schedule, _, _ = schedule_for(session, circular)
+def whatif_report(
+    session: Session, circular_ref: str, agency: str, forwarded_on: date, *, as_of: date | None = None
+) -> dict[str, Any]:
+    """If `agency` forwards on `forwarded_on`, who downstream still makes their latest date?
+
+    Starts from the circular's state as of `as_of` (default today): the facts up to that day."""
+    day = as_of or today()
+    state = circular_state(session, circular_ref, day)
+    graph = state.graph
     node = _agency_node(graph, agency)
+    # What happened downstream of the agency followed from when it really forwarded: the
+    # hypothesis replaces it (Phrae's districts received on 23 June because Phrae wrote then).
+    downstream = nx.descendants(graph, node)
+    events = {n: e for n, e in state.events.items() if n not in downstream}
+    schedule = propagate(graph, calendar(), policy(), events)
     result = whatif(schedule, node, forwarded_on)
     by_level: dict[str, Counter[str]] = defaultdict(Counter)
     for n in result.makes:
@@ -685,7 +985,8 @@ def whatif_report(session: Session, circular_ref: str, agency: str, forwarded_on
     for n in result.misses:
         by_level[graph.nodes[n].get("level", "?")]["misses"] += 1
     return {
-        "circular": circular.id,
+        "circular": state.circular_id,
+        "as_of": day.isoformat(),
         "agency": graph.nodes[node].get("name_th", node),
         "agency_id": node,
         "forwarded_on": forwarded_on.isoformat(),
@@ -714,42 +1015,15 @@ def _agency_node(graph: nx.DiGraph, agency: str) -> str:
     return matches[0]
 
 
-def status_report(session: Session, circular_ref: str | None = None) -> list[dict[str, Any]]:
-    """Handoff counts per circular and level by status, from the handoff table.
-
-    `sent` counts handoffs whose dispatch the record shows happening (a letter on file, a clerk's
-    entry); the rest are planned sends that have not happened yet."""
-    sent_ = sa.case((Dispatch.source == "plan", 0), else_=1)
-    query = (
-        select(Handoff.circular_id, Handoff.level, Handoff.status, sa.func.count(), sa.func.sum(sent_))
-        .join(Dispatch, col(Dispatch.id) == col(Handoff.dispatch_id))
-        .group_by(col(Handoff.circular_id), col(Handoff.level), col(Handoff.status))
-    )
-    if circular_ref is not None:
-        query = query.where(Handoff.circular_id == find_circular(session, circular_ref).id)
-    table: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    for circular_id, level, status_, count, sent in session.exec(query):
-        table[(circular_id, level)][status_] += int(count)
-        table[(circular_id, level)]["_sent"] += int(sent or 0)
-    order = {lv.value: i for i, lv in enumerate(Level)}
-    rows = []
-    for (circular_id, level), counts in sorted(
-        table.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 99))
-    ):
-        rows.append(
-            {
-                "circular": circular_id,
-                "level": level,
-                "handoffs": sum(v for k, v in counts.items() if k != "_sent"),
-                "sent": counts["_sent"],
-                "received": counts["received"] + counts["forwarded"] + counts["late"],
-                "forwarded": counts["forwarded"] + counts["late"],
-                "overdue": counts["overdue"],
-                "late": counts["late"],
-                "pending": counts["pending"] + counts["received"],
-            }
-        )
-    return rows
+def status_report(
+    session: Session, circular_ref: str | None = None, *, as_of: date | None = None
+) -> list[dict[str, Any]]:
+    """Per circular, handoff counts per level as of `as_of` (default today), from the same
+    handoff list as `overdue_items`: `{"circular", "as_of", "levels": [{"level", "sent",
+    "received", "forwarded", "overdue", "late", "blocked", "pending"}]}`. Works straight after
+    ingest: no routing run is needed, and planned dispatches are never counted as sent."""
+    day = as_of or today()
+    return [state.status_json() for state in circular_states(session, day, circular_ref)]
 
 
 def node_statuses(schedule: Schedule, as_of: date) -> dict[str, Status]:
