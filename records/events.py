@@ -31,8 +31,6 @@ import getpass
 import hashlib
 import json
 import os
-import threading
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -55,11 +53,6 @@ STAMPED_KINDS: Mapping[str, str] = {"letter.alias_merged": "made_at", "circular.
 # session.info keys: events appended in the session's transaction, and "replaying: write no events".
 EVENTS_APPENDED = "saraban.events_appended"
 REPLAYING = "saraban.replaying"
-# Test-only fault injection: "KIND:N:SIGNAL_FILE" makes the N-th append of KIND in this process
-# touch SIGNAL_FILE and sleep inside its transaction, so a test can kill the process there.
-ENV_TEST_PAUSE = "SARABAN_TEST_PAUSE"
-_pause_counts: dict[str, int] = {}
-_pause_lock = threading.Lock()
 
 
 def canonical_json(value: Any) -> str:
@@ -200,27 +193,7 @@ def append_event_rows(session: Session, new: Sequence[NewEvent]) -> list[dict[st
     # A Core INSERT: the log is append-only, so the ORM's unit of work has nothing to track.
     session.execute(_INSERT, rows)
     session.info[EVENTS_APPENDED] = session.info.get(EVENTS_APPENDED, 0) + len(rows)
-    for e in new:
-        _maybe_pause(e.kind)
     return rows
-
-
-def _maybe_pause(kind: str) -> None:
-    spec = os.environ.get(ENV_TEST_PAUSE)
-    if not spec:
-        return
-    want_kind, _, rest = spec.partition(":")
-    count_text, _, signal_file = rest.partition(":")
-    if kind != want_kind:
-        return
-    with _pause_lock:
-        _pause_counts[kind] = _pause_counts.get(kind, 0) + 1
-        hit = _pause_counts[kind] == int(count_text)
-    if hit:
-        if signal_file:
-            with open(signal_file, "w") as f:
-                f.write(str(os.getpid()))
-        time.sleep(600)
 
 
 @dataclass(frozen=True)

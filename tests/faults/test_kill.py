@@ -1,9 +1,10 @@
 """Faults: SIGKILL a writer in the middle of its transaction, then check all-or-nothing, the audit
 chain, and that a re-run completes the work without duplicates.
 
-The writer pauses deterministically inside its transaction through the test-only hook
-SARABAN_TEST_PAUSE=KIND:N:SIGNAL_FILE (records.events): the N-th event of KIND touches SIGNAL_FILE
-and sleeps before commit; the test waits for the file and kills the process there.
+The writer pauses deterministically inside its transaction: it runs with tests/faults/pausing on
+PYTHONPATH and FAULTS_PAUSE=KIND:N:SIGNAL_FILE (see its sitecustomize.py), which make the N-th
+event of KIND touch SIGNAL_FILE and sleep before commit; the test waits for the file and kills the
+process there. The product holds no such hook.
 """
 
 from __future__ import annotations
@@ -44,8 +45,18 @@ def _url(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=False)
 
 
+PAUSING = Path(__file__).parent / "pausing"
+
+
+def pausing(env: dict[str, str], pause: str, signal_file: Path) -> dict[str, str]:
+    """`env` for a process (and its Python children) that pauses inside the event `pause`
+    ("KIND:N") and touches `signal_file` there (tests/faults/pausing/sitecustomize.py)."""
+    path = os.pathsep.join(p for p in (str(PAUSING), env.get("PYTHONPATH")) if p)
+    return {**env, "PYTHONPATH": path, "FAULTS_PAUSE": f"{pause}:{signal_file}"}
+
+
 def _run_until_paused(argv: list[str], pause: str, signal_file: Path, env_url: str) -> None:
-    env = {**os.environ, "SARABAN_DATABASE_URL": env_url, "SARABAN_TEST_PAUSE": f"{pause}:{signal_file}"}
+    env = pausing({**os.environ, "SARABAN_DATABASE_URL": env_url}, pause, signal_file)
     proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 90
     while not signal_file.exists():
@@ -145,7 +156,7 @@ def test_kill_during_a_real_prefect_flow_run(tmp_path: Path) -> None:
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}  # fmt: skip
     # Its own session, so the kill takes Prefect's temporary server (a child process) down with it.
     proc = subprocess.Popen(
-        argv, cwd=ROOT, env={**env, "SARABAN_TEST_PAUSE": f"dispatch.recorded:10:{signal_file}"},
+        argv, cwd=ROOT, env=pausing(env, "dispatch.recorded:10", signal_file),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
     )  # fmt: skip
     try:
