@@ -43,6 +43,7 @@ def run(
     database: str | None = DATABASE,
 ) -> None:
     """Run the `route_circular` Prefect flow for one circular (ephemeral Prefect unless PREFECT_API_URL is set)."""
+    from flows.prefect_io import tie_ephemeral_server
     from flows.route_circular import route_circular, watching
 
     engine = open_record(database, create=False)
@@ -60,6 +61,7 @@ def run(
         console=Console(stderr=True), transient=True,
     )  # fmt: skip
     job = bar.add_task(escape(circular_id), total=None)
+    tie_ephemeral_server()  # a `kill -9` of this command takes Prefect's temporary server with it
 
     def show(event: str, count: int) -> None:
         if event == "planned":
@@ -89,9 +91,11 @@ def sweep(
 ) -> None:
     """Run the `flag_overdue` Prefect flow once: flag overdue handoffs, write artifacts, emit events."""
     from flows.flag_overdue import flag_overdue
+    from flows.prefect_io import tie_ephemeral_server
 
     engine = open_record(database, create=False)
     moment = moment_option(at, "--at") or now_bangkok()
+    tie_ephemeral_server()
     result = flag_overdue(at=moment, database=_database_env(engine), force=force)
     typer.echo(json.dumps(result, ensure_ascii=False))
 
