@@ -8,11 +8,11 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from cli.common import DATABASE, day_option, fail, open_record
-from models.db import session_scope
+from cli.common import DATABASE, day_option, fail, open_record, reading
 from models.thai import BE_OFFSET, MAX_CE_YEAR, MIN_CE_YEAR, be_to_ce, to_arabic_digits
 from records.chain import AmbiguousLetter, LetterNotFound, chain_json, letter_detail
 from records.ingest import IngestOutcome, collect_files, iter_ingest
@@ -106,28 +106,35 @@ def ingest(
         raise typer.Exit(code=2)
 
 
+def _row(*cells: str) -> list[str]:
+    """Table cells from the record, escaped: a subject or name holding "[/x]" is not rich markup."""
+    return [escape(cell) for cell in cells]
+
+
 def _chain_tables(data: dict[str, Any]) -> list[Table]:
     letters = Table(title=f"{len(data['letters'])} letter(s)")
     for column in ("number", "date", "issuer", "also printed as", "known"):
         letters.add_column(column, no_wrap=column != "also printed as")
     for item in data["letters"]:
-        letters.add_row(
+        letters.add_row(*_row(
             item["number"],
             item["date"],
             item["issuer"] or "",
             ", ".join(item["aliases"]),
             "only cited" if item["known_only_by_citation"] else "on file",
-        )
+        ))  # fmt: skip
     edges = Table(title=f"{len(data['edges'])} link(s): earlier letter carried by later letter")
     for column in ("earlier", "how", "later"):
         edges.add_column(column, no_wrap=True)
     for edge in data["edges"]:
-        edges.add_row(edge["from"], edge["kind"], edge["to"])
+        edges.add_row(*_row(edge["from"], edge["kind"], edge["to"]))
     receipts = Table(title=f"{len(data['receipts'])} receipt(s)")
     for column in ("letter", "received by", "receipt no.", "date", "time"):
         receipts.add_column(column, no_wrap=True)
     for r in data["receipts"]:
-        receipts.add_row(r["letter"], r["agency"] or "", r["number"] or "-", r["date"] or "", r["time"] or "")
+        receipts.add_row(
+            *_row(r["letter"], r["agency"] or "", r["number"] or "-", r["date"] or "", r["time"] or "")
+        )
     return [letters, edges, receipts]
 
 
@@ -136,8 +143,7 @@ def chain(
     database: str | None = DATABASE,
 ) -> None:
     """Show the recorded chain: letters (with other printings), who carried whom, receipts."""
-    engine = open_record(database)
-    with session_scope(engine, readonly=True) as session:
+    with reading(database) as session:  # read-only: never migrates nor waits for a writer
         data = chain_json(session)
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -185,9 +191,8 @@ def letter(
     gregorian = _year(year)
     if day is not None and gregorian is not None and day.year != gregorian:
         raise fail(f"--date {day.isoformat()} is not in --year {year}")
-    engine = open_record(database)
     try:
-        with session_scope(engine, readonly=True) as session:
+        with reading(database) as session:  # read-only: never migrates nor waits for a writer
             data = letter_detail(session, number, on=day, year=gregorian)
     except (LetterNotFound, AmbiguousLetter) as exc:
         raise fail(str(exc)) from None
@@ -196,9 +201,11 @@ def letter(
         return
     console = Console()
     known = "known only by citation" if data["known_only_by_citation"] else "on file"
-    console.print(f"[bold]{data['number']}[/bold] of {data['date']} ({known})")
+    console.print(f"[bold]{escape(data['number'])}[/bold] of {escape(str(data['date']))} ({known})")
     if data["same_number_on"]:
-        console.print(f"  (the same number also names the letter(s) of {', '.join(data['same_number_on'])})")
+        console.print(
+            f"  (the same number also names the letter(s) of {escape(', '.join(data['same_number_on']))})"
+        )
     issuer = data["issuer"]
     for label, value in (
         ("issuer", f"{issuer['name_th']} ({issuer['id']})" if issuer else None),
@@ -208,20 +215,20 @@ def letter(
         ("circular", data["circular_id"]),
     ):
         if value:
-            console.print(f"  {label}: {value}")
+            console.print(f"  {label}: {escape(str(value))}")
     for m in data["merges"]:
-        console.print(f"  also printed as {m['alias']}: {m['reason']}")
+        console.print(f"  also printed as {escape(str(m['alias']))}: {escape(str(m['reason']))}")
     for r in data["receipts"]:
-        console.print(
+        console.print(escape(
             f"  received by {r['agency_name'] or r['registry']} #{r['number'] or '-'} on {r['date']}"
             + (f" {r['time']}" if r["time"] else "")
-        )
+        ))  # fmt: skip
     for c in data["cites"]:
-        console.print(f"  {c['kind']} {c['number']} of {c['date']}")
+        console.print(escape(f"  {c['kind']} {c['number']} of {c['date']}"))
     for c in data["cited_by"]:
-        console.print(f"  {c['kind']} by {c['number']} of {c['date']} (printed {c['as_printed']})")
+        console.print(escape(f"  {c['kind']} by {c['number']} of {c['date']} (printed {c['as_printed']})"))
     for d in data["deadlines"]:
-        console.print(f"  {d['kind']} {d['date']}" + (f" {d['time']}" if d["time"] else ""))
+        console.print(escape(f"  {d['kind']} {d['date']}" + (f" {d['time']}" if d["time"] else "")))
     for n in data["reading_notes"]:
         console.print(f"  note (line {n['line']}): {n['note']}", markup=False)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,46 @@ def test_ingest_chain_letter(app: typer.Typer, seed_files: list[Path], tmp_path:
     assert shown.exit_code == 0 and "๕/๘" in shown.stdout
     missing = runner.invoke(app, ["letter", "นร 9999/1"], env=env)
     assert missing.exit_code == 2 and "no letter" in missing.stderr
+
+
+def test_record_text_is_not_rich_markup(app: typer.Typer, tmp_path: Path) -> None:
+    """A subject holding "[/x]" (a closing tag that matches nothing: rich would raise) and "[bold]"
+    prints as itself in `letter` and `chain`."""
+    subject = "แผน [/x] ประจำปี [bold]ด่วน[/bold]"
+    source = tmp_path / "markup.txt"
+    source.write_text(
+        "กระทรวงมหาดไทย\n\nที่ มท ๐๒๑๘/ว ๙๙๙๙\n\n๑ มิถุนายน ๒๕๖๓\n\n"
+        f"เรื่อง {subject}\n\nเรียน ผู้ว่าราชการจังหวัดทุกจังหวัด\n\n"
+        "จึงเรียนมาเพื่อโปรดทราบ\n\nขอแสดงความนับถือ\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    env = {"SARABAN_DATABASE_URL": f"sqlite:///{tmp_path}/markup.db", "SARABAN_ACTOR": "clerk [/x]"}
+    ingested = runner.invoke(app, ["ingest", str(source)], env=env)
+    assert ingested.exit_code == 0, ingested.output
+    assert "1 added" in ingested.stdout
+
+    shown = runner.invoke(app, ["letter", "มท 0218/ว 9999"], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert f"subject: {subject}" in shown.stdout
+    chain = runner.invoke(app, ["chain"], env=env, terminal_width=200)
+    assert chain.exit_code == 0, chain.output
+    assert "มท 0218/ว 9999" in chain.stdout
+
+
+def test_chain_and_letter_read_without_migrating(app: typer.Typer, tmp_path: Path) -> None:
+    """Read-only: an empty database is refused untouched (nothing created, nothing migrated)."""
+
+    path = tmp_path / "empty.db"
+    sqlite3.connect(path).close()
+    env = {"SARABAN_DATABASE_URL": f"sqlite:///{path}"}
+    for argv in (["chain"], ["letter", "มท 0218/ว 9999"]):
+        result = CliRunner().invoke(app, argv, env=env)
+        assert result.exit_code == 2, result.output
+        assert "no record" in result.stderr
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT name FROM sqlite_master").fetchall() == []
+    missing = CliRunner().invoke(
+        app, ["chain"], env={"SARABAN_DATABASE_URL": f"sqlite:///{tmp_path}/typo.db"}
+    )
+    assert missing.exit_code == 2 and not (tmp_path / "typo.db").exists()
