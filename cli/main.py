@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "cli.audit",
     "cli.clerk",
     "cli.review",
+    "cli.corrections",  # after cli.records: it makes `letter` a group (`letter correct`)
 )
 
 for _name in COMMAND_MODULES:

@@ -213,6 +213,10 @@ class ReceiptBase(SQLModel):
     source: str = "ocr"
     source_file: str | None = None
     source_line: int | None = None
+    # A voided entry keeps its number (never issued again); these say when, why and by whom.
+    voided_at: dt.datetime | None = Field(default=None, sa_type=AwareDateTime)
+    void_reason: str | None = Field(default=None, sa_type=sa.Text)
+    voided_by: str | None = None
 
     @field_validator("source")
     @classmethod
@@ -222,6 +226,7 @@ class ReceiptBase(SQLModel):
         return value
 
     _received_at = field_validator("received_at")(classmethod(lambda cls, v: _aware(v)))
+    _voided_at = field_validator("voided_at")(classmethod(lambda cls, v: _aware(v)))
 
 
 with warnings.catch_warnings():

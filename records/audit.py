@@ -28,6 +28,9 @@ Replay works because every state change is logged with enough to redo it:
   letters in the same order, and the service layer's determinism does the rest (the
   fine-grained `letter.*`, `citation.*` and `circular.*` events of that transaction are its
   effects and are skipped);
+- corrections carry the row they change (its natural key before) and the new values:
+  `receipt.voided` (the void stamp, reason and actor), `receipt.corrected` and `letter.corrected`
+  (field, old and new value);
 - clerk receipts and dispatches (`receipt.registered`, `dispatch.registered`) and the summary
   events of the flows (`dispatch.recorded`, `handoffs.flagged_overdue`, `agencies.synced`) carry
   a `rows` snapshot of the state rows they wrote (see `snapshot_rows`), applied as upserts;
@@ -242,6 +245,12 @@ def receipt_snapshot(session: Session, receipt: Receipt) -> dict[str, Any]:
     return {"letter": letter.number, "letter_date": letter.date.isoformat()} | {
         k: _jsonable(getattr(receipt, k)) for k in fields
     }
+
+
+def receipt_identity(receipt: Receipt) -> dict[str, Any]:
+    """What finds a receipt among its letter's (its natural key without the letter), as logged by
+    `receipt.voided` and `receipt.corrected` before the change."""
+    return {k: _jsonable(getattr(receipt, k)) for k in ("registry", "number", "date", "source")}
 
 
 def agency_snapshot(row: AgencyRow) -> dict[str, Any]:
@@ -601,6 +610,10 @@ def _replay_event(session: Session, event: Event, report: ReplayReport) -> bool:
             raise ReplayError(f"event #{event.seq} ({kind}): no circular {event.subject!r}")
         circular.plan_id = payload["plan"]
         session.flush()
+    elif kind in ("receipt.voided", "receipt.corrected"):
+        _apply_receipt_change(session, event, payload)
+    elif kind == "letter.corrected":
+        _apply_letter_correction(session, event, payload)
     elif "rows" in payload:
         apply_rows(session, payload["rows"])
     elif kind in DERIVED_KINDS:
@@ -610,6 +623,38 @@ def _replay_event(session: Session, event: Event, report: ReplayReport) -> bool:
             f"event #{event.seq} ({kind}) cannot be replayed: its payload does not say what to write"
         )
     return True
+
+
+def _apply_receipt_change(session: Session, event: Event, payload: dict[str, Any]) -> None:
+    """Redo a `receipt.voided` (the void stamp) or `receipt.corrected` (the new values)."""
+    letter_id = _letter_id(session, event.subject, payload["letter_date"])
+    query = select(Receipt).where(Receipt.letter_id == letter_id)
+    for key, value in payload["receipt"].items():
+        column = col(getattr(Receipt, key))
+        parsed = _parse_value(_column(Receipt, key), value)
+        query = query.where(column.is_(None) if parsed is None else column == parsed)
+    receipt = session.exec(query).first()
+    if receipt is None:
+        raise ReplayError(
+            f"event #{event.seq} ({event.kind}): no receipt {payload['receipt']} of letter {event.subject}"
+        )
+    if event.kind == "receipt.voided":
+        receipt.voided_at = datetime.fromisoformat(payload["voided_at"])
+        receipt.void_reason = payload["reason"]
+        receipt.voided_by = payload["voided_by"]
+    else:
+        for key, (_old, new) in payload["changes"].items():
+            setattr(receipt, key, _parse_value(_column(Receipt, key), new))
+    session.flush()
+
+
+def _apply_letter_correction(session: Session, event: Event, payload: dict[str, Any]) -> None:
+    """Redo a `letter.corrected`: the field of the letter (number and date before) gets its new value."""
+    row = session.get(LetterRow, _letter_id(session, event.subject, payload["date"]))
+    assert row is not None
+    column = payload["column"]
+    setattr(row, column, _parse_value(_column(LetterRow, column), payload["new"]))
+    session.flush()
 
 
 def _stamp_key(event: Event) -> tuple[str, tuple[Any, ...]]:

@@ -112,7 +112,8 @@ def read_holdings(session: Session, circular_id: str) -> Holdings:
         if row.issuer_id:
             issued[row.issuer_id].append(row)
     receipts: dict[str, list[Receipt]] = defaultdict(list)
-    stamps = select(Receipt).where(col(Receipt.letter_id).in_(ids))
+    # A voided receipt (`registry.void_receipt`) stays in the register but is no evidence of receipt.
+    stamps = select(Receipt).where(col(Receipt.letter_id).in_(ids), col(Receipt.voided_at).is_(None))
     for r in session.exec(stamps.order_by(col(Receipt.date), col(Receipt.id))):
         if r.agency_id:
             receipts[r.agency_id].append(r)

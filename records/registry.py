@@ -15,6 +15,13 @@ Validation: an unknown letter or agency is an error naming it; so is a receipt o
 before the letter itself (a letter cannot be received before it is written: that is a typo, not
 a fact to keep). A letter deadline already past on the day of a dispatch is kept, but flagged:
 the warning is returned and stored in the event.
+
+Corrections as the regulation allows them (`void_receipt`, `correct_receipt`): an entry of the
+register is never erased. A voided receipt keeps its row and its number (the series goes on after
+it, the number is never issued again) and says when, why and by whom (`receipt.voided`); a
+corrected one changes its date, time or number in place, the old and new values, the reason and
+the actor going into `receipt.corrected`. Voided receipts are no evidence of receipt
+(`records.holdings`).
 """
 
 from __future__ import annotations
@@ -29,8 +36,8 @@ from sqlmodel import Session, col, select
 
 from models.letters import Agency, Level
 from models.tables import AgencyRow, DeadlineRow, Dispatch, Handoff, LetterRow, Receipt, new_row
-from models.thai import BANGKOK, now_bangkok
-from records.audit import agency_snapshot, dispatch_snapshot, receipt_snapshot
+from models.thai import BANGKOK, bangkok_datetime, now_bangkok
+from records.audit import agency_snapshot, dispatch_snapshot, receipt_identity, receipt_snapshot
 from records.events import append_event, default_actor
 from records.service import ensure_agency, lookup_letters
 
@@ -398,3 +405,192 @@ def dispatch(
 def agency_name(session: Session, agency_id: str) -> str:
     row = session.get(AgencyRow, agency_id)
     return row.name_th if row is not None else agency_id
+
+
+# --- corrections ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ReceiptCorrection:
+    """A corrected receipt and what changed: field -> (old, new)."""
+
+    receipt: Receipt
+    changes: dict[str, tuple[Any, Any]]
+
+
+def _reason(reason: str) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise RegistryError("a correction needs a reason (--reason): the register says why it was changed")
+    return text
+
+
+def find_receipt(
+    session: Session, agency: str, number: str, year: int, *, letter: str | None = None
+) -> Receipt:
+    """The one receipt numbered `number` in `agency`'s register of `year` (by value: 011 = 11).
+
+    The clerk's series is unique; an OCR-read stamp of that agency is found when no clerk entry
+    has the number, and `letter` (its number as printed) picks one when several stamps share it."""
+    receiver = resolve_agency(agency)
+    value = int(_clean_number(number))
+    candidates = [r for r in session.exec(_series(receiver.id, year)) if series_value(r.number) == value]
+    if not candidates:
+        stamped = select(Receipt).where(
+            Receipt.year == year,
+            Receipt.source == "ocr",
+            sa.or_(Receipt.agency_id == receiver.id, Receipt.registry == receiver.id),  # type: ignore[arg-type]
+        )
+        candidates = [r for r in session.exec(stamped) if series_value(r.number) == value]
+    if letter is not None:
+        ids = {row.id for row in lookup_letters(session, letter)}
+        candidates = [r for r in candidates if r.letter_id in ids]
+    if not candidates:
+        on = f" of letter {letter}" if letter else ""
+        raise RegistryError(f"no receipt no. {value}/{year}{on} in the register of {receiver.id}")
+    if len(candidates) > 1:
+        names = ", ".join(_receipt_label(session, r) for r in candidates)
+        raise RegistryError(
+            f"receipt no. {value}/{year} at {receiver.id} names {len(candidates)} stamps ({names}):"
+            " give the letter (--letter)"
+        )
+    return candidates[0]
+
+
+def _receipt_label(session: Session, receipt: Receipt) -> str:
+    letter = session.get(LetterRow, receipt.letter_id)
+    day = receipt.date.isoformat() if receipt.date else "no date"
+    return f"letter {letter.number if letter else receipt.letter_id}, {day}, {receipt.source}"
+
+
+def void_receipt(
+    session: Session,
+    receipt: Receipt,
+    reason: str,
+    *,
+    actor: str | None = None,
+    on_behalf_of: str | None = None,
+) -> Receipt:
+    """Void a receipt (ยกเลิกเลขรับ): the row and its number stay, marked void with the reason, the
+    actor and the time; it no longer counts as the agency having received the letter. Appends
+    `receipt.voided`. Voiding it again is an error naming when and by whom it was voided."""
+    why = _reason(reason)
+    if receipt.voided_at is not None:
+        raise RegistryError(
+            f"receipt no. {receipt.number}/{receipt.year} at {receipt.registry} was already voided on"
+            f" {receipt.voided_at:%Y-%m-%d %H:%M} by {receipt.voided_by}: {receipt.void_reason}"
+        )
+    letter = session.get(LetterRow, receipt.letter_id)
+    assert letter is not None
+    who = actor or default_actor()
+    identity = receipt_identity(receipt)
+    receipt.voided_at, receipt.void_reason, receipt.voided_by = now_bangkok(), why, who
+    session.flush()
+    append_event(
+        session,
+        "receipt.voided",
+        letter.number,
+        {
+            "letter_date": letter.date.isoformat(),
+            "receipt": identity,
+            "reason": why,
+            "voided_at": receipt.voided_at.isoformat(),
+            "voided_by": who,
+        },
+        actor=who,
+        on_behalf_of=on_behalf_of,
+    )
+    return receipt
+
+
+def correct_receipt(
+    session: Session,
+    receipt: Receipt,
+    reason: str,
+    *,
+    on: date | None = None,
+    at: time | None = None,
+    number: str | None = None,
+    actor: str | None = None,
+    on_behalf_of: str | None = None,
+) -> ReceiptCorrection:
+    """Correct a receipt's date, time or number (แก้ไขทะเบียนรับ) in place; appends `receipt.corrected`
+    with the old and new values and the reason. The same checks as registering apply: not before
+    the letter's date, a number free in its series (voided numbers stay taken)."""
+    why = _reason(reason)
+    if on is None and at is None and number is None:
+        raise RegistryError("nothing to correct: give --date, --time or --number")
+    if receipt.voided_at is not None:
+        raise RegistryError(
+            f"receipt no. {receipt.number}/{receipt.year} at {receipt.registry} is void: it cannot be corrected"
+        )
+    letter = session.get(LetterRow, receipt.letter_id)
+    assert letter is not None
+    new_date = on if on is not None else receipt.date
+    if new_date is not None and new_date < letter.date:
+        raise RegistryError(
+            f"receipt date {new_date.isoformat()} is before the date of letter {letter.number}"
+            f" ({letter.date.isoformat()})"
+        )
+    new_time = at if at is not None else receipt.time
+    new_year = new_date.year if new_date is not None else receipt.year
+    new_number = _clean_number(number) if number is not None else receipt.number
+    moved = new_year != receipt.year or (
+        number is not None and series_value(new_number) != series_value(receipt.number)
+    )
+    if receipt.source == "clerk" and moved and new_year is not None:
+        _lock_series(session, receipt.registry, new_year)
+        for taken in session.exec(_series(receipt.registry, new_year)):
+            if (
+                taken.id != receipt.id
+                and new_number is not None
+                and series_value(taken.number) == int(new_number)
+            ):
+                holder = session.get(LetterRow, taken.letter_id)
+                raise RegistryError(
+                    f"receipt number {new_number} of {new_year} is already taken at {receipt.registry}"
+                    f" (letter {holder.number if holder else taken.letter_id}, {taken.date})"
+                    + (", void: a voided number is never issued again" if taken.voided_at else "")
+                )
+    received_at = receipt.received_at
+    if (
+        new_date is not None
+        and (new_date, new_time) != (receipt.date, receipt.time)
+        and (new_time is not None or receipt.received_at is not None)
+    ):
+        received_at = bangkok_datetime(new_date, new_time)
+    wanted = {
+        "date": new_date,
+        "time": new_time,
+        "year": new_year,
+        "number": new_number,
+        "received_at": received_at,
+    }
+    changes = {k: (getattr(receipt, k), v) for k, v in wanted.items() if getattr(receipt, k) != v}
+    if not changes:
+        raise RegistryError(
+            f"receipt no. {receipt.number}/{receipt.year} at {receipt.registry} already says that: nothing to correct"
+        )
+    who = actor or default_actor()
+    identity = receipt_identity(receipt)
+    for key, (_old, new) in changes.items():
+        setattr(receipt, key, new)
+    session.flush()
+    append_event(
+        session,
+        "receipt.corrected",
+        letter.number,
+        {
+            "letter_date": letter.date.isoformat(),
+            "receipt": identity,
+            "reason": why,
+            "changes": {k: [_iso(old), _iso(new)] for k, (old, new) in changes.items()},
+        },
+        actor=who,
+        on_behalf_of=on_behalf_of,
+    )
+    return ReceiptCorrection(receipt, changes)
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date | time) else value

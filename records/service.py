@@ -33,7 +33,7 @@ from typing import Any, Literal, NamedTuple
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from models.letters import Agency, Citation, Letter, Level, UnreadLetter
+from models.letters import Agency, Citation, Letter, Level, UnreadLetter, Urgency
 from models.numbering import LetterNumber, parse_letter_number
 from models.tables import (
     INGEST_EVENT_SQL,
@@ -58,7 +58,9 @@ from routing.agencies import recognise_number
 from routing.chain import receipt_agency
 from routing.citations import KnownLetter, ResolutionStatus, resolve_number, same_letter
 
-Status = Literal["added", "realised", "merged", "unchanged"]
+# "differs": on file, and this reading differs in a field (reported, the recorded value kept);
+# "held": not added, because a letter of the same number and year but another date is on file.
+Status = Literal["added", "realised", "merged", "unchanged", "differs", "held"]
 
 
 @dataclass
@@ -138,7 +140,9 @@ class IngestReport:
 
     @property
     def unchanged(self) -> int:
-        return sum(1 for o in self.letters if o.status == "unchanged")
+        """Letters already on record left as they were (those whose reading differs included; the
+        letters held for a possible date correction are in none of the counts)."""
+        return sum(1 for o in self.letters if o.status in ("unchanged", "differs"))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -398,6 +402,12 @@ def _ingest_letter(session: Session, letter: Letter, actor: str, report: IngestR
     ).first()
     details: list[str] = []
     status: Status
+    if row is None or row.known_only_by_citation:
+        held = _held(session, letter)
+        if held is not None:
+            report.warn(letter.source.file, letter.source.line, "date", held)
+            return LetterOutcome(number, letter.date, "held", [held])
+    differences: list[str] = []
     if row is None:
         row = new_row(LetterRow, **fields, known_only_by_citation=False)
         session.add(row)
@@ -412,7 +422,9 @@ def _ingest_letter(session: Session, letter: Letter, actor: str, report: IngestR
         session.flush()
         status = "realised"
     else:
-        # The same letter read again (another file, an enclosed copy): fill gaps, keep what we have.
+        # The same letter read again (another file, an enclosed copy): fill gaps, keep what we have,
+        # and say where this reading differs (a correction must go through `correct_letter`).
+        differences = _differences(row, fields)
         filled = [k for k, v in fields.items() if v is not None and getattr(row, k) is None]
         for key in filled:
             setattr(row, key, fields[key])
@@ -453,7 +465,57 @@ def _ingest_letter(session: Session, letter: Letter, actor: str, report: IngestR
         )
     _sync_derived(session, row, actor, report)
     reresolve(session, letter.number, letter.date, actor=actor, report=report)
-    return LetterOutcome(number, letter.date, status, details if status == "merged" else [])
+    shown = details if status == "merged" else []
+    if differences:
+        status = "differs" if status == "unchanged" else status
+        shown = [*shown, "changed on re-reading: " + "; ".join(differences)
+                 + "; kept the recorded value, use `saraban letter correct` to change it"]  # fmt: skip
+    return LetterOutcome(number, letter.date, status, shown)
+
+
+# Fields a reading may differ in and `correct_letter` may change: name on the command line -> column.
+CORRECTABLE = {"subject": "subject", "issuer": "issuer_name", "urgency": "urgency", "salutation": "salutation",
+               "signer": "signer", "signer_position": "signer_position", "date": "date"}  # fmt: skip
+
+
+def _same_text(a: Any, b: Any) -> bool:
+    if isinstance(a, str) and isinstance(b, str):
+        return " ".join(a.split()) == " ".join(b.split())  # a line broken elsewhere is the same text
+    return bool(a == b)
+
+
+def _differences(row: LetterRow, fields: dict[str, Any]) -> list[str]:
+    """`subject 'A' -> 'B'` for each field both the record and this reading have, and differ in."""
+    return [
+        f"{name} {getattr(row, column)!r} -> {fields[column]!r}"
+        for name, column in CORRECTABLE.items()
+        if column in fields
+        and fields[column] is not None
+        and getattr(row, column) is not None
+        and not _same_text(getattr(row, column), fields[column])
+    ]
+
+
+def _held(session: Session, letter: Letter) -> str | None:
+    """Why `letter` is not added, when a letter of the same number and year but another date is on
+    file: running numbers restart each year per registry, so that is almost certainly the same
+    letter with its date read (or printed) differently; a person decides, with `letter correct`."""
+    number = letter.number.canonical
+    others = [
+        r
+        for r in find_letters(session, number, year=letter.date.year)
+        if r.date != letter.date and not r.known_only_by_citation
+    ]
+    if not others:
+        return None
+    other = others[0]
+    return (
+        f"{number} of {letter.date.isoformat()} not added: {number} of {other.date.isoformat()} is on file,"
+        f" and a running number names one letter a year: probably the same letter with a corrected date."
+        f" If {letter.date.isoformat()} is right: saraban letter correct '{number}' --date"
+        f" {other.date.isoformat()} --field date --value {letter.date.isoformat()} --reason '...',"
+        f" then ingest this file again"
+    )
 
 
 def _letter_payload(row: LetterRow, letter: Letter) -> dict[str, Any]:
@@ -1145,6 +1207,91 @@ def assign_circulars_of(session: Session, *, actor: str | None = None) -> None:
         session.delete(circular)
         session.flush()
         append_event(session, "circular.removed", slug, {"into": into}, actor=who)
+
+
+# --- corrections ------------------------------------------------------------------------------
+
+
+class CorrectionError(ValueError):
+    """A correction the record refuses; the message names the letter, field or value."""
+
+
+@dataclass(frozen=True)
+class LetterCorrection:
+    """A letter's field corrected: its value before and after."""
+
+    letter: LetterRow
+    field: str
+    old: Any
+    new: Any
+
+
+def correct_letter(
+    session: Session,
+    printed: str,
+    field_name: str,
+    value: str,
+    reason: str,
+    *,
+    on: date | None = None,
+    year: int | None = None,
+    actor: str | None = None,
+    on_behalf_of: str | None = None,
+) -> LetterCorrection:
+    """Correct one field of a letter on file (`CORRECTABLE`; a date as ISO, an urgency as printed:
+    ด่วน, ด่วนมาก, ด่วนที่สุด), appending `letter.corrected` with the old and new values, the reason
+    and the actor. Re-ingesting a reading of the old value then reports it and keeps the new."""
+    why = (reason or "").strip()
+    if not why:
+        raise CorrectionError("a correction needs a reason (--reason)")
+    if field_name not in CORRECTABLE:
+        raise CorrectionError(f"field {field_name!r}: one of {', '.join(CORRECTABLE)} can be corrected")
+    column = CORRECTABLE[field_name]
+    try:
+        rows = [r for r in lookup_letters(session, printed, on, year=year) if not r.known_only_by_citation]
+    except ValueError as exc:
+        raise CorrectionError(f"letter {printed!r}: not a letter number ({exc})") from None
+    if not rows:
+        raise CorrectionError(f"no letter {printed!r} on file" + (f" of {on or year}" if on or year else ""))
+    if len(rows) > 1:
+        dates = ", ".join(r.date.isoformat() for r in rows)
+        raise CorrectionError(f"{printed!r} names {len(rows)} letters (dated {dates}): give --date or --year")
+    row = rows[0]
+    text = " ".join((value or "").split())
+    new: Any = text
+    if not text:
+        raise CorrectionError(f"--value for {field_name} is empty")
+    if column == "date":
+        try:
+            new = date.fromisoformat(text)
+        except ValueError:
+            raise CorrectionError(f"--value {value!r}: not a date (2020-06-01)") from None
+        if find_letter(session, row.number, new) is not None:
+            raise CorrectionError(f"{row.number} of {new.isoformat()} is on file already")
+    elif column == "urgency" and text not in {u.value for u in Urgency}:
+        raise CorrectionError(f"--value {value!r}: urgency is one of {', '.join(u.value for u in Urgency)}")
+    old = getattr(row, column)
+    if _same_text(old, new):
+        raise CorrectionError(f"{row.number} of {row.date.isoformat()} already has {field_name} {old!r}")
+    before = row.date
+    setattr(row, column, new)
+    session.flush()
+    append_event(
+        session,
+        "letter.corrected",
+        row.number,
+        {
+            "date": before.isoformat(),
+            "field": field_name,
+            "column": column,
+            "old": old.isoformat() if isinstance(old, date) else old,
+            "new": new.isoformat() if isinstance(new, date) else new,
+            "reason": why,
+        },
+        actor=actor or default_actor(),
+        on_behalf_of=on_behalf_of,
+    )
+    return LetterCorrection(row, field_name, old, new)
 
 
 # --- review list ------------------------------------------------------------------------------
