@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from cli.common import day_option, fail, reading
-from records import views
+from records import progress, views
 from routing.plans import builtin_plans
 from visualize.diagrams import collapse, drill_down, evidence_diagram, forwarding_diagram
 from visualize.render import RenderError, render
@@ -31,7 +31,9 @@ def graph(
     ),
     focus: str | None = typer.Option(None, "--focus", help="Highlight one agency (id) and its path."),
     evidence: bool = typer.Option(False, "--evidence", help="Auditor view: the evidence behind each edge."),
-    as_of: str | None = typer.Option(None, "--as-of", help="Colour statuses as of this day (default today)."),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Colour statuses as of this day (ISO or Thai date; default today in Bangkok)."
+    ),
     database: str | None = typer.Option(
         None, "--database", envvar="SARABAN_DATABASE_URL", help="Database URL."
     ),
@@ -43,7 +45,7 @@ def graph(
     """
     if level is not None and level not in LEVELS:
         raise fail(f"--level {level!r}: use one of {', '.join(LEVELS)}")
-    day = day_option(as_of, "--as-of")
+    day = day_option(as_of, "--as-of") or progress.today()  # the one default of every command
     with reading(database) as session:
         planned = views.has_plan(session, letter)
         diagram = views.circular_diagram(session, letter, as_of=day)
@@ -70,7 +72,8 @@ def graph(
         path = render(built, output)
     except (RenderError, ValueError) as exc:
         raise fail(str(exc)) from None
-    typer.echo(f"wrote {path} ({len(diagram.nodes)} agencies, {len(diagram.edges)} handoffs)")
+    judged = f"as of {day.isoformat()}" if planned else "record only, no day to judge by"
+    typer.echo(f"wrote {path} ({len(diagram.nodes)} agencies, {len(diagram.edges)} handoffs; {judged})")
 
 
 def register(app: typer.Typer) -> None:

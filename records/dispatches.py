@@ -235,6 +235,8 @@ def record_dispatches(
         payload: dict[str, Any] = {
             "letter": spec.letter_number, "sent_on": spec.sent_on.isoformat(), "sent": spec.sent,
             "handoffs_written": written, "recipients": len(spec.recipients),
+            # A dispatch only the routing plan expects is no fact (see routing.handoffs.Provenance).
+            "provenance": "recorded" if spec.sent else "planned",
         }  # fmt: skip
         if spec.letter_date is not None:
             snapshot = dispatch_snapshot_of(dispatch, spec.letter_number, spec.letter_date, rows.values())
