@@ -42,7 +42,7 @@ _SERIES = (
     rf"|๖(?=\s+{_D})"
 )
 NUMBER_PATTERN = (
-    rf"(?P<code>[ก-ฮ]{{1,3}})\s*\.?\s*"
+    rf"(?P<code>[ก-ฮ](?:[\u0e38\u0e39]?[ก-ฮ]){{0,2}})\s*\.?\s*"
     rf"(?P<owner>{_D}{{2,6}}(?:\s*\.\s*{_D}+)*(?:\s*\(\s*{_D}{{1,3}}\s*\))?"
     rf"(?:\s*/\s*{_D}{{1,3}}(?=\s*/\s*(?:{_SERIES})?\s*{_D}))?)"
     rf"\s*/\s*(?P<circular>{_SERIES})?\s*(?P<running>{_D}+)"
@@ -85,15 +85,20 @@ class LetterNumber(BaseModel, frozen=True):
         return self.canonical
 
 
+_CODE_MARK_RE = re.compile("[\u0e38\u0e39]")
 # One digit of the other script at the end of a running number of at least two digits.
 _STRAY_DIGIT_RE = re.compile(r"(?<=[๐-๙][๐-๙])[0-9]$|(?<=[0-9][0-9])[๐-๙]$")
 
 
 def _from_match(match: re.Match[str], raw: str, *, repair: bool) -> LetterNumber:
     code = match.group("code")
+    repairs: list[str] = []
+    if repair and _CODE_MARK_RE.search(code):
+        # `ขุก` for ขก: a code is bare consonants; OCR hangs a vowel mark under one of them.
+        code = _CODE_MARK_RE.sub("", code)
+        repairs.append("vowel mark inside the agency code dropped")
     owner = _digits(match.group("owner"))
     printed_running = match.group("running")
-    repairs: list[str] = []
     stray = _STRAY_DIGIT_RE.search(printed_running) if repair else None
     if stray is not None:
         # `๓๐๒๖5`: offices type a number in one script; one digit of the other after it is a speck.

@@ -78,6 +78,7 @@ from models.thai import (
     parse_thai_date,
     parse_thai_time,
     to_arabic_digits,
+    to_thai_digits,
 )
 
 __all__ = [
@@ -158,6 +159,7 @@ def _as_urgency(text: str) -> Urgency:
 
 
 _URGENCY_WORDS = _loose("ด่วนที่สุด|ด่วนมาก|ด่วน")
+_CODE = r"[ก-ฮ](?:[\u0e38\u0e39]?[ก-ฮ]){0,2}"  # an agency code; OCR may hang ุ under a letter
 _DATED = rf"(?:{_loose('ลง')}\s*{_loose('วัน')}\s*{_loose('ที่')}|ลว\.)"  # ลงวันที่, wrapped anywhere too
 
 # `ที่` at the start of a line, optionally after an urgency word (glued on too: `ด่วนมากที่ สภ ...`),
@@ -165,10 +167,10 @@ _DATED = rf"(?:{_loose('ลง')}\s*{_loose('วัน')}\s*{_loose('ที่')
 # decided by NUMBER_ATTEMPT_RE (so ที่ปรึกษา... is no number line). OCR forms of ที่ (ที without
 # its tone mark, ท่ี with marks swapped, Latin `fi`/`NWI` from Tesseract) count when a number follows.
 NUMBER_LINE_RE = re.compile(
-    rf"^{_JUNK}(?:(?P<urgency>{_URGENCY_WORDS})\s*)?(?P<word>ที่|ท่ี|ที(?=\s)|(?:fi|NWI|nwi|Ti)(?=\s)|(?:เลขที่หนังสือ|เลขหนังสือ)\s*[:：]?)\s*(?P<rest>.*?)\s*$"
+    rf"^{_JUNK}(?:(?P<urgency>{_URGENCY_WORDS})\s*)?(?P<word>ที่|ท่ี|ที(?=\s|{_CODE}\s*[0-9๐-๙oO])|(?:fi|NWI|nwi|Ti)(?=\s)|(?:เลขที่หนังสือ|เลขหนังสือ)\s*[:：]?)\s*(?P<rest>.*?)\s*$"
 )
 # Text that is trying to be a number: code letters then digits, or digits with a slash (no code).
-NUMBER_ATTEMPT_RE = re.compile(rf"^(?:[ก-ฮ]{{1,3}}\s*\.?\s*[0-9๐-๙oO]|{DIGIT}[^/]*/)")
+NUMBER_ATTEMPT_RE = re.compile(rf"^(?:{_CODE}\s*\.?\s*[0-9๐-๙oO]|{DIGIT}[^/]*/)")
 # A number cut at the end of its line (`ที่ มท` / `๐๘๑๒.๒/ว` / `๑๒๓๔`): code letters, maybe digits.
 NUMBER_HEAD_RE = re.compile(r"^[ก-ฮ]{1,3}\s*\.?\s*[0-9๐-๙oO.\s]*/?\s*(?:ว\s*\.?)?\s*$")
 # Garbage where a number should be (`ที่ ???/....`): short, no Thai words, a slash or punctuation.
@@ -936,6 +938,59 @@ def _fuzzy_header_date(
     return None
 
 
+# Thai digits Tesseract confuses, both ways (๖ read as ๒, ๘ as ๕ ...).
+_DIGIT_CONFUSIONS = {
+    "๒": "๖",
+    "๖": "๒",
+    "๕": "๘๔๗",
+    "๘": "๕๓๐",
+    "๔": "๕",
+    "๗": "๕๑",
+    "๓": "๘",
+    "๐": "๘",
+    "๑": "๗",
+}
+_BE_YEAR_RE = re.compile(r"(?<![0-9๐-๙])(?:๒๕|25)[0-9๐-๙]{2}(?![0-9๐-๙])")
+
+
+def _check_ocr_year(
+    ctx: _Ctx, span: _Span, on: date, date_lines: set[int], reading: FieldReading | None
+) -> tuple[date, FieldReading | None]:
+    """An OCR'd letter's year checked against the other years it prints (its citations, its
+    deadlines, `ปี ๒๕๖๗`): a year none of them comes near is a misread digit. Repaired when one
+    confusable digit turns it into the year the letter mostly speaks of; else sent to review."""
+    years = [
+        int(to_arabic_digits(m.group(0))) - 543
+        for i in range(span.header_start, span.end)
+        if i not in date_lines
+        for m in _BE_YEAR_RE.finditer(ctx.lines[i])
+    ]
+    if not years or any(abs(on.year - y) <= 1 for y in years):
+        return on, reading
+    line = min(date_lines)
+    raw = " ".join(ctx.lines[i].strip() for i in sorted(date_lines))
+    usual = max(set(years), key=years.count)
+    printed = to_thai_digits(str(on.year + 543))
+    for k, digit in enumerate(printed):
+        for other in _DIGIT_CONFUSIONS.get(digit, ""):
+            year = int(to_arabic_digits(printed[:k] + other + printed[k + 1 :])) - 543
+            if year in (usual, usual + 1):
+                fixed_be = to_thai_digits(str(year + 543))
+                note = f"year {printed} (OCR) read as {fixed_be}: the letter's other dates are {usual + 543}"
+                try:
+                    fixed = on.replace(year=year)
+                except ValueError:
+                    continue
+                return fixed, FieldReading(
+                    field="date", status=FieldStatus.REPAIRED, line=line + 1, raw=raw, note=note,
+                    confidence=reading.confidence if reading else None,
+                )  # fmt: skip
+    note = f"year {printed} is far from the letter's other dates ({usual + 543}): a misread digit?"
+    return on, FieldReading(
+        field="date", status=FieldStatus.PARTIAL, line=line + 1, raw=raw, note=note, confidence=0.3
+    )
+
+
 def _number_line_date(ctx: _Ctx, start: _Start) -> date | None:
     """A date printed after the number on its own line, introduced by ลงวันที่ / ลว. / วันที่."""
     if not start.found or start.number is None:
@@ -970,6 +1025,8 @@ def _read_letter(ctx: _Ctx, span: _Span, *, last_in_file: bool) -> tuple[Letter 
     number_lines = set(range(start.line, start.number_line + 1)) if start.found else set()
     used = _stamp_lines(stamps) | number_lines
     letter_date, date_lines, stamps, date_reading = _letter_date(ctx, span, header_end, used, stamps)
+    if ctx.confidence and letter_date is not None and date_lines:
+        letter_date, date_reading = _check_ocr_year(ctx, span, letter_date, date_lines, date_reading)
     used |= date_lines
     urgency, urgent_by = _header_urgency(ctx, span, header_end, used)
     issuer, address = _issuer(ctx, span.header_start, header_end, used, start)
@@ -1062,6 +1119,8 @@ def _review_reason(start: _Start, on: date | None, readings: list[FieldReading])
         value = start.number if reading.field == "number" else on
         if value is None:
             reasons.append(f"{reading.field}: {reading.note or 'not read'}")
+        elif reading.status is FieldStatus.PARTIAL:
+            reasons.append(f"{reading.field}: {reading.note}")
         elif reading.confidence is not None and reading.confidence < _CONFIDENT:
             reasons.append(
                 f"{reading.field}: OCR confidence {reading.confidence:.2f}, check it against the scan"

@@ -237,3 +237,34 @@ def test_urgency_and_slash_as_ocr_prints_them() -> None:
         "กระทรวงมหาดไทย",
     )
     assert reading["ocr_repairs"] == ["/ read as another stroke"]
+
+
+def test_an_ocr_year_far_from_the_letters_other_dates_is_repaired_by_a_confusable_digit() -> None:
+    text = (
+        "ที่ มท ๐๘๑๖.๓/ว ๒๓๔๕\nกรมส่งเสริมการปกครองท้องถิ่น\n๕ มกราคม ๒๕๒๙\nเรื่อง ทดสอบ\nเรียน ผู้ว่าราชการจังหวัด\n"
+        "อ้างถึง หนังสือ ที่ มท ๐๘๑๖.๓/ว ๙๙๙ ลงวันที่ ๒๐ ธันวาคม ๒๕๖๘\nขอให้รายงานภายในวันที่ ๓๐ มกราคม ๒๕๖๙\n"
+    )
+    scanned = read_letters(text, file="scan.png", line_confidence={1: 0.9, 3: 0.9})
+    [letter] = scanned.letters
+    assert letter.date == date(2026, 1, 5)  # ๒๕๒๙: ๖ read as ๒, as Tesseract does
+    [reading] = [r for r in letter.readings if r.field == "date"]
+    assert reading.status is FieldStatus.REPAIRED and "๒๕๖๙" in (reading.note or "")
+    typed = read_letters(text, file="typed.txt")  # a typed file is taken as printed
+    assert [x.date for x in typed.letters] == [date(1986, 1, 5)]
+
+
+def test_an_ocr_year_no_digit_explains_goes_to_review() -> None:
+    text = (
+        "ที่ มท ๐๘๑๖.๓/ว ๒๓๔๕\nกรมส่งเสริมการปกครองท้องถิ่น\n๕ มกราคม ๒๕๔๐\nเรื่อง ทดสอบ\nเรียน ผู้ว่าราชการจังหวัด\n"
+        "ขอให้รายงานภายในวันที่ ๓๐ มกราคม ๒๕๖๙\n"
+    )
+    [unread] = read_letters(text, file="scan.png", line_confidence={1: 0.9, 3: 0.9}).unread
+    assert unread.reason.startswith("date: year ๒๕๔๐ is far from")
+
+
+def test_ocr_marks_in_an_agency_code_and_thi_glued_to_it() -> None:
+    reading = _one(f"ทีมท๐๘๑๖.๓/ว๒๓๔๕\nกรมส่งเสริมการปกครองท้องถิ่น\n๑ มิถุนายน ๒๕๖๓{TAIL}")
+    assert reading["number"] == "มท 0816.3/ว 2345"
+    assert (
+        _one(f"ที ขุก ๐๐๑๘.๒/ว ๑๘๙๐\nศาลากลางจังหวัดขอนแก่น\n๑ มิถุนายน ๒๕๖๓{TAIL}")["number"] == "ขก 0018.2/ว 1890"
+    )
