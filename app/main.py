@@ -5,7 +5,9 @@ Server-rendered Jinja2, no build step, GET routes only. Pages:
 - `/`                   circulars with their progress (forwarded / received / total, overdue, late)
 - `/circulars/{id}`     status per level and per agency, overdue first, `?province=54`, the graph
 - `/agencies/{id}`      what an agency received, forwarded, issued and stamped
-- `/letters/{number}`   one letter: source text, receipts, citations both ways, aliases, deadlines
+- `/letters/{number}`   one letter: source text, receipts, citations both ways, aliases, deadlines,
+                        and the page images of its scan beside the fields read from them
+- `/scans/{id}.png`     one page image of a scanned letter file
 - `/healthz`            JSON
 
 The database is opened read-only: SQLite connections run with `PRAGMA query_only` and plain
@@ -395,6 +397,18 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
             letters=queries.agency_letters(session, agency_id, page=lpage),
             receipts=queries.agency_receipts(session, agency_id, page=rpage),
         )
+
+    @app.get("/scans/{page_id}.png", response_class=Response)
+    def scan_page(page_id: int, session: SessionDep) -> Response:
+        png = queries.scan_page_png(session, page_id)
+        if png is None:
+            raise HTTPException(404, f"ไม่พบภาพหน้าสแกน {page_id} (no such scan page)")
+        # A page is stored once per file content and never changed: it may be cached for good.
+        headers = {
+            "Cache-Control": "public, max-age=31536000, immutable",
+            "X-Content-Type-Options": "nosniff",
+        }
+        return Response(png, media_type="image/png", headers=headers)
 
     @app.get("/letters/{number:path}", response_class=HTMLResponse)
     def letter_page(

@@ -44,6 +44,7 @@ from models.tables import (
     Receipt,
 )
 from records import views
+from records.scans import LetterScan, page_png, scan_of_letter
 from records.service import ReadingNote, reading_notes
 from visualize.model import DiagramEdge, DiagramNode, EdgeLetter, RoutingDiagram
 
@@ -731,6 +732,24 @@ class DispatchOfLetter:
     level: str
 
 
+# The fields of a letter shown beside its scan, in the order they are printed.
+SCAN_FIELDS: tuple[str, ...] = (
+    "urgency", "number", "issuer", "date", "subject", "salutation", "signer", "signer_position", "owner_unit",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ScanField:
+    """One field of a scanned letter as read, with its reading when it was not read plainly."""
+
+    name: str
+    value: str | date | None
+    status: str | None = None  # repaired, partial, missing; None when read as printed
+    line: int | None = None
+    raw: str | None = None
+    note: str | None = None
+
+
 @dataclass
 class LetterDetail:
     """Everything the letter page shows."""
@@ -746,6 +765,8 @@ class LetterDetail:
     notes: list[ReadingNote] = field(default_factory=list)  # what reading its file flagged
     dispatches: list[DispatchOfLetter] = field(default_factory=list)
     dispatch_total: int = 0
+    scan: LetterScan | None = None  # the scan it was read from, if any
+    scan_fields: list[ScanField] = field(default_factory=list)
 
 
 def letter_detail(session: Session, letter_id: int) -> LetterDetail | None:
@@ -773,6 +794,9 @@ def letter_detail(session: Session, letter_id: int) -> LetterDetail | None:
         session, DeadlineRow, DeadlineRow.letter_id == letter_id, DeadlineRow.date, DeadlineRow.time
     )
     detail.notes = reading_notes(session, letter)
+    detail.scan = scan_of_letter(session, letter)
+    if detail.scan is not None:
+        detail.scan_fields = _scan_fields(detail, detail.scan)
     dispatches = (
         sa.select(
             Dispatch.circular_id,
@@ -791,6 +815,28 @@ def letter_detail(session: Session, letter_id: int) -> LetterDetail | None:
         _from_row(DispatchOfLetter, r) for r in session.exec(dispatches.limit(LETTER_DISPATCHES))
     ]
     return detail
+
+
+def _scan_fields(detail: LetterDetail, scan: LetterScan) -> list[ScanField]:
+    """The letter's fields as stored, each with its reading; then the readings of other fields
+    (a deadline, a citation) that were not read plainly."""
+    readings = {r.field: r for r in scan.readings}
+    letter = detail.letter
+    values: dict[str, str | date | None] = {name: getattr(letter, name, None) for name in SCAN_FIELDS}
+    values["issuer"] = detail.issuer_name
+    out = []
+    for name in [*SCAN_FIELDS, *(r for r in readings if r not in SCAN_FIELDS)]:
+        r = readings.get(name)
+        if r is None:
+            out.append(ScanField(name, values.get(name)))
+        else:
+            out.append(ScanField(name, values.get(name), r.status.value, r.line, r.raw, r.note))
+    return out
+
+
+def scan_page_png(session: Session, page_id: int) -> bytes | None:
+    """The PNG of one page of a scan (`/scans/{id}.png`), or None."""
+    return page_png(session, page_id)
 
 
 def _all(session: Session, table: type[T], where: sa.ColumnElement[bool], *order: Any) -> list[T]:

@@ -509,3 +509,32 @@ def new_row(table: type[RowT], **fields: Any) -> RowT:
     data = base.model_validate(fields).model_dump(exclude_unset=True)
     extra = {k: v for k, v in fields.items() if k not in base.model_fields}
     return table(**data, **extra)
+
+
+# --- scan pages -------------------------------------------------------------------------------
+
+
+class ScanPageBase(SQLModel):
+    """The image of one page of a scanned letter file (หนังสือฉบับสแกน), kept beside its reading.
+
+    Keyed by the file's sha256 and page number (from 1): the same scan at two paths, or ingested
+    twice, is stored once. Not part of `STATE_TABLES`: the event log carries what was read, not
+    the images (`records.scans`).
+    """
+
+    sha256: str = Field(min_length=64, max_length=64, description="sha256 of the scanned file")
+    page: int = Field(ge=1, description="page number in the file, from 1")
+    png: bytes = Field(sa_type=sa.LargeBinary, repr=False)
+    width: int = Field(ge=1)
+    height: int = Field(ge=1)
+    created_at: dt.datetime = Field(sa_type=AwareDateTime)
+
+    _created_at = field_validator("created_at")(classmethod(lambda cls, v: _aware(v)))
+
+
+class ScanPage(ScanPageBase, table=True):
+    __tablename__ = "scan_page"
+    # Also the index of a file's pages (sha256 leads).
+    __table_args__ = (sa.UniqueConstraint("sha256", "page", name="uq_scan_page_sha256_page"),)
+
+    id: int | None = Field(default=None, primary_key=True)

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from models.db import init_db, session_scope
 from models.parser import ParseError, ParseResult, read_file
+from records.scans import store_pages
 from records.service import IngestReport, ingest_letters
 
 
@@ -102,7 +103,7 @@ def ingest_file(
     if migrate:
         init_db(engine)
     with session_scope(engine) as session:
-        return ingest_letters(
+        report = ingest_letters(
             session,
             read.letters,
             file=str(path),
@@ -111,6 +112,9 @@ def ingest_file(
             read_warnings=[(w.line, w.field, w.message) for w in read.warnings],
             unread=unread,
         )
+        # A scan's page images, beside its letters, in the same transaction (no event: see records.scans).
+        store_pages(session, digest, getattr(read, "pages", ()))
+        return report
 
 
 def _store_error(path: Path, exc: Exception) -> IngestError:
