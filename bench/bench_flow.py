@@ -122,7 +122,7 @@ def _flow_child() -> dict[str, Any]:
     from prefect import flow, tags, task
 
     from flows import route_circular as rc
-    from models.db import get_engine, session_scope
+    from models.db import ENV_URL, get_engine, session_scope
     from records import progress
 
     as_of = date(2020, 6, 26)
@@ -164,8 +164,9 @@ def _flow_child() -> dict[str, Any]:
 
     def run_ours(i: int) -> None:
         nonlocal summary
-        url = _copy_record(pristine, work / f"run{i}.db")
-        summary = rc.route_circular(circular_id, as_of=as_of, provinces=provinces, database_url=url)
+        # The flow takes the name of the variable holding the URL (default SARABAN_DATABASE_URL).
+        os.environ[ENV_URL] = _copy_record(pristine, work / f"run{i}.db")
+        summary = rc.route_circular(circular_id, as_of=as_of, provinces=provinces)
 
     for i in range(repeats):
         # Pairs alternate their order (empty first, then ours first), so that neither flow always
