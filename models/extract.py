@@ -808,6 +808,11 @@ _MONTHS = frozenset(
 _DIGIT_LOOKALIKES = re.compile("[oOlI|๐-๙]{1,4}")
 
 
+# A run of Thai digits, with the Arabic digits and guillemets Tesseract puts among them for a Thai
+# digit it could not place (`๕๕5`, `๒»`): the whole run is read again glyph by glyph.
+_THAI_DIGIT_RUN = re.compile("[๐-๙0-9»«]*[๐-๙][๐-๙0-9»«]*")
+
+
 def _digit_runs(line: _Line) -> list[tuple[int, int, list[_Word], bool]]:
     """Runs of Thai digits in `line.text`: (start, end, the TSV words holding them, lookalike).
 
@@ -824,7 +829,7 @@ def _digit_runs(line: _Line) -> list[tuple[int, int, list[_Word], bool]]:
         position.append(count)
         count += not char.isspace()
     spans: list[tuple[int, int, bool]] = [
-        (m.start(), m.end(), False) for m in re.finditer("[๐-๙]+", line.text)
+        (m.start(), m.end(), False) for m in _THAI_DIGIT_RUN.finditer(line.text)
     ]
     tokens = list(re.finditer(r"\S+", line.text))
     for k, token in enumerate(tokens):

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import bisect
 import calendar
+import contextlib
 import difflib
 import itertools
 import re
@@ -188,7 +189,7 @@ MEMO_AGENCY_RE = re.compile(
 )  # also an e-Saraban print-out's `จาก : <agency>`
 # เรียน; ถึง in a stamped letter (หนังสือประทับตรา) and in e-Saraban print-outs (`ถึง : ...`).
 SALUTATION_RE = re.compile(rf"^{_JUNK}(?:เรียน|ถึง)(?:\s*[:：]\s*|\s+)(?P<text>.+?)\s*$")
-REFERENCE_RE = re.compile(rf"^{_JUNK}{_loose('อ้างถึง')}\s*[:：]?\s*(?P<text>.*?)\s*$")
+REFERENCE_RE = re.compile(rf"^{_JUNK}[อฮ]{_loose('้างถึง')}\s*[:：]?\s*(?P<text>.*?)\s*$")
 ENCLOSURE_RE = re.compile(rf"^{_JUNK}{_loose('สิ่งที่(?:ส่ง|แนบ)มา(?:ด้วย|พร้อมนี้)')}\s*[:：]?\s*(?P<text>.*?)\s*$")
 CLOSING_RE = re.compile(rf"^{_JUNK}{_loose('ขอแสดงความนับถือ')}")
 SIGNER_RE = re.compile(r"^\s*\(\s*(?P<name>[^()]+?)\s*\)\s*$")
@@ -942,7 +943,8 @@ def _fuzzy_header_date(
 _DIGIT_CONFUSIONS = {
     "๒": "๖",
     "๖": "๒",
-    "๕": "๘๔๗",
+    "๕": "๘๔๗๙",
+    "๙": "๕",
     "๘": "๕๓๐",
     "๔": "๕",
     "๗": "๕๑",
@@ -950,6 +952,33 @@ _DIGIT_CONFUSIONS = {
     "๐": "๘",
     "๑": "๗",
 }
+_PLAUSIBLE_YEARS = (1997, 2200)  # a scanned letter's year outside these (CE) is a misread digit
+
+
+def _near_year(year: int, lo: int, hi: int, *, prefer: int) -> int | None:
+    """The year in [lo, hi] that one or two confusable Thai digits turn `year` into (BE digits),
+    the one nearest `prefer`; None when no such year exists.
+
+    >>> _near_year(1982, 2022, 2023, prefer=2022)  # ๒๕๒๕: ๖ read twice as ๒
+    2022
+    """
+    printed = to_thai_digits(str(year + 543))
+    found: set[int] = set()
+    for count in (1, 2):  # one digit misread, else two (each digit at most once)
+        for places in itertools.combinations(range(len(printed)), count):
+            options = [_DIGIT_CONFUSIONS.get(printed[k], "") for k in places]
+            for others in itertools.product(*options):
+                text = list(printed)
+                for k, other in zip(places, others, strict=True):
+                    text[k] = other
+                candidate = int(to_arabic_digits("".join(text))) - 543
+                if lo <= candidate <= hi:
+                    found.add(candidate)
+        if found:
+            break
+    return min(found, key=lambda y: (abs(y - prefer), -y)) if found else None
+
+
 _BE_YEAR_RE = re.compile(r"(?<![0-9๐-๙])(?:๒๕|25)[0-9๐-๙]{2}(?![0-9๐-๙])")
 
 
@@ -965,26 +994,28 @@ def _check_ocr_year(
         if i not in date_lines
         for m in _BE_YEAR_RE.finditer(ctx.lines[i])
     ]
-    if not years or any(abs(on.year - y) <= 1 for y in years):
+    plausible = _PLAUSIBLE_YEARS[0] <= on.year <= date.today().year + 1
+    if any(abs(on.year - y) <= 1 for y in years) or (not years and plausible):
         return on, reading
     line = min(date_lines)
     raw = " ".join(ctx.lines[i].strip() for i in sorted(date_lines))
-    usual = max(set(years), key=years.count)
     printed = to_thai_digits(str(on.year + 543))
-    for k, digit in enumerate(printed):
-        for other in _DIGIT_CONFUSIONS.get(digit, ""):
-            year = int(to_arabic_digits(printed[:k] + other + printed[k + 1 :])) - 543
-            if year in (usual, usual + 1):
-                fixed_be = to_thai_digits(str(year + 543))
-                note = f"year {printed} (OCR) read as {fixed_be}: the letter's other dates are {usual + 543}"
-                try:
-                    fixed = on.replace(year=year)
-                except ValueError:
-                    continue
-                return fixed, FieldReading(
-                    field="date", status=FieldStatus.REPAIRED, line=line + 1, raw=raw, note=note,
-                    confidence=reading.confidence if reading else None,
-                )  # fmt: skip
+    usual = max(set(years), key=years.count) if years else date.today().year
+    window = (usual, usual + 1) if years else (_PLAUSIBLE_YEARS[0], usual + 1)
+    year = _near_year(on.year, *window, prefer=usual)
+    if year is not None:
+        with contextlib.suppress(ValueError):  # 29 February of a year that has none: left for review
+            fixed = on.replace(year=year)
+            why = (
+                f"the letter's other dates are {usual + 543}"
+                if years
+                else "a year no letter on file can have"
+            )
+            note = f"year {printed} (OCR) read as {to_thai_digits(str(year + 543))}: {why}"
+            return fixed, FieldReading(
+                field="date", status=FieldStatus.REPAIRED, line=line + 1, raw=raw, note=note,
+                confidence=reading.confidence if reading else None,
+            )  # fmt: skip
     note = f"year {printed} is far from the letter's other dates ({usual + 543}): a misread digit?"
     return on, FieldReading(
         field="date", status=FieldStatus.PARTIAL, line=line + 1, raw=raw, note=note, confidence=0.3
@@ -1051,7 +1082,8 @@ def _read_letter(ctx: _Ctx, span: _Span, *, last_in_file: bool) -> tuple[Letter 
         addressed = _first(ctx, SALUTATION_RE, after_number, subject_i)
         if addressed is not None:
             salutation = _continued(ctx, addressed, subject_i, used)[0]
-    references, enclosures, body_start = _citations(ctx, body_start, span.end)
+    trusted = None if date_reading is not None and date_reading.status is FieldStatus.PARTIAL else letter_date
+    references, enclosures, body_start = _citations(ctx, body_start, span.end, trusted)
 
     body_end = span.closing if span.closing is not None else span.end
     closing = (
@@ -1604,7 +1636,9 @@ def _machine_stamp(ctx: _Ctx, cell: _Cell, value: str) -> _Stamp:
 # --------------------------------------------------------------------------- references and enclosures
 
 
-def _citations(ctx: _Ctx, lo: int, hi: int) -> tuple[list[Citation], list[Citation], int]:
+def _citations(
+    ctx: _Ctx, lo: int, hi: int, letter_date: date | None = None
+) -> tuple[list[Citation], list[Citation], int]:
     """อ้างถึง and สิ่งที่ส่งมาด้วย sections starting at `lo`; returns them and where the body starts."""
     references: list[Citation] = []
     enclosures: list[Citation] = []
@@ -1616,7 +1650,7 @@ def _citations(ctx: _Ctx, lo: int, hi: int) -> tuple[list[Citation], list[Citati
             return references, enclosures, i
         target = references if REFERENCE_RE.match(line) else enclosures
         items, nxt = _section_items(ctx, i, section.group("text"), hi)
-        target += [_citation(ctx, first, parts) for first, parts in items]
+        target += [_citation(ctx, first, parts, letter_date) for first, parts in items]
         i = ctx.next_nonblank(nxt, hi)
     return references, enclosures, hi
 
@@ -1668,10 +1702,10 @@ def _continues_item(line: str, item_text: str) -> bool:
     return incomplete and has_part and len(line) < 150
 
 
-def _citation(ctx: _Ctx, i: int, parts: list[str]) -> Citation:
+def _citation(ctx: _Ctx, i: int, parts: list[str], letter_date: date | None = None) -> Citation:
     text = " ".join(p.strip() for p in parts if p.strip())
     number, number_at = _cited_number(text)
-    when = _cited_date(ctx, i, text)
+    when = _cited_date(ctx, i, text, letter_date)
     issuer = None
     if number_at is not None:
         opening = re.search(r"หนังสือ", text[:number_at])
@@ -1696,16 +1730,34 @@ def _cited_number(text: str) -> tuple[LetterNumber | None, int | None]:
     return None, None
 
 
-def _cited_date(ctx: _Ctx, i: int, text: str) -> date | None:
+def _cited_date(ctx: _Ctx, i: int, text: str, letter_date: date | None = None) -> date | None:
     anchor = DATED_RE.search(text)
     match = DATE_MENTION_RE.search(text, anchor.end() if anchor else 0)
     if match is None or match.group("year") is None:
         return None
     try:
-        return _mention_dates(match, None)[0]
+        cited = _mention_dates(match, None)[0]
     except ThaiDateError as exc:
         ctx.warn(i, "citation date", str(exc))
         return None
+    if ctx.confidence and letter_date is not None:  # OCR: a cited letter is at most a few years older
+        cited = _ocr_year_in(ctx, i, "citation date", cited, letter_date.year - 3, letter_date.year)
+    return cited
+
+
+def _ocr_year_in(ctx: _Ctx, i: int, what: str, on: date, lo: int, hi: int) -> date:
+    """`on` with its year repaired into [lo, hi] by confusable digits, noted; as read otherwise."""
+    if lo <= on.year <= hi:
+        return on
+    year = _near_year(on.year, lo, hi, prefer=hi if what == "citation date" else lo)
+    if year is None:
+        return on
+    try:
+        fixed = on.replace(year=year)
+    except ValueError:
+        return on
+    ctx.warn(i, what, f"year {on.year + 543} (OCR) read as {year + 543}, near the letter's own")
+    return fixed
 
 
 # --------------------------------------------------------------------------- deadlines
@@ -1784,6 +1836,10 @@ def _deadlines(
         except ThaiDateError as exc:
             ctx.warn(i, "deadline", str(exc))
             continue
+        if ctx.confidence and letter_date is not None:  # OCR: a due date falls this year or next
+            dates = [
+                _ocr_year_in(ctx, i, "deadline", d, letter_date.year, letter_date.year + 1) for d in dates
+            ]
         at = _time_after(ctx, body, match.end(), i)
         text = ctx.lines[i].strip()
         found += [
