@@ -33,10 +33,10 @@ Replay works because every state change is logged with enough to redo it:
   (field, old and new value);
 - clerk receipts and dispatches (`receipt.registered`, `dispatch.registered`) and the summary
   events of the flows (`dispatch.recorded`, `handoffs.flagged_overdue`, `agencies.synced`) carry
-  a `rows` snapshot of the state rows they wrote (see `snapshot_rows`), applied as upserts;
+  a `rows` snapshot of the state rows they wrote (see `records.snapshots.snapshot_rows`), applied as upserts;
 - `agency.added`, `agency.updated` and `circular.plan_set` carry their fields;
 - the wall-clock stamps `merge.made_at` and `circular.created_at` ride in the events announcing
-  the rows (`letter.alias_merged`, `circular.created`; see `stamp_fields`) and are restored
+  the rows (`letter.alias_merged`, `circular.created`; see `records.snapshots.stamp_fields`) and are restored
   after the replay. Events written before they did carry no stamp: the replay then puts the
   event's own time, and verify accepts a stamp within `STAMP_WINDOW` before it.
 """
@@ -48,7 +48,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -71,6 +71,16 @@ from models.tables import (
     new_row,
 )
 from records.events import GENESIS_HASH, REPLAYING, VerifyResult, verify_chain
+from records.reference import directory
+from records.registry import resolve_agency
+from records.service import ingest_letters, lookup_letter
+from records.snapshots import HANDOFF_COLUMNS, merge_of
+
+# The spelling of values in snapshots, also this module's in dumps (tests spell stamps with it).
+from records.snapshots import jsonable as _jsonable
+
+# Re-exported: the tests take a snapshot through the audit, as the replay reads them.
+from records.snapshots import snapshot_rows as snapshot_rows
 
 # Effects of an `ingest.file` in the same transaction: replaying the ingest redoes them.
 DERIVED_KINDS = frozenset(
@@ -98,7 +108,7 @@ _KEYS: dict[str, tuple[str, ...] | None] = {
 }
 _UNCOMPARED = {"merge": ("id",)}
 # Wall-clock stamps of row creation, carried by the event announcing the row (since events carry
-# them): kind -> (table, column). See `stamp_fields`.
+# them): kind -> (table, column). See `records.snapshots.stamp_fields`.
 _STAMPED = {"letter.alias_merged": ("merge", "made_at"), "circular.created": ("circular", "created_at")}
 # How long before its event a row stamp (and how long after its `ingest.file` event an ingest log
 # row) may have been taken: both are taken in the event's transaction, in the same process,
@@ -114,168 +124,11 @@ class ReplayError(AuditError):
     """An event the replay cannot redo; names the event."""
 
 
-# --- value spelling shared by snapshots and dumps ---------------------------------------------------
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat(timespec="microseconds")
-    if isinstance(value, date | time):
-        return value.isoformat()
-    return value
+# --- natural keys ------------------------------------------------------------------------------------
 
 
 def _letter_key(row: LetterRow) -> str:
     return f"{row.number} @ {row.date.isoformat()}"
-
-
-# --- snapshots: the rows a summary event is about ---------------------------------------------------
-
-HANDOFF_COLUMNS = ("level", "sent_on", "received_on", "forwarded_on", "due_receive", "due_forward",
-                    "status", "overdue_flagged_at")  # fmt: skip
-
-
-def dispatch_snapshot(
-    session: Session, dispatch: Dispatch, handoffs: Iterable[Handoff], letter: LetterRow | None = None
-) -> dict[str, Any]:
-    """A dispatch and the given handoffs of it, keyed by natural keys (letter number and date);
-    `letter` is the dispatch's letter when the caller has it already."""
-    letter = letter or session.get(LetterRow, dispatch.letter_id)
-    assert letter is not None
-    return dispatch_snapshot_of(
-        {k: getattr(dispatch, k) for k in DISPATCH_COLUMNS},
-        letter.number,
-        letter.date,
-        ({k: getattr(h, k) for k in ("recipient_id", "circular_id", *HANDOFF_COLUMNS)} for h in handoffs),
-    )
-
-
-DISPATCH_COLUMNS = ("circular_id", "sender_id", "sent_on", "sent_at", "level", "source")
-
-
-def dispatch_snapshot_of(
-    dispatch: dict[str, Any], letter_number: str, letter_date: date, handoffs: Iterable[dict[str, Any]]
-) -> dict[str, Any]:
-    """`dispatch_snapshot` from plain values: a writer that knows the rows it wrote (and the ones it
-    left alone) builds the snapshot without reading them back. `dispatch` has DISPATCH_COLUMNS, each
-    handoff `recipient_id`, `circular_id` and HANDOFF_COLUMNS."""
-    return {
-        "circular": dispatch["circular_id"],
-        "letter": letter_number,
-        "letter_date": letter_date.isoformat(),
-        "sender": dispatch["sender_id"],
-        "sent_on": dispatch["sent_on"].isoformat(),
-        "sent_at": _jsonable(dispatch["sent_at"]),
-        "level": dispatch["level"],
-        "source": dispatch["source"],
-        "handoffs": sorted(
-            (
-                {"recipient": h["recipient_id"], "circular": h["circular_id"]}
-                | {k: _jsonable(h[k]) for k in HANDOFF_COLUMNS}
-                for h in handoffs
-            ),
-            key=lambda h: h["recipient"],
-        ),
-    }
-
-
-def snapshot_rows(session: Session, kind: str, subject: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """The state rows a summary event of `kind` is about, read in its transaction (for replay)."""
-    if kind == "dispatch.recorded":
-        circular_id, _, sender = subject.partition(":")
-        rows = session.exec(
-            select(Dispatch)
-            .join(LetterRow, col(LetterRow.id) == col(Dispatch.letter_id))
-            .where(
-                Dispatch.circular_id == circular_id,
-                Dispatch.sender_id == sender,
-                LetterRow.number == payload.get("letter"),
-            )
-        ).all()
-        return {
-            "dispatches": [
-                dispatch_snapshot(
-                    session, d, session.exec(select(Handoff).where(Handoff.dispatch_id == d.id))
-                )
-                for d in rows
-            ]
-        }
-    if kind == "handoffs.flagged_overdue":
-        first = payload.get("first") or payload.get("first_late") or []
-        probe = session.get(Handoff, first[0]) if first else None
-        if probe is None or probe.overdue_flagged_at is None:
-            return {"dispatches": []}
-        # One sweep stamps every handoff it flags (overdue, or announced late) with the same moment.
-        flagged = session.exec(
-            select(Handoff).where(
-                Handoff.overdue_flagged_at == probe.overdue_flagged_at,
-                col(Handoff.status).in_(("overdue", "late")),
-            )
-        ).all()
-        by_dispatch: dict[int, list[Handoff]] = defaultdict(list)
-        for h in flagged:
-            by_dispatch[h.dispatch_id].append(h)
-        # Thousands of dispatches in a busy sweep: read them with their letters in a few queries.
-        ids = sorted(by_dispatch)
-        senders: dict[int, tuple[Dispatch, LetterRow]] = {}
-        for start in range(0, len(ids), 5000):
-            rows = session.exec(
-                select(Dispatch, LetterRow)
-                .join(LetterRow, col(LetterRow.id) == col(Dispatch.letter_id))
-                .where(col(Dispatch.id).in_(ids[start : start + 5000]))
-            )
-            senders.update((d.id, (d, letter)) for d, letter in rows if d.id is not None)
-        return {
-            "dispatches": [
-                dispatch_snapshot(session, senders[i][0], by_dispatch[i], senders[i][1]) for i in ids
-            ]
-        }
-    if kind == "agencies.synced":
-        # `sync_agencies` logs the ids it added; for an event logged without them, the ids
-        # present afterwards (a superset: replay adds those missing from the replayed record).
-        return {"agency_ids": sorted(session.exec(select(AgencyRow.id)).all())}
-    raise AssertionError(f"no snapshot for {kind}")
-
-
-def receipt_snapshot(session: Session, receipt: Receipt) -> dict[str, Any]:
-    letter = session.get(LetterRow, receipt.letter_id)
-    assert letter is not None
-    fields = ("agency_id", "registry", "number", "year", "date", "time", "received_at", "source",
-              "source_file", "source_line")  # fmt: skip
-    return {"letter": letter.number, "letter_date": letter.date.isoformat()} | {
-        k: _jsonable(getattr(receipt, k)) for k in fields
-    }
-
-
-def receipt_identity(receipt: Receipt) -> dict[str, Any]:
-    """What finds a receipt among its letter's (its natural key without the letter), as logged by
-    `receipt.voided` and `receipt.corrected` before the change."""
-    return {k: _jsonable(getattr(receipt, k)) for k in ("registry", "number", "date", "source")}
-
-
-def agency_snapshot(row: AgencyRow) -> dict[str, Any]:
-    return {"id": row.id, "name_th": row.name_th, "name_en": row.name_en, "level": row.level,
-            "parent_id": row.parent_id}  # fmt: skip
-
-
-def _merge_of(session: Session, number: str, on: str, alias: str) -> Merge | None:
-    return session.exec(
-        select(Merge)
-        .join(LetterRow, col(LetterRow.id) == col(Merge.kept_letter_id))
-        .where(LetterRow.number == number, LetterRow.date == date.fromisoformat(on), Merge.alias == alias)
-    ).first()
-
-
-def stamp_fields(session: Session, kind: str, subject: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """The wall-clock stamp of the row a `letter.alias_merged` or `circular.created` event announces,
-    read in its transaction (`records.events.STAMPED_KINDS`), or {} when the row is not there."""
-    if kind == "letter.alias_merged":
-        merge = _merge_of(session, subject, payload["date"], payload["alias"])
-        return {} if merge is None else {"made_at": _jsonable(merge.made_at)}
-    if kind == "circular.created":
-        circular = session.get(Circular, subject)
-        return {} if circular is None else {"created_at": _jsonable(circular.created_at)}
-    raise AssertionError(f"no stamp for {kind}")
 
 
 # --- anchors: the head of the log, kept outside the database -----------------------------------------
@@ -449,8 +302,6 @@ def apply_rows(session: Session, rows: dict[str, Any]) -> None:
         _ensure_agency_fields(session, fields)
     missing = [i for i in rows.get("agency_ids", []) if session.get(AgencyRow, i) is None]
     if missing:
-        from records.progress import directory
-
         d = directory()
         for agency_id in missing:
             if agency_id not in d:
@@ -571,8 +422,6 @@ def _replay_event(session: Session, event: Event, report: ReplayReport) -> bool:
     payload = json.loads(event.payload)
     kind = event.kind
     if kind == "ingest.file":
-        from records.service import ingest_letters
-
         letters = [Letter.model_validate(item) for item in payload["letters"]]
         ingest_letters(session, letters, file=event.subject, sha256=payload["sha256"], actor=event.actor)
         # The run's own time is not in the log; its event's, taken just before in the same
@@ -676,7 +525,7 @@ def _restore_stamps(
         row: Merge | Circular | None
         if table == "merge":
             number, _, on = key[0].partition(" @ ")
-            row = _merge_of(session, number, on, key[1])
+            row = merge_of(session, number, on, key[1])
         else:
             row = session.get(Circular, key[0])
         if row is None:  # made, then dropped again by a later change
@@ -1084,8 +933,6 @@ def log(
     """The newest `limit` events (oldest first) about a letter (any printed form) and/or an agency."""
     query = select(Event)
     if letter is not None:
-        from records.service import lookup_letter
-
         try:
             row = lookup_letter(session, letter)
         except ValueError as exc:
@@ -1097,8 +944,6 @@ def log(
             or_(Event.subject == row.number, col(Event.payload).contains(quoted, autoescape=True))
         )
     if agency is not None:
-        from records.registry import resolve_agency
-
         agency_id = resolve_agency(agency).id
         quoted = json.dumps(agency_id, ensure_ascii=False)
         query = query.where(

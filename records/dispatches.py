@@ -25,8 +25,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from models.tables import Dispatch, Handoff
-from records.audit import DISPATCH_COLUMNS, HANDOFF_COLUMNS, dispatch_snapshot_of
 from records.events import NewEvent, append_event_rows, default_actor
+from records.snapshots import DISPATCH_COLUMNS, HANDOFF_COLUMNS, dispatch_snapshot_of
 
 LEVEL_TITLES_TH = {
     "cabinet": "คณะรัฐมนตรี",

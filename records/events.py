@@ -11,13 +11,13 @@ the chain's tail. Sequence numbers are therefore gap-free and the chain never fo
 
 Some writers log a summary (`dispatch.recorded` says how many handoffs it wrote, not which); for
 those kinds (`SNAPSHOT_KINDS`) the payload also carries `rows`, a snapshot of the state rows the
-event is about, taken in the same transaction by `records.audit.snapshot_rows`, so that the log
+event is about, taken in the same transaction by `records.snapshots.snapshot_rows`, so that the log
 alone can rebuild the state (`saraban audit replay`) and check it (`saraban audit verify`).
 
 Two events announce a row stamped with the wall clock when it is made: `letter.alias_merged`
 (`merge.made_at`) and `circular.created` (`circular.created_at`). For those kinds
 (`STAMPED_KINDS`) the payload also carries the stamp, read back in the same transaction by
-`records.audit.stamp_fields`, so that verify compares it exactly and replay restores it. Logs
+`records.snapshots.stamp_fields`, so that verify compares it exactly and replay restores it. Logs
 written before this carry no stamp; verify then bounds it by the event's own time instead.
 
 The chain is unkeyed: anyone who can write the database can recompute it. What it proves, and
@@ -41,6 +41,7 @@ from sqlmodel import Session, col, select
 
 from models.tables import Event, EventBase
 from models.thai import BANGKOK, now_bangkok
+from records.snapshots import snapshot_rows, stamp_fields
 
 GENESIS_HASH = "0" * 64
 ENV_ACTOR = "SARABAN_ACTOR"
@@ -137,7 +138,7 @@ def append_event(
     """Append one event in the caller's transaction and return it (written, not committed).
 
     Writers that log a summary (SNAPSHOT_KINDS) may pass the `rows` snapshot themselves, built
-    from the rows they just wrote (see `records.audit.dispatch_snapshot_of`); otherwise it is read
+    from the rows they just wrote (see `records.snapshots.dispatch_snapshot_of`); otherwise it is read
     back here.
 
     While `session.info[REPLAYING]` is set (`records.audit.replay` rebuilding state from a log
@@ -166,12 +167,8 @@ def append_event_rows(session: Session, new: Sequence[NewEvent]) -> list[dict[st
     for e in new:
         payload = e.payload
         if e.kind in SNAPSHOT_KINDS and "rows" not in payload:
-            from records.audit import snapshot_rows  # the audit layer builds on this module
-
             payload = {**payload, "rows": snapshot_rows(session, e.kind, e.subject, dict(payload))}
         elif e.kind in STAMPED_KINDS and STAMPED_KINDS[e.kind] not in payload:
-            from records.audit import stamp_fields
-
             payload = {**payload, **stamp_fields(session, e.kind, e.subject, dict(payload))}
         payloads.append(canonical_json(dict(payload)))
     _lock_tail(session)

@@ -19,13 +19,11 @@ references); without such a letter, the newest letter its senders issued, else w
 
 from __future__ import annotations
 
-import os
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import networkx as nx
@@ -47,75 +45,30 @@ from models.thai import now_bangkok
 from records.dispatches import DispatchSpec, HandoffSpec, HandoffState
 from records.events import append_event, default_actor
 from records.holdings import Holdings, read_holdings
+
+# Reference data lives below this module (`records.reference`); these names stay importable from
+# here (re-exported) because the flows, the CLI and the tests reach them as `progress.directory()`.
+from records.reference import CLOSURES_ENV as CLOSURES_ENV
+from records.reference import LOCAL_BODIES_ENV as LOCAL_BODIES_ENV
+from records.reference import POLICY_ENV as POLICY_ENV
+from records.reference import ProgressError as ProgressError
+from records.reference import all_provinces as all_provinces
+from records.reference import calendar as calendar
+from records.reference import directory as directory
+from records.reference import is_working_day as is_working_day
+from records.reference import plan, plan_files
+from records.reference import policy as policy
 from records.service import lookup_letters
-from routing.calendar import WorkingCalendar, load_calendar
 from routing.deadlines import Schedule, Status, propagate, whatif
-from routing.directory import Directory, load_directory
 from routing.handoffs import FLAGGED, HandoffStatus, Provenance, due_after_receipt, judge, working_days_over
-from routing.plans import Plan, builtin_plans, forward_topology, instantiate_plan, load_plan, plan_matches
-from routing.policy import Policy, load_policy
+from routing.plans import forward_topology, instantiate_plan, plan_matches
 
 OPEN_STATUSES = ("pending", "received")
 
 
-class ProgressError(LookupError):
-    """A circular or agency that the record does not know, or a circular without a plan."""
-
-
-# --- reference data, loaded once per process ----------------------------------------------------
-
-
-# Reference data the deployment may replace: the official local-bodies list (CSV, see
-# routing.directory), a handling-allowance policy and a file of extra closures (YAML, as the built-in
-# routing/data/policy.yaml and calendar.yaml). Unset: the built-in stand-in directory and defaults.
-LOCAL_BODIES_ENV = "SARABAN_LOCAL_BODIES_CSV"
-POLICY_ENV = "SARABAN_POLICY"
-CLOSURES_ENV = "SARABAN_CLOSURES"
-
-
-def _reference(env: str, load: Callable[[Path | None], Any]) -> Any:
-    value = os.environ.get(env)
-    try:
-        return load(Path(value) if value else None)
-    except (OSError, ValueError) as exc:
-        raise ProgressError(f"{env}={value}: {exc}") from None
-
-
-@cache
-def directory() -> Directory:
-    return _reference(LOCAL_BODIES_ENV, load_directory)  # type: ignore[no-any-return]
-
-
-@cache
-def calendar() -> WorkingCalendar:
-    return _reference(CLOSURES_ENV, load_calendar)  # type: ignore[no-any-return]
-
-
-@cache
-def policy() -> Policy:
-    return _reference(POLICY_ENV, load_policy)  # type: ignore[no-any-return]
-
-
-def is_working_day(day: date) -> bool:
-    return calendar().is_working_day(day)
-
-
-@cache
-def _plan_files() -> dict[str, Path]:
-    return builtin_plans()  # the shipped plans do not change while a process runs
-
-
-@cache
-def _plan(plan_id: str) -> Plan:
-    plans = _plan_files()
-    if plan_id not in plans:
-        raise ProgressError(f"no routing plan {plan_id!r}; known plans: {', '.join(sorted(plans))}")
-    return load_plan(plans[plan_id])
-
-
 @cache
 def _graph(plan_id: str, provinces: tuple[str, ...] | None) -> nx.DiGraph:
-    return instantiate_plan(_plan(plan_id), directory(), provinces=provinces)
+    return instantiate_plan(plan(plan_id), directory(), provinces=provinces)
 
 
 # --- circulars ----------------------------------------------------------------------------------
@@ -152,13 +105,13 @@ def matching_plan(session: Session, circular: Circular) -> str | None:
     held = session.exec(
         select(LetterRow.number, LetterRow.date).where(LetterRow.circular_id == circular.id)
     ).all()
-    matches = plan_matches((_plan(p) for p in _plan_files()), [(n, d) for n, d in held])
+    matches = plan_matches((plan(p) for p in plan_files()), [(n, d) for n, d in held])
     return matches[0].id if len(matches) == 1 else None
 
 
 def set_plan(session: Session, circular: Circular, plan_id: str, *, actor: str | None = None) -> bool:
     """Attach a routing plan to a circular (logged). Returns whether anything changed."""
-    _plan(plan_id)  # fail early on an unknown plan
+    plan(plan_id)  # fail early on an unknown plan
     if circular.plan_id == plan_id:
         return False
     before = circular.plan_id
@@ -293,7 +246,7 @@ def schedule_for(
     if plan_id is None:
         raise ProgressError(
             f"circular {circular.id} has no routing plan and none of its letters is named by one; "
-            f"choose one with `saraban run {circular.id} --plan PLAN` ({', '.join(sorted(_plan_files()))})"
+            f"choose one with `saraban run {circular.id} --plan PLAN` ({', '.join(sorted(plan_files()))})"
         )
     scope = tuple(sorted(provinces)) if provinces else _scope(session, circular.id)
     graph = _graph(plan_id, scope)
@@ -749,7 +702,7 @@ def circular_state(session: Session, circular: Circular | str, as_of: date) -> C
     if plan_id is None:
         raise ProgressError(
             f"circular {found.id} has no routing plan and none of its letters is named by one; "
-            f"choose one with `saraban run {found.id} --plan PLAN` ({', '.join(sorted(_plan_files()))})"
+            f"choose one with `saraban run {found.id} --plan PLAN` ({', '.join(sorted(plan_files()))})"
         )
     scope = _scope(session, found.id)
     graph = _graph(plan_id, scope)
@@ -1034,8 +987,3 @@ def node_statuses(schedule: Schedule, as_of: date) -> dict[str, Status]:
 
 def now() -> datetime:
     return now_bangkok()
-
-
-def all_provinces() -> list[str]:
-    """DOPA codes of every province (for a national route)."""
-    return [p.id.split(":", 1)[1] for p in directory().provinces()]

@@ -37,9 +37,10 @@ from sqlmodel import Session, col, select
 from models.letters import Agency, Level
 from models.tables import AgencyRow, DeadlineRow, Dispatch, Handoff, LetterRow, Receipt, new_row
 from models.thai import BANGKOK, bangkok_datetime, now_bangkok
-from records.audit import agency_snapshot, dispatch_snapshot, receipt_identity, receipt_snapshot
 from records.events import append_event, default_actor
+from records.reference import directory
 from records.service import ensure_agency, lookup_letters
+from records.snapshots import agency_snapshot, dispatch_snapshot, receipt_identity, receipt_snapshot
 
 # Namespace of the PostgreSQL advisory locks on receipt series (the second key is registry+year).
 _RECEIPT_LOCK_NAMESPACE = 0x5A4A_0001
@@ -77,7 +78,6 @@ def resolve_agency(text: str) -> Agency:
     >>> resolve_agency("opdc").id
     'opdc'
     """
-    from records.progress import directory
     from routing.agencies import CENTRAL_AGENCIES, recognise_name
 
     wanted = text.strip()

@@ -30,7 +30,7 @@ from sqlmodel import Session, col, select
 from models.letters import Agency, Level
 from models.tables import AgencyRow, LetterRow, Receipt
 from models.thai import MONTHS_ABBR, ce_to_be, now_bangkok, to_thai_digits
-from records import progress
+from records import progress, reference
 from records.holdings import Holdings, read_holdings
 from routing.agencies import recognise_addressees
 from routing.calendar import WorkingCalendar
@@ -135,8 +135,8 @@ def routing_diagram(
     graph, schedule, _record, _ = progress.schedule_for(session, circular)
     day = as_of or now_bangkok().date()
     state = statuses(schedule, day)
-    cal = progress.calendar()
-    d = progress.directory()
+    cal = reference.calendar()
+    d = reference.directory()
     keep_province = None if province is None else (province if ":" in province else f"province:{province}")
     holdings = read_holdings(session, circular.id)
 
@@ -231,7 +231,7 @@ def record_diagram(session: Session, circular_ref: str, *, province: str | None 
     """
     circular = progress.find_circular(session, circular_ref)
     holdings = read_holdings(session, circular.id)
-    d = progress.directory()
+    d = reference.directory()
     keep_province = None if province is None else (province if ":" in province else f"province:{province}")
 
     pairs: dict[tuple[str, str], None] = {}

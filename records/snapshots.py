@@ -1,0 +1,177 @@
+"""Snapshots: the state rows an event is about, spelt as the event log carries them.
+
+Below the event log (`records.events` takes a `rows` snapshot or a wall-clock stamp in the
+transaction of a summary event), above only the tables: the writers build snapshots of the rows
+they wrote from here, and the audit's replay reads them back (`records.audit.apply_rows`).
+Rows are keyed by natural keys (a letter is its number and date), never by surrogate ids.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from models.tables import AgencyRow, Circular, Dispatch, Handoff, LetterRow, Merge, Receipt
+
+# --- value spelling shared by snapshots and dumps ---------------------------------------------------
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return value
+
+
+# --- snapshots: the rows a summary event is about ---------------------------------------------------
+
+HANDOFF_COLUMNS = ("level", "sent_on", "received_on", "forwarded_on", "due_receive", "due_forward",
+                    "status", "overdue_flagged_at")  # fmt: skip
+
+
+def dispatch_snapshot(
+    session: Session, dispatch: Dispatch, handoffs: Iterable[Handoff], letter: LetterRow | None = None
+) -> dict[str, Any]:
+    """A dispatch and the given handoffs of it, keyed by natural keys (letter number and date);
+    `letter` is the dispatch's letter when the caller has it already."""
+    letter = letter or session.get(LetterRow, dispatch.letter_id)
+    assert letter is not None
+    return dispatch_snapshot_of(
+        {k: getattr(dispatch, k) for k in DISPATCH_COLUMNS},
+        letter.number,
+        letter.date,
+        ({k: getattr(h, k) for k in ("recipient_id", "circular_id", *HANDOFF_COLUMNS)} for h in handoffs),
+    )
+
+
+DISPATCH_COLUMNS = ("circular_id", "sender_id", "sent_on", "sent_at", "level", "source")
+
+
+def dispatch_snapshot_of(
+    dispatch: dict[str, Any], letter_number: str, letter_date: date, handoffs: Iterable[dict[str, Any]]
+) -> dict[str, Any]:
+    """`dispatch_snapshot` from plain values: a writer that knows the rows it wrote (and the ones it
+    left alone) builds the snapshot without reading them back. `dispatch` has DISPATCH_COLUMNS, each
+    handoff `recipient_id`, `circular_id` and HANDOFF_COLUMNS."""
+    return {
+        "circular": dispatch["circular_id"],
+        "letter": letter_number,
+        "letter_date": letter_date.isoformat(),
+        "sender": dispatch["sender_id"],
+        "sent_on": dispatch["sent_on"].isoformat(),
+        "sent_at": jsonable(dispatch["sent_at"]),
+        "level": dispatch["level"],
+        "source": dispatch["source"],
+        "handoffs": sorted(
+            (
+                {"recipient": h["recipient_id"], "circular": h["circular_id"]}
+                | {k: jsonable(h[k]) for k in HANDOFF_COLUMNS}
+                for h in handoffs
+            ),
+            key=lambda h: h["recipient"],
+        ),
+    }
+
+
+def snapshot_rows(session: Session, kind: str, subject: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The state rows a summary event of `kind` is about, read in its transaction (for replay)."""
+    if kind == "dispatch.recorded":
+        circular_id, _, sender = subject.partition(":")
+        rows = session.exec(
+            select(Dispatch)
+            .join(LetterRow, col(LetterRow.id) == col(Dispatch.letter_id))
+            .where(
+                Dispatch.circular_id == circular_id,
+                Dispatch.sender_id == sender,
+                LetterRow.number == payload.get("letter"),
+            )
+        ).all()
+        return {
+            "dispatches": [
+                dispatch_snapshot(
+                    session, d, session.exec(select(Handoff).where(Handoff.dispatch_id == d.id))
+                )
+                for d in rows
+            ]
+        }
+    if kind == "handoffs.flagged_overdue":
+        first = payload.get("first") or payload.get("first_late") or []
+        probe = session.get(Handoff, first[0]) if first else None
+        if probe is None or probe.overdue_flagged_at is None:
+            return {"dispatches": []}
+        # One sweep stamps every handoff it flags (overdue, or announced late) with the same moment.
+        flagged = session.exec(
+            select(Handoff).where(
+                Handoff.overdue_flagged_at == probe.overdue_flagged_at,
+                col(Handoff.status).in_(("overdue", "late")),
+            )
+        ).all()
+        by_dispatch: dict[int, list[Handoff]] = defaultdict(list)
+        for h in flagged:
+            by_dispatch[h.dispatch_id].append(h)
+        # Thousands of dispatches in a busy sweep: read them with their letters in a few queries.
+        ids = sorted(by_dispatch)
+        senders: dict[int, tuple[Dispatch, LetterRow]] = {}
+        for start in range(0, len(ids), 5000):
+            rows = session.exec(
+                select(Dispatch, LetterRow)
+                .join(LetterRow, col(LetterRow.id) == col(Dispatch.letter_id))
+                .where(col(Dispatch.id).in_(ids[start : start + 5000]))
+            )
+            senders.update((d.id, (d, letter)) for d, letter in rows if d.id is not None)
+        return {
+            "dispatches": [
+                dispatch_snapshot(session, senders[i][0], by_dispatch[i], senders[i][1]) for i in ids
+            ]
+        }
+    if kind == "agencies.synced":
+        # `sync_agencies` logs the ids it added; for an event logged without them, the ids
+        # present afterwards (a superset: replay adds those missing from the replayed record).
+        return {"agency_ids": sorted(session.exec(select(AgencyRow.id)).all())}
+    raise AssertionError(f"no snapshot for {kind}")
+
+
+def receipt_snapshot(session: Session, receipt: Receipt) -> dict[str, Any]:
+    letter = session.get(LetterRow, receipt.letter_id)
+    assert letter is not None
+    fields = ("agency_id", "registry", "number", "year", "date", "time", "received_at", "source",
+              "source_file", "source_line")  # fmt: skip
+    return {"letter": letter.number, "letter_date": letter.date.isoformat()} | {
+        k: jsonable(getattr(receipt, k)) for k in fields
+    }
+
+
+def receipt_identity(receipt: Receipt) -> dict[str, Any]:
+    """What finds a receipt among its letter's (its natural key without the letter), as logged by
+    `receipt.voided` and `receipt.corrected` before the change."""
+    return {k: jsonable(getattr(receipt, k)) for k in ("registry", "number", "date", "source")}
+
+
+def agency_snapshot(row: AgencyRow) -> dict[str, Any]:
+    return {"id": row.id, "name_th": row.name_th, "name_en": row.name_en, "level": row.level,
+            "parent_id": row.parent_id}  # fmt: skip
+
+
+def merge_of(session: Session, number: str, on: str, alias: str) -> Merge | None:
+    return session.exec(
+        select(Merge)
+        .join(LetterRow, col(LetterRow.id) == col(Merge.kept_letter_id))
+        .where(LetterRow.number == number, LetterRow.date == date.fromisoformat(on), Merge.alias == alias)
+    ).first()
+
+
+def stamp_fields(session: Session, kind: str, subject: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The wall-clock stamp of the row a `letter.alias_merged` or `circular.created` event announces,
+    read in its transaction (`records.events.STAMPED_KINDS`), or {} when the row is not there."""
+    if kind == "letter.alias_merged":
+        merge = merge_of(session, subject, payload["date"], payload["alias"])
+        return {} if merge is None else {"made_at": jsonable(merge.made_at)}
+    if kind == "circular.created":
+        circular = session.get(Circular, subject)
+        return {} if circular is None else {"created_at": jsonable(circular.created_at)}
+    raise AssertionError(f"no stamp for {kind}")
