@@ -33,6 +33,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -42,7 +43,9 @@ from models.db import database_url as resolve_database_url
 from models.db import get_engine
 from models.letters import Level
 from models.thai import format_thai_date, format_thai_time
+from records import pages
 from records.holdings import CITATION_KIND_TH
+from records.progress import today
 from routing.calendar import CalendarError
 
 log = logging.getLogger(__name__)
@@ -65,6 +68,8 @@ STATUS_TH: dict[str, str] = {
     "forwarded": "ส่งต่อแล้ว",
     "open": "เปิดอยู่",
     "closed": "ปิดแล้ว",
+    "done": "ส่งต่อแล้ว",
+    "blocked": "ยังไม่ได้รับ (ค้างที่ต้นทาง)",
 }
 LEVEL_TH: dict[str, str] = {
     Level.CABINET.value: "คณะรัฐมนตรี",
@@ -171,6 +176,36 @@ def page_url(request: Request, param: str, number: int) -> str:
     return f"{request.url.path}?{urlencode(params)}"
 
 
+def with_as_of(url: str, as_of: str | None) -> str:
+    """`url` keeping the day a page judges by, when one was asked for.
+
+    >>> with_as_of("/letters/x?date=2020-06-01", "2020-07-01")
+    '/letters/x?date=2020-06-01&as_of=2020-07-01'
+    """
+    if not as_of:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{urlencode({'as_of': as_of})}"
+
+
+def requested_as_of(request: Request) -> str | None:
+    """The `?as_of=` of a request when it is a valid ISO day, else None (the page's default)."""
+    value = request.query_params.get("as_of")
+    try:
+        return date.fromisoformat(value).isoformat() if value else None
+    except ValueError:
+        return None
+
+
+def _keeping(link: Any) -> Any:
+    """A url helper for templates that keeps the page's `?as_of=` on the link it makes."""
+
+    @pass_context
+    def helper(ctx: Any, *args: Any, **kwargs: Any) -> str:
+        return with_as_of(link(*args, **kwargs), ctx.get("as_of_param"))
+
+    return helper
+
+
 def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     env = templates.env
@@ -181,7 +216,11 @@ def _templates() -> Jinja2Templates:
     env.filters["citation_kind_th"] = lambda s: CITATION_KIND_TH.get(s, s)
     env.filters["deadline_kind_th"] = lambda s: DEADLINE_KIND_TH.get(s, s)
     env.globals.update(
-        agency_url=agency_url, letter_url=letter_url, circular_url=circular_url, page_url=page_url
+        agency_url=_keeping(agency_url),
+        letter_url=_keeping(letter_url),
+        circular_url=_keeping(circular_url),
+        home_url=_keeping(lambda: "/"),
+        page_url=page_url,
     )
     return templates
 
@@ -257,6 +296,11 @@ def get_session(request: Request) -> Iterator[Session]:
 # Module level: with postponed annotations FastAPI resolves these names in the module's globals.
 SessionDep = Annotated[Session, Depends(get_session)]
 PageQ = Annotated[int, Query(ge=1, le=1_000_000)]
+# The day every page judges by: `?as_of=YYYY-MM-DD`, default today in Bangkok (`progress.today`).
+AsOfQ = Annotated[date | None, Query()]
+# The circular page's status filter: the statuses of a circular's state, and, for a circular no plan
+# covers, those its handoff rows carry.
+STATUS_FILTER = "^(" + "|".join(dict.fromkeys([*pages.STATUS_ORDER, *queries.HANDOFF_STATUSES])) + ")?$"
 
 
 def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = None) -> FastAPI:
@@ -287,6 +331,11 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        # Every page says the day it judges by and offers to change it (base.html).
+        asked = requested_as_of(request)
+        context.setdefault("as_of", date.fromisoformat(asked) if asked else today())
+        context.setdefault("as_of_param", asked)
+        context.setdefault("as_of_default", asked is None)
         return templates.TemplateResponse(request, name, context, status_code=status_code)
 
     @app.exception_handler(StarletteHTTPException)
@@ -323,9 +372,12 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
         return JSONResponse({"status": "ok", "database": engine.dialect.name, "circulars": circulars})
 
     @app.get("/", response_class=HTMLResponse)
-    def home(request: Request, session: SessionDep, page: PageQ = 1) -> HTMLResponse:
+    def home(request: Request, session: SessionDep, page: PageQ = 1, as_of: AsOfQ = None) -> HTMLResponse:
+        day = as_of or today()
         circulars = queries.list_circulars(session, page=page)
-        return render(request, "index.html", circulars=circulars)
+        # A circular a plan covers is counted from its state as of the day; others from their rows.
+        judged = pages.circular_totals(session, [c.id for c in circulars.items], day)
+        return render(request, "index.html", circulars=circulars, judged=judged, as_of=day)
 
     @app.get("/circulars/{circular_id}", response_class=HTMLResponse)
     def circular_page(
@@ -335,39 +387,54 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
         page: PageQ = 1,
         # Empty values are what the filter form sends for "all".
         province: Annotated[str | None, Query(pattern=r"^((province:)?\d{2})?$")] = None,
-        status: Annotated[
-            str | None, Query(pattern="^(" + "|".join(queries.HANDOFF_STATUSES) + ")?$")
-        ] = None,
+        status: Annotated[str | None, Query(pattern=STATUS_FILTER)] = None,
         graph: Annotated[int, Query(ge=0, le=1)] = 1,
-        # The day the graph's statuses and slack are reckoned on (default today).
-        as_of: Annotated[date | None, Query()] = None,
+        # The day counts, statuses, the graph's slack are reckoned on (default today in Bangkok).
+        as_of: AsOfQ = None,
     ) -> HTMLResponse:
         province, status = province or None, status or None
+        day = as_of or today()
         circular = queries.get_circular(session, circular_id)
         if circular is None:
             raise HTTPException(404, f"ไม่พบหนังสือเวียน {circular_id!r} (no such circular)")
         province_id = queries.province_agency_id(province) if province else None
-        provinces = queries.circular_provinces(session, circular_id)
-        handoffs = queries.circular_handoffs(
-            session, circular_id, province=province_id, status=status, page=page
-        )
+        # The circular's state as of the day (`records.progress.circular_state`, what `saraban
+        # status` counts); a circular no plan covers has none: its handoff rows are shown as before.
+        truth = pages.circular_truth(session, circular_id, day, province=province_id, status=status)
+        if truth is not None:
+            levels: Any = truth.levels
+            handoffs: Any = queries.page_of(truth.rows, page)
+            provinces: Any = truth.provinces
+            statuses: tuple[str, ...] = pages.STATUS_ORDER
+        else:
+            levels = queries.level_status(session, circular_id, province=province_id)
+            handoffs = queries.circular_handoffs(
+                session, circular_id, province=province_id, status=status, page=page
+            )
+            provinces = queries.circular_provinces(session, circular_id)
+            statuses = queries.HANDOFF_STATUSES
         return render(
             request,
             "circular.html",
             circular=circular,
-            levels=queries.level_status(session, circular_id, province=province_id),
+            truth=truth,
+            as_of=day,
+            levels=levels,
             handoffs=handoffs,
             deadlines=queries.root_deadlines(session, circular_id),
             provinces=provinces,
             province=province_id,
             status=status,
-            statuses=queries.HANDOFF_STATUSES,
+            statuses=statuses,
             # The graph (a `dot` run) is drawn on the first page only: paging through a long table of
             # handoffs stays fast, and the graph does not change from page to page.
-            graph=circular_graph(session, circular_id, province=province_id, as_of=as_of)
+            graph=circular_graph(session, circular_id, province=province_id, as_of=day)
             if graph and handoffs.number == 1
             else None,
-            graph_url=circular_url(circular_id, province=province, status=status) + "#graph",
+            graph_url=circular_url(
+                circular_id, province=province, status=status, as_of=as_of.isoformat() if as_of else None
+            )
+            + "#graph",
             prefect_url=prefect_runs_url(prefect_ui, circular_id) if prefect_ui else None,
         )
 
@@ -380,20 +447,29 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
         dpage: PageQ = 1,
         lpage: PageQ = 1,
         rpage: PageQ = 1,
+        as_of: AsOfQ = None,
     ) -> Response:
         agency = queries.get_agency(session, agency_id)
         if agency is None and "#" in agency_id:
             # Planned diagrams split an agency into roles (`opdc#plans`, `province:54#copies`).
-            return RedirectResponse(agency_url(agency_id.split("#", 1)[0]), status_code=307)
+            url = with_as_of(agency_url(agency_id.split("#", 1)[0]), requested_as_of(request))
+            return RedirectResponse(url, status_code=307)
         if agency is None:
             raise HTTPException(404, f"ไม่พบหน่วยงาน {agency_id!r} (no such agency)")
+        day = as_of or today()
+        # Circulars a plan covers: the agency's part from their state as of the day; the others
+        # (no plan) from their handoff and dispatch rows, shown apart.
+        truth = pages.agency_truth(session, agency_id, day)
         return render(
             request,
             "agency.html",
             agency=agency,
-            counts=queries.agency_counts(session, agency_id),
-            handoffs=queries.agency_handoffs(session, agency_id, page=hpage),
-            dispatches=queries.agency_dispatches(session, agency_id, page=dpage),
+            truth=truth,
+            truth_received=queries.page_of(truth.received, hpage),
+            as_of=day,
+            counts=queries.agency_counts(session, agency_id, exclude=truth.circulars),
+            handoffs=queries.agency_handoffs(session, agency_id, page=hpage, exclude=truth.circulars),
+            dispatches=queries.agency_dispatches(session, agency_id, page=dpage, exclude=truth.circulars),
             letters=queries.agency_letters(session, agency_id, page=lpage),
             receipts=queries.agency_receipts(session, agency_id, page=rpage),
         )
@@ -417,10 +493,13 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
         session: SessionDep,
         on: Annotated[date | None, Query(alias="date")] = None,
         n: Annotated[str | None, Query(max_length=200)] = None,
+        as_of: AsOfQ = None,
     ) -> Response:
         if not number.strip() and n and n.strip():
             # The search box in the header: a plain GET form, no JavaScript.
-            return RedirectResponse(letter_url(n.strip()), status_code=303)
+            return RedirectResponse(
+                with_as_of(letter_url(n.strip()), requested_as_of(request)), status_code=303
+            )
         found = queries.find_letters(session, number, on=on)
         if not found:
             raise HTTPException(404, f"ไม่พบหนังสือเลขที่ {number!r} (no such letter)")
@@ -429,10 +508,13 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
             return render(request, "letter_choice.html", number=number, letters=found)
         detail = queries.letter_detail(session, found[0].id)
         assert detail is not None
+        day = as_of or today()
         return render(
             request,
             "letter.html",
             d=detail,
+            as_of=day,
+            dispatches=pages.letter_dispatches(session, found[0].id, day, limit=queries.LETTER_DISPATCHES),
             asked=number,
             asked_canonical=queries.canonical_number(number),
         )

@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
-LETTER_DISPATCHES = 20  # dispatches listed on a letter's page; the circular page has them all
+LETTER_DISPATCHES = 20  # dispatches listed on a letter's page (records.pages.letter_dispatches)
 
 # Handoff statuses, worst first: the order the circular page lists them in.
 HANDOFF_STATUSES: tuple[str, ...] = ("overdue", "late", "pending", "received", "forwarded")
@@ -109,6 +109,20 @@ def page_bounds(number: int, size: int = PAGE_SIZE) -> tuple[int, int, int]:
     number = max(1, number)
     size = min(max(1, size), MAX_PAGE_SIZE)
     return number, size, (number - 1) * size
+
+
+def page_of(items: Sequence[T], number: int, size: int = PAGE_SIZE) -> Page[T]:
+    """One page of a list already in memory (a circular's state), clamped as `_paginate` does.
+
+    >>> page_of(list(range(7)), 2, 5).items
+    [5, 6]
+    """
+    number, size, offset = page_bounds(number, size)
+    total = len(items)
+    if offset >= total > 0:
+        number = -(-total // size)
+        offset = (number - 1) * size
+    return Page(items=list(items[offset : offset + size]), total=total, number=number, size=size)
 
 
 def _count(session: Session, stmt: sa.Select[Any]) -> int:
@@ -547,16 +561,28 @@ def get_agency(session: Session, agency_id: str) -> AgencyInfo | None:
     return _from_row(AgencyInfo, row) if row is not None else None
 
 
-def agency_counts(session: Session, agency_id: str) -> StatusCounts:
-    """What an agency was sent, over every circular."""
-    return _counts(session.exec(sa.select(*_count_columns()).where(Handoff.recipient_id == agency_id)).one())
+def agency_counts(session: Session, agency_id: str, *, exclude: Sequence[str] = ()) -> StatusCounts:
+    """What an agency was sent, over every circular but those in `exclude`."""
+    stmt = sa.select(*_count_columns()).where(Handoff.recipient_id == agency_id)
+    if exclude:
+        stmt = stmt.where(Handoff.circular_id.not_in(exclude))
+    return _counts(session.exec(stmt).one())
 
 
 def agency_handoffs(
-    session: Session, agency_id: str, *, status: str | None = None, page: int = 1, size: int = PAGE_SIZE
+    session: Session,
+    agency_id: str,
+    *,
+    status: str | None = None,
+    page: int = 1,
+    size: int = PAGE_SIZE,
+    exclude: Sequence[str] = (),
 ) -> Page[HandoffView]:
-    """What an agency received (its handoffs), worst first, then newest."""
+    """What an agency received (its handoffs), worst first, then newest; circulars in `exclude`
+    (those the dashboard judges by their state, `records.pages`) left out."""
     stmt = _handoff_select().where(Handoff.recipient_id == agency_id)
+    if exclude:
+        stmt = stmt.where(Handoff.circular_id.not_in(exclude))
     if status is not None:
         stmt = stmt.where(Handoff.status == status)
     stmt = stmt.order_by(_worst_first(), Handoff.sent_on.desc(), Handoff.id)
@@ -585,15 +611,18 @@ _DISPATCH_COLUMNS = (
 
 
 def agency_dispatches(
-    session: Session, agency_id: str, *, page: int = 1, size: int = PAGE_SIZE
+    session: Session, agency_id: str, *, page: int = 1, size: int = PAGE_SIZE, exclude: Sequence[str] = ()
 ) -> Page[DispatchView]:
-    """Letters the agency sent on, newest first, with their recipients' counts."""
+    """Letters the agency sent on, newest first, with their recipients' counts; circulars in
+    `exclude` left out (a routing run's dispatch rows are planned as well as recorded ones)."""
     stmt = (
         sa.select(*_DISPATCH_COLUMNS)
         .join(LetterRow, LetterRow.id == Dispatch.letter_id)
         .where(Dispatch.sender_id == agency_id)
         .order_by(Dispatch.sent_on.desc(), Dispatch.id)
     )
+    if exclude:
+        stmt = stmt.where(Dispatch.circular_id.not_in(exclude))
     rows, total, number, size = _paginate(session, stmt, page, size)
     counts: dict[int, StatusCounts] = {}
     ids = [r.id for r in rows]
@@ -723,15 +752,6 @@ class CitationView:
     placeholder: bool
 
 
-@dataclass(frozen=True)
-class DispatchOfLetter:
-    circular_id: str
-    sender_id: str
-    sender_name: str
-    sent_on: date
-    level: str
-
-
 # The fields of a letter shown beside its scan, in the order they are printed.
 SCAN_FIELDS: tuple[str, ...] = (
     "urgency", "number", "issuer", "date", "subject", "salutation", "signer", "signer_position", "owner_unit",
@@ -763,15 +783,13 @@ class LetterDetail:
     merges: list[Merge] = field(default_factory=list)
     deadlines: list[DeadlineRow] = field(default_factory=list)
     notes: list[ReadingNote] = field(default_factory=list)  # what reading its file flagged
-    dispatches: list[DispatchOfLetter] = field(default_factory=list)
-    dispatch_total: int = 0
     scan: LetterScan | None = None  # the scan it was read from, if any
     scan_fields: list[ScanField] = field(default_factory=list)
 
 
 def letter_detail(session: Session, letter_id: int) -> LetterDetail | None:
-    """A letter with its receipts, citations both ways, aliases, merges, deadlines, the notes of
-    its reading and its dispatches.
+    """A letter with its receipts, citations both ways, aliases, merges, deadlines and the notes of
+    its reading (its dispatches, facts and expectations apart: `records.pages.letter_dispatches`).
 
     Every query goes by the letter's id through an indexed column (`*.letter_id`, the citation
     ends, `merge.kept_letter_id`), and the notes by its file through the partial index of ingest
@@ -797,23 +815,6 @@ def letter_detail(session: Session, letter_id: int) -> LetterDetail | None:
     detail.scan = scan_of_letter(session, letter)
     if detail.scan is not None:
         detail.scan_fields = _scan_fields(detail, detail.scan)
-    dispatches = (
-        sa.select(
-            Dispatch.circular_id,
-            Dispatch.sender_id,
-            AgencyRow.name_th.label("sender_name"),
-            Dispatch.sent_on,
-            Dispatch.level,
-        )
-        .join(AgencyRow, AgencyRow.id == Dispatch.sender_id)
-        .where(Dispatch.letter_id == letter_id)
-        .order_by(Dispatch.sent_on, Dispatch.id)
-    )
-    # A national circular's letter is sent on by hundreds of provinces and districts: show the first.
-    detail.dispatch_total = _count(session, dispatches)
-    detail.dispatches = [
-        _from_row(DispatchOfLetter, r) for r in session.exec(dispatches.limit(LETTER_DISPATCHES))
-    ]
     return detail
 
 

@@ -100,6 +100,7 @@ class CircularTruth:
     deadline: date | None
     levels: list[LevelRow]
     totals: LevelRow
+    agencies: int  # handoffs counted (one per agency the plan reaches, under the filter)
     rows: list[HandoffRow]
     provinces: list[ProvinceChoice]
 
@@ -233,6 +234,7 @@ def circular_truth(
         deadline=state.deadline,
         levels=levels,
         totals=_totals(levels),
+        agencies=len(chosen.handoffs),
         rows=_rows(session, state, listed),
         provinces=provinces,
     )
