@@ -203,3 +203,29 @@ def test_national_view_collapses_and_drills_down(page) -> None:  # type: ignore[
     keys = page.locator("#handoffs tr[data-agency]").evaluate_all("rows => rows.map(r => r.dataset.agency)")
     assert keys and all(k == "province:54" or k.startswith("district:54") for k in keys)
     _shot(page, "national-phrae")
+
+
+def test_planned_dates_never_in_sent_or_received_columns(page, chain_id: str) -> None:  # type: ignore[no-untyped-def]
+    """After a routing run (`route_plainly`, in `chain_record`), the circular page keeps what only the
+    plan expects out of the sent/received/forwarded columns, and the as-of form changes the day."""
+    page.goto(f"/circulars/{quote(chain_id, safe='')}?as_of=2020-07-01&graph=0&province=21")
+    assert page.locator("#as-of-day").get_attribute("data-as-of") == "2020-07-01"
+    for column in ("sent", "received", "forwarded"):
+        cells = page.locator(f"table.truth td.col-{column}")
+        assert cells.count() > 0
+        assert cells.locator(".planned").count() == 0
+        assert all("คาดว่า" not in text for text in cells.all_inner_texts())
+    expected = page.locator("table.truth td.col-expected .planned")
+    assert expected.count() > 0 and "คาดว่า" in expected.first.inner_text()
+    assert expected.first.evaluate("e => getComputedStyle(e).fontStyle") == "italic"
+    assert page.locator("tr.row-blocked").count() > 0
+    _shot(page, "truth-circular-2020-07-01")
+
+    page.fill("form.as-of input[name=as_of]", "2020-06-05")
+    page.click("form.as-of button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator("#as-of-day").get_attribute("data-as-of") == "2020-06-05"
+    assert "as_of=2020-06-05" in page.url and "province=21" in page.url
+    # On 5 June nothing was due yet at the province: Rayong is pending, not overdue.
+    assert page.locator('tr[data-agency="province:21"]').get_attribute("class") == "row-pending"
+    _shot(page, "truth-circular-2020-06-05")
