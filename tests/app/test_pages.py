@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections import Counter, defaultdict
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -19,6 +20,8 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app, prefect_runs_url
 from app.queries import HANDOFF_STATUSES, PAGE_SIZE
+from models.db import get_engine, session_scope
+from records.progress import circular_state
 from tests.app.conftest import NATIONAL_ID, NATIONAL_ROOT, Record
 
 # --- reading pages ---------------------------------------------------------------------------
@@ -86,6 +89,17 @@ def handoffs(record: Record, circular_id: str) -> list[tuple[str, str, str, str 
             "SELECT recipient_id, level, status, received_on, forwarded_on FROM handoff WHERE circular_id = ?"
         )
         return con.execute(sql, (circular_id,)).fetchall()
+
+
+AS_OF = date(2020, 7, 1)  # the day the chain's pages are judged by in these tests
+
+
+def truth(record: Record, circular_id: str, as_of: date = AS_OF) -> list[tuple[str, str, str]]:
+    """(recipient, level, status) of each handoff as the one read function judges it as of `as_of`:
+    the pages must show exactly this (the stored handoff rows are the plan's, not the facts)."""
+    with session_scope(get_engine(record.url), readonly=True) as session:
+        state = circular_state(session, circular_id, as_of)
+    return [(h.recipient_id, h.level, str(h.status)) for h in state.handoffs]
 
 
 def parents(record: Record) -> dict[str, str | None]:
@@ -291,9 +305,9 @@ def test_national_graph_is_collapsed_and_drills_down(national_client: TestClient
 def test_chain_circular_shows_overdue_handoffs_and_prefect_link(
     chain_client: TestClient, chain_record: Record, chain_id: str
 ) -> None:
-    html = chain_client.get(circular_url(chain_id)).text
+    html = chain_client.get(circular_url(chain_id, f"as_of={AS_OF}")).text
     got = rows(html, "data-agency")
-    overdue = sorted(h[0] for h in handoffs(chain_record, chain_id) if h[2] == "overdue")
+    overdue = sorted(h[0] for h in truth(chain_record, chain_id) if h[2] == "overdue")
     assert sorted(r["key"] for r in got if r["class"] == "row-overdue") == overdue
     assert [r["class"] for r in got[: len(overdue)]] == ["row-overdue"] * len(overdue)
     assert f'href="{prefect_runs_url("http://prefect.test:4200", chain_id)}"' in html
@@ -314,13 +328,14 @@ def test_prefect_link_comes_from_the_api_url(
 
 
 def test_agency_page_shows_what_it_received_forwarded_issued(
-    chain_client: TestClient, chain_record: Record
+    chain_client: TestClient, chain_record: Record, chain_id: str
 ) -> None:
-    html = chain_client.get("/agencies/province:54").text
+    html = chain_client.get(f"/agencies/province:54?as_of={AS_OF}").text
     assert "จังหวัดแพร่" in html
-    received = rows(html, "data-agency")  # handoff rows of this agency
+    statuses = {f"row-{s}" for s in ("done", "late", "overdue", "blocked", "pending")}
+    received = [r for r in rows(html, "data-agency") if r["class"] in statuses]  # its handoffs
+    mine = [(status,) for agency, _, status in truth(chain_record, chain_id) if agency == "province:54"]
     with db(chain_record) as con:
-        mine = con.execute("SELECT status FROM handoff WHERE recipient_id = 'province:54'").fetchall()
         issued = [n for (n,) in con.execute("SELECT number FROM letter WHERE issuer_id = 'province:54'")]
         sent = con.execute("SELECT count(*) FROM dispatch WHERE sender_id = 'province:54'").fetchone()[0]
     assert sorted(r["class"] for r in received) == sorted(f"row-{s}" for (s,) in mine)
@@ -448,9 +463,9 @@ def test_province_filter_reaches_local_bodies_under_districts(
     chain_client: TestClient, chain_record: Record, chain_id: str
 ) -> None:
     parent = parents(chain_record)
-    expected = [h for h in handoffs(chain_record, chain_id) if in_province(h[0], "province:54", parent)]
+    expected = [h for h in truth(chain_record, chain_id) if in_province(h[0], "province:54", parent)]
     assert {h[1] for h in expected} >= {"province", "district", "local"}
-    got = all_rows(chain_client, circular_url(chain_id, "province=54&graph=0"))
+    got = all_rows(chain_client, circular_url(chain_id, f"province=54&graph=0&as_of={AS_OF}"))
     assert sorted(r["key"] for r in got) == sorted(h[0] for h in expected)
 
 
