@@ -168,7 +168,7 @@ _DATED = rf"(?:{_loose('ลง')}\s*{_loose('วัน')}\s*{_loose('ที่')
 # decided by NUMBER_ATTEMPT_RE (so ที่ปรึกษา... is no number line). OCR forms of ที่ (ที without
 # its tone mark, ท่ี with marks swapped, Latin `fi`/`NWI` from Tesseract) count when a number follows.
 NUMBER_LINE_RE = re.compile(
-    rf"^{_JUNK}(?:(?P<urgency>{_URGENCY_WORDS})\s*)?(?P<word>ที่|ท่ี|ที(?=\s|{_CODE}\s*[0-9๐-๙oO])|(?:fi|NWI|nwi|Ti)(?=\s)|(?:เลขที่หนังสือ|เลขหนังสือ)\s*[:：]?)\s*(?P<rest>.*?)\s*$"
+    rf"^{_JUNK}(?:(?P<urgency>{_URGENCY_WORDS})\s*)?(?P<word>ที่|ท่ี|ที(?=\s|{_CODE}\s*\.?\s*[0-9๐-๙oO])|(?:fi|NWI|nwi|Ti)(?=\s)|(?:เลขที่หนังสือ|เลขหนังสือ)\s*[:：]?)\s*(?P<rest>.*?)\s*$"
 )
 # Text that is trying to be a number: code letters then digits, or digits with a slash (no code).
 NUMBER_ATTEMPT_RE = re.compile(rf"^(?:{_CODE}\s*\.?\s*[0-9๐-๙oO]|{DIGIT}[^/]*/)")
@@ -1733,6 +1733,8 @@ def _cited_number(text: str) -> tuple[LetterNumber | None, int | None]:
 def _cited_date(ctx: _Ctx, i: int, text: str, letter_date: date | None = None) -> date | None:
     anchor = DATED_RE.search(text)
     match = DATE_MENTION_RE.search(text, anchor.end() if anchor else 0)
+    if (match is None or match.group("year") is None) and ctx.confidence and letter_date is not None:
+        return _ocr_long_year(ctx, i, text[anchor.end() if anchor else 0 :], letter_date)
     if match is None or match.group("year") is None:
         return None
     try:
@@ -1743,6 +1745,33 @@ def _cited_date(ctx: _Ctx, i: int, text: str, letter_date: date | None = None) -
     if ctx.confidence and letter_date is not None:  # OCR: a cited letter is at most a few years older
         cited = _ocr_year_in(ctx, i, "citation date", cited, letter_date.year - 3, letter_date.year)
     return cited
+
+
+# A date whose year the OCR gave a digit too many: `๘ มีนาคม ๒๕๐๒๓`.
+_LONG_YEAR_DATE_RE = re.compile(
+    rf"(?P<day>{_DAY})\s*(?P<month>{_MONTHS})\s*(?P<year>{DIGIT}{{5}})(?!{DIGIT})"
+)
+
+
+def _ocr_long_year(ctx: _Ctx, i: int, text: str, letter_date: date) -> date | None:
+    """A cited date with a five-digit year: the four-digit year (one digit dropped, then confusable
+    digits) that lands within three years before the letter's own; None when none does."""
+    match = _LONG_YEAR_DATE_RE.search(text)
+    if match is None:
+        return None
+    lo, hi = letter_date.year - 3, letter_date.year
+    raw = to_arabic_digits(match.group("year"))
+    for k in range(len(raw)):
+        year = int(raw[:k] + raw[k + 1 :]) - 543
+        year = year if lo <= year <= hi else (_near_year(year, lo, hi, prefer=hi) or 0)
+        if year:
+            with contextlib.suppress(ValueError):
+                fixed = date(
+                    year, month_number(match.group("month")), int(to_arabic_digits(match.group("day")))
+                )
+                ctx.warn(i, "citation date", f"year {match.group('year')} (OCR) read as {year + 543}")
+                return fixed
+    return None
 
 
 def _ocr_year_in(ctx: _Ctx, i: int, what: str, on: date, lo: int, hi: int) -> date:

@@ -268,3 +268,15 @@ def test_ocr_marks_in_an_agency_code_and_thi_glued_to_it() -> None:
     assert (
         _one(f"ที ขุก ๐๐๑๘.๒/ว ๑๘๙๐\nศาลากลางจังหวัดขอนแก่น\n๑ มิถุนายน ๒๕๖๓{TAIL}")["number"] == "ขก 0018.2/ว 1890"
     )
+
+
+def test_an_ocr_cited_date_with_a_digit_too_many_is_read_near_the_letter() -> None:
+    text = (
+        "ทีนบ.๐๐๓๒/ว ๔๕๖\nศาลากลางจังหวัดนนทบุรี\n๒๗ สิงหาคม ๒๕๖๓\nเรื่อง ทดสอบ\nเรียน นายอำเภอทุกอำเภอ\n"
+        "อ้างถึง หนังสือ ที่ มท ๐๘๑๖.๓/ว๑๐๔๔ ลงวันที่ ๘ มีนาคม ๒๕๖๐๓\n"
+    )
+    [letter] = read_letters(text, file="scan.png", line_confidence={1: 0.9, 3: 0.9}).letters
+    assert letter.number.canonical == "นบ 0032/ว 456"
+    assert [(c.number.canonical, c.date) for c in letter.references if c.number] == [
+        ("มท 0816.3/ว 1044", date(2020, 3, 8))
+    ]
