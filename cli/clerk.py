@@ -7,8 +7,10 @@ import re
 from datetime import datetime, time
 from typing import Any
 
-import click
 import typer
+
+# typer vendors click (typer._click): its groups parse with that Context, not click.Context.
+from typer._click.core import Context as TyperContext
 from typer.core import TyperGroup
 
 from cli.common import DATABASE, day_option, fail, moment_option, open_record
@@ -104,7 +106,7 @@ class DefaultGroup(TyperGroup):
 
     DEFAULT = "register"
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: TyperContext, args: list[str]) -> list[str]:
         if not args or (args[0] not in self.commands and args[0] not in ctx.help_option_names):
             args = [self.DEFAULT, *args]
         return super().parse_args(ctx, args)

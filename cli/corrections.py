@@ -43,7 +43,8 @@ def correct(
     day = day_option(on, "--date")
     gregorian = gregorian_year(year, "--year")
     if field == "date":
-        value = (day_option(value, "--value") or value).isoformat() if value.strip() else value
+        parsed = day_option(value, "--value") if value.strip() else None
+        value = parsed.isoformat() if parsed is not None else value
     try:
         with session_scope(open_record(database, create=False)) as session:
             done = correct_letter(session, number, field, value, reason, on=day, year=gregorian, actor=actor)

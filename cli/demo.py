@@ -83,13 +83,13 @@ def main(out: Path | None = None) -> int:
     )
 
     with session_scope(engine) as session:
-        report = progress.overdue_report(session, DEADLINE_CHECK, circular_id)
+        overdue = progress.overdue_report(session, DEADLINE_CHECK, circular_id)
         margins = progress.margins(session, circular_id, "local")
         whatif = progress.whatif_report(session, circular_id, "province:54", date(2020, 5, 19))
-    (out / "overdue.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-    late = [i for i in report if i["status"] == "late"]
+    (out / "overdue.json").write_text(json.dumps(overdue, ensure_ascii=False, indent=2), encoding="utf-8")
+    late = [i for i in overdue if i["status"] == "late"]
     _say(
-        f"4. overdue and late as of {DEADLINE_CHECK} ({len(report)} in all, full list in overdue.json)",
+        f"4. overdue and late as of {DEADLINE_CHECK} ({len(overdue)} in all, full list in overdue.json)",
         "\n".join(
             f"  LATE {i['agency']}: handed on {i['letter']} on {i['done']}, due {i['due']}, "
             f"{i['days_over']} working days over; escalate to {i['escalate_to']}"

@@ -188,7 +188,7 @@ def overdue(
                 _stream_json(items)
                 return
             _judged(day)
-            shown = []
+            shown: list[dict[str, Any]] = []
             count = 0
             for item in items:
                 count += 1

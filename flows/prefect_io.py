@@ -9,7 +9,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -19,7 +19,7 @@ OVERDUE_EVENT = "saraban.handoff.overdue"
 LATE_EVENT = "saraban.handoff.late"
 
 
-def publish_table(key: str, rows: list[Mapping[str, Any]], description: str) -> None:
+def publish_table(key: str, rows: Sequence[Mapping[str, Any]], description: str) -> None:
     """A Prefect table artifact (keys must be lowercase letters, digits and dashes)."""
     create_table_artifact(key=key, table=[dict(r) for r in rows], description=description)
 

@@ -219,8 +219,8 @@ def _serve(down: Connection, up: Connection) -> None:
                 up.send_bytes(pickle.dumps((batch[0][0], False, f"{type(exc).__name__}: {exc}")))
                 return
             log.warning("a batch of %d dispatches failed (%s); writing them one by one", len(batch), exc)
-            for job in batch:
-                write([job])
+            for one in batch:
+                write([one])
             return
         for (job, _, _), states in zip(batch, results, strict=True):
             up.send_bytes(pickle.dumps((job, True, states), pickle.HIGHEST_PROTOCOL))

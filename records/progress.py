@@ -103,7 +103,7 @@ def matching_plan(session: Session, circular: Circular) -> str | None:
     if circular.plan_id is not None:
         return circular.plan_id
     held = session.exec(
-        select(LetterRow.number, LetterRow.date).where(LetterRow.circular_id == circular.id)
+        select(col(LetterRow.number), col(LetterRow.date)).where(LetterRow.circular_id == circular.id)
     ).all()
     matches = plan_matches((plan(p) for p in plan_files()), [(n, d) for n, d in held])
     return matches[0].id if len(matches) == 1 else None
@@ -472,7 +472,8 @@ def _items(session: Session, rows: Sequence[Any], today: date) -> list[SweepItem
     ]
 
 
-_SWEEP_COLUMNS = (Handoff.id, Handoff.circular_id, Handoff.recipient_id, Handoff.due_forward,
+# Any: sqlmodel types select() for up to four entities; SQLAlchemy takes these eight as they are.
+_SWEEP_COLUMNS: tuple[Any, ...] = (Handoff.id, Handoff.circular_id, Handoff.recipient_id, Handoff.due_forward,
                   Handoff.forwarded_on, Handoff.status, Dispatch.sender_id, Dispatch.letter_id)  # fmt: skip
 
 
@@ -730,7 +731,7 @@ def circular_state(session: Session, circular: Circular | str, as_of: date) -> C
                 number = holdings.letters[r.letter_id].number if r.letter_id in holdings.letters else ""
                 received[node].append(_Fact(r.date, how, f"เลขรับ {r.number or '-'} {r.date} ({number})"))
     clerk = session.exec(
-        select(Dispatch.id, Dispatch.sender_id, Dispatch.sent_on, LetterRow.number)
+        select(col(Dispatch.id), col(Dispatch.sender_id), col(Dispatch.sent_on), col(LetterRow.number))
         .join(LetterRow, col(LetterRow.id) == col(Dispatch.letter_id))
         .where(Dispatch.circular_id == found.id, Dispatch.source == "clerk", Dispatch.sent_on <= as_of)
     ).all()
@@ -771,11 +772,14 @@ def circular_state(session: Session, circular: Circular | str, as_of: date) -> C
         if node in forwarded:  # DLA wrote on 20 April, before Interior's letter of 1 June reached it
             f = forwarded[node]
             facts.append(_Fact(f.on, f.provenance, f"{f.evidence}: it forwarded, so it had received"))
-        first = _earliest(facts)
-        if first is not None:
-            got[node] = first
-        if first is not None or node in forwarded:
-            events[node] = (first.on if first else None, forwarded[node].on if node in forwarded else None)
+        earliest = _earliest(facts)
+        if earliest is not None:
+            got[node] = earliest
+        if earliest is not None or node in forwarded:
+            events[node] = (
+                earliest.on if earliest else None,
+                forwarded[node].on if node in forwarded else None,
+            )
     schedule = propagate(graph, cal, policy(), events)
     dates = schedule.dates()
     allow, _ = schedule.plan.allowances(policy())
@@ -965,7 +969,7 @@ def _agency_node(graph: nx.DiGraph, agency: str) -> str:
         raise ProgressError(
             f"agency {agency!r} is not one agency of this circular's plan (found {len(matches)})"
         )
-    return matches[0]
+    return str(matches[0])  # a node id (networkx types its nodes Any)
 
 
 def status_report(

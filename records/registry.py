@@ -33,6 +33,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from models.letters import Agency, Level
 from models.tables import AgencyRow, DeadlineRow, Dispatch, Handoff, LetterRow, Receipt, new_row
@@ -165,7 +166,7 @@ def series_value(number: str | None) -> int | None:
     return value if 1 <= value <= RECEIPT_NUMBER_MAX else None
 
 
-def _series(registry: str, year: int) -> Any:
+def _series(registry: str, year: int) -> SelectOfScalar[Receipt]:
     return select(Receipt).where(
         Receipt.registry == registry,  # type: ignore[comparison-overlap]
         Receipt.year == year,
@@ -439,7 +440,7 @@ def find_receipt(
         stamped = select(Receipt).where(
             Receipt.year == year,
             Receipt.source == "ocr",
-            sa.or_(Receipt.agency_id == receiver.id, Receipt.registry == receiver.id),  # type: ignore[arg-type]
+            sa.or_(col(Receipt.agency_id) == receiver.id, col(Receipt.registry) == receiver.id),
         )
         candidates = [r for r in session.exec(stamped) if series_value(r.number) == value]
     if letter is not None:

@@ -32,6 +32,7 @@ from typing import Any, Literal, NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from models.letters import Agency, Citation, Letter, Level, UnreadLetter, Urgency
 from models.numbering import LetterNumber, parse_letter_number
@@ -279,11 +280,13 @@ def upsert_agency(session: Session, agency: Agency, *, actor: str | None = None)
 # --- letters ----------------------------------------------------------------------------------
 
 
-def _on_day(query: Any, on: date | None, year: int | None) -> Any:
+def _on_day(query: SelectOfScalar[LetterRow], on: date | None, year: int | None) -> SelectOfScalar[LetterRow]:
     if on is not None:
-        query = query.where(LetterRow.date == on)
+        query = query.where(col(LetterRow.date) == on)
     if year is not None:
-        query = query.where(LetterRow.date >= date(year, 1, 1), LetterRow.date <= date(year, 12, 31))
+        query = query.where(
+            col(LetterRow.date) >= date(year, 1, 1), col(LetterRow.date) <= date(year, 12, 31)
+        )
     return query
 
 
@@ -334,7 +337,7 @@ def lookup_letter(
     return None
 
 
-def _merged_into(alias: str, on: date | None, year: int | None) -> Any:
+def _merged_into(alias: str, on: date | None, year: int | None) -> SelectOfScalar[LetterRow]:
     """The letters `alias` was merged into (of that day or year, when given)."""
     query = (
         select(LetterRow)
@@ -1012,7 +1015,7 @@ def _changes(session: Session) -> _GraphChanges:
     changes = session.info.get(_CHANGES)
     if changes is None:
         changes = session.info[_CHANGES] = _GraphChanges()
-    return changes  # type: ignore[no-any-return]
+    return changes
 
 
 def circular_id_for(number: str, on: date) -> str:

@@ -118,12 +118,12 @@ def snapshot_rows(session: Session, kind: str, subject: str, payload: dict[str, 
         ids = sorted(by_dispatch)
         senders: dict[int, tuple[Dispatch, LetterRow]] = {}
         for start in range(0, len(ids), 5000):
-            rows = session.exec(
+            pairs = session.exec(
                 select(Dispatch, LetterRow)
                 .join(LetterRow, col(LetterRow.id) == col(Dispatch.letter_id))
                 .where(col(Dispatch.id).in_(ids[start : start + 5000]))
             )
-            senders.update((d.id, (d, letter)) for d, letter in rows if d.id is not None)
+            senders.update((d.id, (d, letter)) for d, letter in pairs if d.id is not None)
         return {
             "dispatches": [
                 dispatch_snapshot(session, senders[i][0], by_dispatch[i], senders[i][1]) for i in ids
