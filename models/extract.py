@@ -17,6 +17,7 @@ Every result is NFC with "\\n" line ends; invisible characters are the parser's 
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import itertools
 import math
@@ -29,7 +30,7 @@ import subprocess
 import tempfile
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +72,7 @@ class Extracted:
     notes: tuple[str, ...]
     line_confidence: Mapping[int, float]  # 1-based line of `text` -> OCR confidence 0..1
     pages: tuple[bytes, ...] = field(default=(), repr=False)  # PNG of each OCR'd page
+    sha256: str = ""  # of the bytes read: the file's identity in the record, read once with its text
 
 
 # --- the file -------------------------------------------------------------------------------------
@@ -83,14 +85,17 @@ def extract(path: Path, *, max_bytes: int = MAX_BYTES, recover_digits: bool = Tr
     """
     name = str(path)
     data = _read_bytes(path, name, max_bytes)
+    digest = hashlib.sha256(data).hexdigest()
     if data.startswith(b"%PDF-"):
-        return _extract_pdf(data, name, recover_digits=recover_digits)
+        return replace(_extract_pdf(data, name, recover_digits=recover_digits), sha256=digest)
     if _image_kind(data):
-        return _extract_image(data, name, recover_digits=recover_digits)
+        return replace(_extract_image(data, name, recover_digits=recover_digits), sha256=digest)
     text, encoding, notes = decode_text(data, file=name)
     if not text.strip():
         raise ExtractError("empty file", file=name)
-    return Extracted(text=text, kind="text", encoding=encoding, notes=notes, line_confidence={})
+    return Extracted(
+        text=text, kind="text", encoding=encoding, notes=notes, line_confidence={}, sha256=digest
+    )
 
 
 def _read_bytes(path: Path, name: str, max_bytes: int) -> bytes:

@@ -134,6 +134,7 @@ class ParseResult:
     unread: tuple[UnreadLetter, ...] = ()
     notes: tuple[ParseWarning, ...] = ()
     pages: tuple[bytes, ...] = field(default=(), repr=False)  # PNG of each page of a scan, in order
+    sha256: str = ""  # of the file's bytes as read (read_file), for the record to know the file by
 
 
 # --------------------------------------------------------------------------- patterns
@@ -435,7 +436,7 @@ def read_file(path: Path) -> ParseResult:
         raise ParseError(exc.message, file=exc.file, line=exc.line, field=exc.field) from None
     result = read_letters(extracted.text, file=str(path), line_confidence=extracted.line_confidence)
     how = tuple(ParseWarning(str(path), 1, "file", note) for note in extracted.notes)
-    return replace(result, notes=how + result.notes, pages=extracted.pages)
+    return replace(result, notes=how + result.notes, pages=extracted.pages, sha256=extracted.sha256)
 
 
 def parse_file(path: Path) -> list[Letter]:

@@ -7,7 +7,6 @@ run are still ingested. Directories are walked (`collect_files`).
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -92,11 +91,10 @@ def ingest_file(
     (`ingest_files`, the CLI): checking it costs more than storing a small letter.
     """
     path = Path(path)
-    try:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError as exc:
-        raise IngestError(exc.strerror or str(exc), file=str(path)) from exc
+    # One read of the file, by the parser, after its kind and size are checked: a FIFO is never
+    # opened and /dev/zero never read (the digest comes with the text).
     read = _parse(path)
+    digest = read.sha256
     unread = getattr(read, "unread", ())
     if not read.letters and not unread:
         raise IngestError("no letter found", file=str(path), line=1, field="file")

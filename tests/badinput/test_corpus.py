@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -237,3 +238,82 @@ def test_bad_file_among_good_ones_keeps_each_file_all_or_nothing(engine: Engine,
     with session_scope(engine, readonly=True) as a, session_scope(alone, readonly=True) as b:
         assert audit.state_dump(a) == audit.state_dump(b)
         assert audit.verify(a).ok
+
+
+# --- inputs the record never sees: each refused with a clear message, exit 2, the rest go in ----
+
+
+def _ingest(engine: Engine, *paths: Path | str) -> Any:
+    env = {"SARABAN_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
+    return CliRunner().invoke(app, ["ingest", *map(str, paths)], env=env)
+
+
+def test_a_fifo_and_a_device_are_refused_without_reading(engine: Engine, tmp_path: Path) -> None:
+    fifo = tmp_path / "letters.fifo"
+    os.mkfifo(fifo)  # reading it would block forever: it is refused from its file type alone
+    result = _ingest(engine, fifo, "/dev/zero", DEMO[0])
+    assert result.exit_code == 2, result.output
+    assert f"{fifo}:1: file: not a regular file" in result.stderr
+    assert "/dev/zero:1: file: not a regular file" in result.stderr
+    assert "1 went in, 2 failed" in result.output
+
+
+def test_a_file_over_the_size_limit_is_refused_unread(engine: Engine, tmp_path: Path) -> None:
+    huge = tmp_path / "huge.txt"
+    with huge.open("wb") as f:
+        f.truncate(51 * 1024 * 1024)  # sparse: nothing is written, nothing should be read
+    result = _ingest(engine, huge)
+    assert result.exit_code == 2 and re.search(r"huge\.txt:1: file: .*(?:limit|large)", result.stderr)
+
+
+def test_a_full_disk_is_named_per_file_and_the_batch_goes_on(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database refusing a write (SQLite's 'database or disk is full', injected at the store
+    of the second file) is that file's error; the first and third files still go in."""
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    from records import ingest
+
+    real = ingest.ingest_letters
+    calls = {"n": 0}
+
+    def full_on_second(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise sa.exc.OperationalError("INSERT", {}, sqlite3.OperationalError("database or disk is full"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ingest, "ingest_letters", full_on_second)
+    result = _ingest(engine, *DEMO[:3])
+    assert result.exit_code == 2, result.output
+    assert f"{DEMO[1]}: not stored: database or disk is full" in result.stderr
+    assert "2 went in, 1 failed" in result.output
+    with session_scope(engine, readonly=True) as s:
+        assert audit.verify(s).ok
+
+
+def test_a_locked_database_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another writer holding the record past the busy timeout: exit 2 saying so, no traceback,
+    nothing written (SQLite; PostgreSQL waits for row locks instead)."""
+    import sqlite3
+
+    from models import db
+
+    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 200)  # do not wait the production 30 s
+    path = tmp_path / "locked.db"
+    engine = get_engine(f"sqlite:///{path}")  # a new engine: the short timeout applies
+    ingest_file(DEMO[0], engine)
+    before = dump_tables(engine, skip=())
+    holder = sqlite3.connect(path)
+    holder.execute("BEGIN EXCLUSIVE")  # another writer holds the record
+    try:
+        result = _ingest(engine, DEMO[1])
+    finally:
+        holder.rollback()
+        holder.close()
+    assert result.exit_code == 2, result.output
+    assert "database is locked" in result.stderr and "Traceback" not in result.output
+    assert dump_tables(engine, skip=()) == before
