@@ -38,7 +38,9 @@ REFUSED: dict[str, tuple[list[str], int, str]] = {
     "empty file": (["ingest", str(BAD / "empty.txt")], 2, r"empty\.txt:1: file: empty file"),
     "broken image": (["ingest", str(BAD / "binary.bin")], 2, r"binary\.bin:1: file: not a readable image"),
     "binary file": (["ingest", str(BAD / "nul.bin")], 2, r"nul\.bin:3: file: binary file \(NUL byte\)"),
-    "missing file": (["ingest", "/nonexistent/letter.txt"], 2, r"/nonexistent/letter\.txt:1: file: cannot read file: No such file"),
+    "missing file": (
+        ["ingest", "/nonexistent/letter.txt"], 2, r"/nonexistent/letter\.txt:1: file: cannot read file: No such",
+    ),
     "unknown agency (receive)": (
         ["receive", LETTER, "--agency", "province:99", "--at", "2020-06-02T10:00"], 2, r"unknown agency 'province:99'",
     ),
