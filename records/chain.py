@@ -30,11 +30,9 @@ from models.tables import (
     LetterVariant,
     Merge,
     Receipt,
-    new_row,
 )
-from models.thai import now_bangkok
 from records.events import append_event, default_actor
-from records.service import find_letters, lookup_letters, reading_notes
+from records.service import find_letters, lookup_letters, reading_notes, save_circular
 from routing.chain import DispatchLink, LetterKey, Link, Node, ReceiptLink, build_forwarding_graph
 
 
@@ -96,38 +94,7 @@ def assign_circulars(session: Session, *, actor: str | None = None) -> dict[str,
     existing = {c.id: c for c in session.exec(select(Circular))}
     for slug in sorted(wanted):
         root, members = wanted[slug]
-        title = root.subject or ""
-        circular = existing.get(slug)
-        if circular is None:
-            session.add(
-                new_row(
-                    Circular,
-                    id=slug,
-                    title=title,
-                    root_letter_id=root.id,
-                    status="open",
-                    created_at=now_bangkok(),
-                )
-            )
-            session.flush()
-            append_event(
-                session,
-                "circular.created",
-                slug,
-                {"root": root.number, "members": sorted(m.number for m in members)},
-                actor=who,
-            )
-        elif circular.root_letter_id != root.id or circular.title != title:
-            circular.root_letter_id, circular.title = root.id, title
-            session.flush()
-            append_event(session, "circular.updated", slug, {"root": root.number, "title": title}, actor=who)
-        moved = sorted(m.number for m in members if m.circular_id != slug)
-        for member in members:
-            if member.circular_id != slug:
-                member.circular_id = slug
-        if moved and circular is not None:
-            append_event(session, "circular.members_added", slug, {"letters": moved}, actor=who)
-        session.flush()
+        save_circular(session, existing.get(slug), slug, root, members, actor=who)
 
     letter_circular = {m.id: slug for slug, (_, members) in wanted.items() for m in members}
     for slug, circular in sorted(existing.items()):

@@ -1113,6 +1113,45 @@ def _edges_of(session: Session, ids: set[int]) -> set[tuple[int, int]]:
     return edges
 
 
+def save_circular(
+    session: Session,
+    circular: Circular | None,
+    slug: str,
+    root: LetterRow,
+    members: list[LetterRow],
+    *,
+    actor: str,
+) -> None:
+    """Circular `slug` rooted at `root` with `members`: created, or its root and title updated, and
+    its members moved into it; each change logged (circular.created / updated / members_added)."""
+    title = root.subject or ""
+    if circular is None:
+        session.add(
+            new_row(
+                Circular,
+                id=slug,
+                title=title,
+                root_letter_id=root.id,
+                status="open",
+                created_at=now_bangkok(),
+            )
+        )
+        session.flush()
+        members_json = {"root": root.number, "members": sorted(m.number for m in members)}
+        append_event(session, "circular.created", slug, members_json, actor=actor)
+    elif circular.root_letter_id != root.id or circular.title != title:
+        circular.root_letter_id, circular.title = root.id, title
+        session.flush()
+        append_event(session, "circular.updated", slug, {"root": root.number, "title": title}, actor=actor)
+    moved = sorted(m.number for m in members if m.circular_id != slug)
+    for member in members:
+        if member.circular_id != slug:
+            member.circular_id = slug
+    if moved and circular is not None:
+        append_event(session, "circular.members_added", slug, {"letters": moved}, actor=actor)
+    session.flush()
+
+
 def assign_circulars_of(session: Session, *, actor: str | None = None) -> None:
     """Bring the circulars of the letters this transaction changed up to date; write (and log)
     only what changed, exactly as `records.chain.assign_circulars` would over the whole record.
@@ -1154,39 +1193,8 @@ def assign_circulars_of(session: Session, *, actor: str | None = None) -> None:
         if not changes.split:
             for r in _letters_where(session, LetterRow.circular_id, group.circulars - {slug}):
                 members.setdefault(r.id, r)  # type: ignore[arg-type]
-        title = root.subject or ""
-        circular = existing.get(slug)
-        if circular is None:
-            session.add(
-                new_row(
-                    Circular,
-                    id=slug,
-                    title=title,
-                    root_letter_id=root.id,
-                    status="open",
-                    created_at=now_bangkok(),
-                )
-            )
-            session.flush()
-            append_event(
-                session,
-                "circular.created",
-                slug,
-                {"root": root.number, "members": sorted(m.number for m in members.values())},
-                actor=who,
-            )
-        elif circular.root_letter_id != root.id or circular.title != title:
-            circular.root_letter_id, circular.title = root.id, title
-            session.flush()
-            append_event(session, "circular.updated", slug, {"root": root.number, "title": title}, actor=who)
-        moved = sorted(m.number for m in members.values() if m.circular_id != slug)
-        for letter_id, member in members.items():
-            placed[letter_id] = slug
-            if member.circular_id != slug:
-                member.circular_id = slug
-        if moved and circular is not None:
-            append_event(session, "circular.members_added", slug, {"letters": moved}, actor=who)
-        session.flush()
+        save_circular(session, existing.get(slug), slug, root, list(members.values()), actor=who)
+        placed.update(dict.fromkeys(members, slug))
 
     def now_in(letter_id: int | None) -> str | None:
         if letter_id is None:
