@@ -921,19 +921,25 @@ def _sync_derived(session: Session, row: LetterRow, actor: str, report: IngestRe
                 actor=actor,
             )
     for alias, why in sorted(aliases.items()):
-        if alias in merges:
-            continue
-        session.add(new_row(Merge, kept_letter_id=row.id, alias=alias, reason=why, made_at=now_bangkok()))
-        session.flush()
-        if report is not None:
-            report.note_alias(AliasChange(alias, row.number, row.date, why))
-        append_event(
-            session,
-            "letter.alias_merged",
-            row.number,
-            {"date": row.date.isoformat(), "alias": alias, "reason": why},
-            actor=actor,
-        )
+        if alias not in merges:
+            _merge_alias(session, row, alias, why, actor, report)
+
+
+def _merge_alias(
+    session: Session, row: LetterRow, alias: str, why: str, actor: str, report: IngestReport | None
+) -> None:
+    """Record `alias` as another printing of `row` (a Merge row, the report's note, the event)."""
+    session.add(new_row(Merge, kept_letter_id=row.id, alias=alias, reason=why, made_at=now_bangkok()))
+    session.flush()
+    if report is not None:
+        report.note_alias(AliasChange(alias, row.number, row.date, why))
+    append_event(
+        session,
+        "letter.alias_merged",
+        row.number,
+        {"date": row.date.isoformat(), "alias": alias, "reason": why},
+        actor=actor,
+    )
 
 
 def _derive_from_citation(
@@ -970,18 +976,7 @@ def _derive_from_citation(
         if merged is not None:
             continue
         reason = same_letter(_number(alias), row.date, mine, row.date)
-        why = str(reason) if reason else "resolved to this letter"
-        session.add(new_row(Merge, kept_letter_id=row.id, alias=alias, reason=why, made_at=now_bangkok()))
-        session.flush()
-        if report is not None:
-            report.note_alias(AliasChange(alias, row.number, row.date, why))
-        append_event(
-            session,
-            "letter.alias_merged",
-            row.number,
-            {"date": row.date.isoformat(), "alias": alias, "reason": why},
-            actor=actor,
-        )
+        _merge_alias(session, row, alias, str(reason) if reason else "resolved to this letter", actor, report)
 
 
 def _unrepaired(raw: str) -> str | None:
