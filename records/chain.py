@@ -25,14 +25,13 @@ from models.tables import (
     CitationRow,
     DeadlineRow,
     Dispatch,
-    Handoff,
     LetterRow,
     LetterVariant,
     Merge,
     Receipt,
 )
-from records.events import append_event, default_actor
-from records.service import find_letters, lookup_letters, reading_notes, save_circular
+from records.events import default_actor
+from records.service import find_letters, lookup_letters, reading_notes, remove_circular, save_circular
 from routing.chain import DispatchLink, LetterKey, Link, Node, ReceiptLink, build_forwarding_graph
 
 
@@ -98,19 +97,10 @@ def assign_circulars(session: Session, *, actor: str | None = None) -> dict[str,
 
     letter_circular = {m.id: slug for slug, (_, members) in wanted.items() for m in members}
     for slug, circular in sorted(existing.items()):
-        if slug in wanted:
-            continue
-        # Its letters now belong to a bigger cascade: move what refers to it, then drop it.
-        into = letter_circular.get(circular.root_letter_id) if circular.root_letter_id is not None else None
-        for dispatch in session.exec(select(Dispatch).where(Dispatch.circular_id == slug)):
-            dispatch.circular_id = into or letter_circular[dispatch.letter_id]
-        for handoff in session.exec(select(Handoff).where(Handoff.circular_id == slug)):
-            dispatch_row = session.get(Dispatch, handoff.dispatch_id)
-            handoff.circular_id = dispatch_row.circular_id if dispatch_row else (into or slug)
-        session.flush()
-        session.delete(circular)
-        session.flush()
-        append_event(session, "circular.removed", slug, {"into": into}, actor=who)
+        if slug not in wanted:
+            remove_circular(
+                session, circular, lambda i: letter_circular.get(i) if i is not None else None, actor=who
+            )
     return {slug: sorted(m.number for m in members) for slug, (_, members) in wanted.items()}
 
 

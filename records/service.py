@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal, NamedTuple
@@ -1108,6 +1108,25 @@ def _edges_of(session: Session, ids: set[int]) -> set[tuple[int, int]]:
     return edges
 
 
+def remove_circular(
+    session: Session, circular: Circular, home_of: Callable[[int | None], str | None], *, actor: str
+) -> None:
+    """Drop `circular`, whose letters now belong to a bigger cascade: its dispatches and handoffs
+    move to the circular of its root letter (else of their own letter, `home_of`), then it goes,
+    logged (circular.removed)."""
+    slug = circular.id
+    into = home_of(circular.root_letter_id)
+    for dispatch in session.exec(select(Dispatch).where(Dispatch.circular_id == slug)):
+        dispatch.circular_id = into or home_of(dispatch.letter_id) or slug
+    for handoff in session.exec(select(Handoff).where(Handoff.circular_id == slug)):
+        dispatch_row = session.get(Dispatch, handoff.dispatch_id)
+        handoff.circular_id = dispatch_row.circular_id if dispatch_row else (into or slug)
+    session.flush()
+    session.delete(circular)
+    session.flush()
+    append_event(session, "circular.removed", slug, {"into": into}, actor=actor)
+
+
 def save_circular(
     session: Session,
     circular: Circular | None,
@@ -1202,17 +1221,7 @@ def assign_circulars_of(session: Session, *, actor: str | None = None) -> None:
     for slug, circular in sorted(existing.items()):
         if slug in wanted or slug not in involved:
             continue
-        # Its letters now belong to a bigger cascade: move what refers to it, then drop it.
-        into = now_in(circular.root_letter_id)
-        for dispatch in session.exec(select(Dispatch).where(Dispatch.circular_id == slug)):
-            dispatch.circular_id = into or now_in(dispatch.letter_id) or slug
-        for handoff in session.exec(select(Handoff).where(Handoff.circular_id == slug)):
-            dispatch_row = session.get(Dispatch, handoff.dispatch_id)
-            handoff.circular_id = dispatch_row.circular_id if dispatch_row else (into or slug)
-        session.flush()
-        session.delete(circular)
-        session.flush()
-        append_event(session, "circular.removed", slug, {"into": into}, actor=who)
+        remove_circular(session, circular, now_in, actor=who)
 
 
 # --- corrections ------------------------------------------------------------------------------

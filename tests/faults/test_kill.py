@@ -55,18 +55,25 @@ def pausing(env: dict[str, str], pause: str, signal_file: Path) -> dict[str, str
     return {**env, "PYTHONPATH": path, "FAULTS_PAUSE": f"{pause}:{signal_file}"}
 
 
-def _run_until_paused(argv: list[str], pause: str, signal_file: Path, env_url: str) -> None:
-    env = pausing({**os.environ, "SARABAN_DATABASE_URL": env_url}, pause, signal_file)
-    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 90
+def wait_until_paused(proc: subprocess.Popen[bytes], signal_file: Path, what: str, *, seconds: float) -> None:
+    """Wait for `proc` to touch `signal_file` at its pause point; fail saying `what` did otherwise."""
+    deadline = time.monotonic() + seconds
     while not signal_file.exists():
         if proc.poll() is not None:
             out, err = proc.communicate()
-            pytest.fail(f"writer ended before pausing ({proc.returncode}): {out.decode()} {err.decode()}")
+            pytest.fail(
+                f"{what} ended before pausing ({proc.returncode}): {out.decode()[-500:]} {err.decode()[-500:]}"
+            )
         if time.monotonic() > deadline:
             proc.kill()
-            pytest.fail("writer never reached the pause point")
+            pytest.fail(f"{what} never reached the pause point")
         time.sleep(0.05)
+
+
+def _run_until_paused(argv: list[str], pause: str, signal_file: Path, env_url: str) -> None:
+    env = pausing({**os.environ, "SARABAN_DATABASE_URL": env_url}, pause, signal_file)
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_until_paused(proc, signal_file, "writer", seconds=90)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
@@ -160,15 +167,7 @@ def test_kill_during_a_real_prefect_flow_run(tmp_path: Path) -> None:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 180
-        while not signal_file.exists():
-            if proc.poll() is not None:
-                out, err = proc.communicate()
-                pytest.fail(
-                    f"flow ended before pausing ({proc.returncode}): {out.decode()[-500:]} {err.decode()[-500:]}"
-                )
-            assert time.monotonic() < deadline, "the flow never reached its 10th dispatch"
-            time.sleep(0.1)
+        wait_until_paused(proc, signal_file, "the flow (10th dispatch)", seconds=180)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)

@@ -23,7 +23,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from flows import prefect_io
 from tests.conftest import ROOT
-from tests.faults.test_kill import pausing
+from tests.faults.test_kill import pausing, wait_until_paused
 
 SERVER = "prefect.server.api.server:create_app"  # in the temporary server's command line
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
@@ -85,15 +85,7 @@ def test_kill_9_of_run_leaves_no_temporary_server(chain_db: str, tmp_path: Path)
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 180
-        while not signal_file.exists():
-            if proc.poll() is not None:
-                out, err = proc.communicate()
-                pytest.fail(
-                    f"run ended before pausing ({proc.returncode}): {out.decode()[-500:]} {err.decode()[-500:]}"
-                )
-            assert time.monotonic() < deadline, "the run never reached its first dispatch"
-            time.sleep(0.1)
+        wait_until_paused(proc, signal_file, "run (first dispatch)", seconds=180)
         servers = _servers_of(proc.pid)
         assert len(servers) == 1, servers
         server = servers[0]
