@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEBIAN_PACKAGES := graphviz fonts-thai-tlwg chromium postgresql tesseract-ocr tesseract-ocr-tha
+DEBIAN_PACKAGES := graphviz fonts-thai-tlwg chromium postgresql tesseract-ocr tesseract-ocr-tha \
+	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 
 .PHONY: setup system venv demo test lint bench clean
 
