@@ -27,23 +27,20 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-import sqlalchemy as sa
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app import queries
-from models.db import database_url as resolve_database_url
-from models.db import get_engine
 from models.letters import Level
 from models.thai import format_thai_date, format_thai_time
+from records import dashboard as queries
 from records import pages
+from records.dashboard import read_only_engine
 from records.holdings import CITATION_KIND_TH
 from records.progress import today
 from routing.calendar import CalendarError
@@ -82,41 +79,6 @@ LEVEL_TH: dict[str, str] = {
     Level.UNKNOWN.value: "หน่วยงานอื่น",
 }
 DEADLINE_KIND_TH = {"due": "กำหนดส่ง", "meeting": "ประชุม", "event": "กำหนดการ"}
-
-
-# --- the read-only engine --------------------------------------------------------------------
-
-
-def read_only_engine(url: str | None = None) -> Engine:
-    """An engine that can only read the record at `url` (default: `SARABAN_DATABASE_URL`).
-
-    The service layer's engine opens every SQLite transaction with BEGIN IMMEDIATE (one writer at
-    a time); a dashboard page must not queue behind a flow that is recording 8,800 handoffs, nor
-    hold it up, so pages read in deferred transactions, which WAL lets run beside a writer.
-    """
-    resolved = resolve_database_url(url)
-    sa_url = sa.make_url(resolved)
-    if sa_url.get_backend_name() != "sqlite":
-        return sa.create_engine(sa_url, pool_pre_ping=True, execution_options={"postgresql_readonly": True})
-    if sa_url.database in (None, "", ":memory:"):
-        # A private in-memory database is only visible through the engine that made it.
-        return get_engine(resolved)
-    engine = sa.create_engine(sa_url, connect_args={"timeout": 30})
-
-    @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA query_only = ON")
-        cursor.execute("PRAGMA busy_timeout = 30000")
-        cursor.close()
-
-    @sa.event.listens_for(engine, "begin")
-    def _on_begin(connection: sa.Connection) -> None:
-        # A deferred transaction: one consistent snapshot per page, no write lock.
-        connection.exec_driver_sql("BEGIN")
-
-    return engine
 
 
 def prefect_ui_from_env() -> str | None:
@@ -360,16 +322,8 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:
-        try:
-            with Session(engine) as session:
-                queries.healthcheck(session)
-                circulars = queries.count_circulars(session)
-        except sa.exc.SQLAlchemyError as exc:
-            return JSONResponse(
-                {"status": "error", "database": type(exc).__name__, "detail": str(exc).splitlines()[0]},
-                status_code=503,
-            )
-        return JSONResponse({"status": "ok", "database": engine.dialect.name, "circulars": circulars})
+        code, body = queries.health(engine)
+        return JSONResponse(body, status_code=code)
 
     @app.get("/", response_class=HTMLResponse)
     def home(request: Request, session: SessionDep, page: PageQ = 1, as_of: AsOfQ = None) -> HTMLResponse:

@@ -9,9 +9,9 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import TypeVar
 
-import sqlalchemy as sa
 import typer
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from models.db import RecordError, check_record, get_engine, init_db, require_existing, session_scope
@@ -38,7 +38,7 @@ def open_record(database: str | None, *, create: bool = True) -> Engine:
         init_db(engine)
     except RecordError as exc:
         raise fail(str(exc)) from None
-    except sa.exc.DBAPIError as exc:  # `database is locked` past the busy timeout, disk full ...
+    except DBAPIError as exc:  # `database is locked` past the busy timeout, disk full ...
         reason = str(exc.orig or exc).strip().splitlines()[0]
         raise fail(f"cannot open the record: {reason}; nothing was written") from None
     return engine

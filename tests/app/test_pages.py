@@ -1,7 +1,7 @@
 """The dashboard's pages over real SQLite records, through FastAPI's TestClient.
 
 Expected numbers are recomputed here from the handoff rows with plain Python, not with the
-app's SQL, so a wrong GROUP BY or filter in `app.queries` shows up as a mismatch.
+app's SQL, so a wrong GROUP BY or filter in `records.dashboard` shows up as a mismatch.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from app.main import create_app, prefect_runs_url
-from app.queries import HANDOFF_STATUSES, PAGE_SIZE
 from models.db import get_engine, session_scope
+from records.dashboard import HANDOFF_STATUSES, PAGE_SIZE
 from records.progress import circular_state
 from tests.app.conftest import NATIONAL_ID, NATIONAL_ROOT, Record
 

@@ -19,7 +19,7 @@ RECORDS_LAYERS: tuple[tuple[str, ...], ...] = (
     ("reference",),  # the directory, calendar, policy and plans the deployment reads
     ("snapshots", "events"),  # the event log and the spelling of the rows it carries
     ("service", "registry", "dispatches", "review", "scans", "ingest"),  # writers
-    ("chain", "holdings", "progress", "views", "pages"),  # read models
+    ("chain", "holdings", "progress", "views", "pages", "dashboard"),  # read models
     ("audit",),  # replays the log through the writers
 )
 # The project's packages from the bottom up: models <- routing <- records/visualize <- flows <- cli/app.
@@ -174,3 +174,27 @@ def test_the_checker_sees_an_import_inside_a_function(tmp_path: Path) -> None:
     found = {(m, inside) for m, _, inside in _imports(source)}
     assert ("os", False) in found and ("records.progress", True) in found
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+
+
+# What the interfaces may take from SQLAlchemy and SQLModel: the engine and session types and the
+# driver's exceptions, to pass a session along or report a failure; never a query-building name.
+_INTERFACE_SQL_ALLOWED = {"sqlalchemy.engine", "sqlalchemy.engine.Engine", "sqlalchemy.exc"}
+
+
+def _interface_modules() -> list[Path]:
+    return sorted(p for package in ("app", "cli") for p in (ROOT / package).rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", _interface_modules(), ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_interfaces_hold_no_sql(path: Path) -> None:
+    """`app/` and `cli/` ask `records/`; they build no query of their own."""
+    found = set()
+    for module, line, _ in _imports(path):
+        root = module.split(".")[0]
+        if root == "sqlalchemy" and not any(
+            module == allowed or module.startswith(allowed + ".") for allowed in _INTERFACE_SQL_ALLOWED
+        ):
+            found.add(f"line {line}: {module}")
+        if root == "sqlmodel" and module not in ("sqlmodel", "sqlmodel.Session"):
+            found.add(f"line {line}: {module}")
+    assert not found, f"{path.relative_to(ROOT)} builds SQL (move it into records/): {sorted(found)}"

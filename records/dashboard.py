@@ -1,4 +1,4 @@
-"""Read-only queries behind the dashboard pages.
+"""Read-only queries behind the dashboard pages, and the read-only engine they run on.
 
 Every page is a handful of queries: one per table shown, paginated with LIMIT/OFFSET, filtered on
 indexed columns (`handoff.circular_id`, `dispatch.letter_id`, `receipt.letter_id`, the primary
@@ -26,9 +26,12 @@ from datetime import date, time
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from models.db import database_url as resolve_database_url
+from models.db import get_engine
 from models.letters import LEVEL_ORDER, Level
 from models.numbering import LetterNumberError, parse_letter_number
 from models.tables import (
@@ -868,3 +871,49 @@ def healthcheck(session: Session) -> bool:
 
 def count_circulars(session: Session) -> int:
     return int(session.exec(sa.select(sa.func.count()).select_from(Circular)).one()[0])
+
+
+def health(engine: Engine) -> tuple[int, dict[str, Any]]:
+    """`/healthz`'s answer: (HTTP status, body); 503 with the driver's first line when the record fails."""
+    try:
+        with Session(engine) as session:
+            healthcheck(session)
+            circulars = count_circulars(session)
+    except sa.exc.SQLAlchemyError as exc:
+        return 503, {"status": "error", "database": type(exc).__name__, "detail": str(exc).splitlines()[0]}
+    return 200, {"status": "ok", "database": engine.dialect.name, "circulars": circulars}
+
+
+# --- the read-only engine --------------------------------------------------------------------
+
+
+def read_only_engine(url: str | None = None) -> Engine:
+    """An engine that can only read the record at `url` (default: `SARABAN_DATABASE_URL`).
+
+    The service layer's engine opens every SQLite transaction with BEGIN IMMEDIATE (one writer at
+    a time); a dashboard page must not queue behind a flow that is recording 8,800 handoffs, nor
+    hold it up, so pages read in deferred transactions, which WAL lets run beside a writer.
+    """
+    resolved = resolve_database_url(url)
+    sa_url = sa.make_url(resolved)
+    if sa_url.get_backend_name() != "sqlite":
+        return sa.create_engine(sa_url, pool_pre_ping=True, execution_options={"postgresql_readonly": True})
+    if sa_url.database in (None, "", ":memory:"):
+        # A private in-memory database is only visible through the engine that made it.
+        return get_engine(resolved)
+    engine = sa.create_engine(sa_url, connect_args={"timeout": 30})
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA query_only = ON")
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        # A deferred transaction: one consistent snapshot per page, no write lock.
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
