@@ -38,6 +38,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models.letters import Level
 from models.thai import format_thai_date, format_thai_time
+from app import security
 from records import dashboard as queries
 from records import pages
 from records.dashboard import read_only_engine
@@ -183,6 +184,8 @@ def _templates() -> Jinja2Templates:
         circular_url=_keeping(circular_url),
         home_url=_keeping(lambda: "/"),
         page_url=page_url,
+        csrf_input=pass_context(lambda ctx: security.csrf_input(ctx["request"])),
+        current_user=pass_context(lambda ctx: security.current_user(ctx["request"])),
     )
     return templates
 
@@ -289,6 +292,9 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
         openapi_url=None,
     )
     app.state.engine = engine
+    # Pages read on `engine`; what a signed-in user changes (sign-in, clerks' forms) is written
+    # through the service layer on this engine, opened on first use.
+    app.state.database_url = database_url
     app.state.prefect_ui_url = prefect_ui
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
