@@ -36,9 +36,9 @@ from jinja2 import pass_context
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app import security
 from models.letters import Level
 from models.thai import format_thai_date, format_thai_time
-from app import security
 from records import dashboard as queries
 from records import pages
 from records.dashboard import read_only_engine
