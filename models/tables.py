@@ -313,6 +313,14 @@ class Dispatch(DispatchBase, table=True):
         sa.UniqueConstraint(
             "circular_id", "sender_id", "letter_id", name="uq_dispatch_circular_sender_letter"
         ),
+        # A clerk's dispatches (facts) among a year's ~960,000 planned ones: the read model's
+        # record version (`records.progress`) reads them per circular (migration 0008).
+        sa.Index(
+            "ix_dispatch_clerk",
+            "circular_id",
+            sqlite_where=sa.text("source = 'clerk'"),
+            postgresql_where=sa.text("source = 'clerk'"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -368,6 +376,9 @@ class Handoff(HandoffBase, table=True):
             sqlite_where=sa.text("overdue_flagged_at IS NOT NULL"),
             postgresql_where=sa.text("overdue_flagged_at IS NOT NULL"),
         ),
+        # A circular's scope (the provinces a run reached) without reading its 8,400 handoffs
+        # (migration 0008).
+        sa.Index("ix_handoff_level_circular_recipient", "level", "circular_id", "recipient_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -538,3 +549,31 @@ class ScanPage(ScanPageBase, table=True):
     __table_args__ = (sa.UniqueConstraint("sha256", "page", name="uq_scan_page_sha256_page"),)
 
     id: int | None = Field(default=None, primary_key=True)
+
+
+# --- the read model's stored states -------------------------------------------------------------
+
+
+class CircularViewBase(SQLModel):
+    """A circular's state as `records.progress.circular_state` computed it, kept so that `status`,
+    `overdue` and the dashboard do not recompute ~8,400 handoffs per national circular on every
+    read (migration 0008). Derived data, like `letter_term`: not part of `STATE_TABLES`, no event.
+
+    Valid while `fingerprint` (the record version: everything the state is computed from) is
+    unchanged, and for any "as of" on or after `facts_through` (the circular's latest fact, or the
+    plan's start): from then on only the statuses move with the day, and those are judged on read
+    from the dates kept here. `tally` counts handoffs by (level, facts, settled status, due date),
+    which is all `status` needs; `handoffs` is the zlib'd JSON of every handoff's dates."""
+
+    circular_id: str = Field(primary_key=True, min_length=1)
+    fingerprint: str = Field(min_length=1, max_length=64)
+    facts_through: dt.date | None = None
+    tally: str = Field(sa_type=sa.Text)
+    handoffs: bytes = Field(sa_type=sa.LargeBinary, repr=False)
+    computed_at: dt.datetime = Field(sa_type=AwareDateTime)
+
+    _computed_at = field_validator("computed_at")(classmethod(lambda cls, v: _aware(v)))
+
+
+class CircularView(CircularViewBase, table=True):
+    __tablename__ = "circular_view"
