@@ -551,6 +551,24 @@ class ScanPage(ScanPageBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
 
 
+# --- search terms -----------------------------------------------------------------------------
+
+
+class LetterTermBase(SQLModel):
+    """One word a letter is found by (`models.terms.letter_terms`: its subject, issuer and first
+    body lines cut into words). Derived from the letter, kept in step by `records.service`; not
+    part of `STATE_TABLES`. `records.search` asks for the letters holding every word of a query."""
+
+    letter_id: int = Field(foreign_key="letter.id", primary_key=True)
+    term: str = Field(primary_key=True, min_length=2, max_length=64)
+
+
+class LetterTerm(LetterTermBase, table=True):
+    __tablename__ = "letter_term"
+    # The primary key (letter_id, term) serves a letter's own terms; this one the words of a query.
+    __table_args__ = (sa.Index("ix_letter_term_term", "term", "letter_id"),)
+
+
 # --- the read model's stored states -------------------------------------------------------------
 
 

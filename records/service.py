@@ -47,12 +47,14 @@ from models.tables import (
     Handoff,
     IngestLog,
     LetterRow,
+    LetterTerm,
     LetterVariant,
     Merge,
     Receipt,
     ReviewItem,
     new_row,
 )
+from models.terms import letter_terms
 from models.thai import bangkok_datetime, now_bangkok
 from records.events import EVENTS_APPENDED, append_event, default_actor
 from routing.agencies import recognise_number
@@ -411,6 +413,7 @@ def _ingest_letter(session: Session, letter: Letter, actor: str, report: IngestR
             report.warn(letter.source.file, letter.source.line, "date", held)
             return LetterOutcome(number, letter.date, "held", [held])
     differences: list[str] = []
+    filled: list[str] = []
     if row is None:
         row = new_row(LetterRow, **fields, known_only_by_citation=False)
         session.add(row)
@@ -467,6 +470,8 @@ def _ingest_letter(session: Session, letter: Letter, actor: str, report: IngestR
             actor=actor,
         )
     _sync_derived(session, row, actor, report)
+    if status in ("added", "realised") or {"subject", "issuer_name", "source_text"} & set(filled):
+        index_terms(session, row)
     reresolve(session, letter.number, letter.date, actor=actor, report=report)
     shown = details if status == "merged" else []
     if differences:
@@ -532,6 +537,21 @@ def _letter_payload(row: LetterRow, letter: Letter) -> dict[str, Any]:
         "receipts": len(letter.receipts),
         "deadlines": len(letter.deadlines),
     }
+
+
+def index_terms(session: Session, row: LetterRow) -> None:
+    """Bring the letter's search terms (`letter_term`, what `records.search` finds it by) in line
+    with its subject, issuer and body: a derived index, written with the letter, no event of its own."""
+    assert row.id is not None
+    wanted = letter_terms(row.subject, row.issuer_name, row.source_text)
+    have = set(session.exec(select(LetterTerm.term).where(LetterTerm.letter_id == row.id)))
+    gone = have - wanted
+    if gone:
+        session.execute(
+            sa.delete(LetterTerm).where(col(LetterTerm.letter_id) == row.id, col(LetterTerm.term).in_(gone))
+        )
+    session.add_all(new_row(LetterTerm, letter_id=row.id, term=term) for term in sorted(wanted - have))
+    session.flush()
 
 
 def _add_variant(session: Session, letter_id: int, printed: str, raw: str, seen_in: str) -> bool:
@@ -1291,6 +1311,8 @@ def correct_letter(
     before = row.date
     setattr(row, column, new)
     session.flush()
+    if column in ("subject", "issuer_name"):
+        index_terms(session, row)
     append_event(
         session,
         "letter.corrected",

@@ -1,0 +1,237 @@
+"""Finding letters: by any printed form of a number, by words of the subject, by agency and date.
+
+A query is read three ways, and a letter matching any of them is found:
+
+- as a letter number in any printed form (Thai or Arabic digits, spaces, `ว` with or without its
+  dot): its canonical form (`models.numbering`) is looked up as the letter's number, a printed
+  variant or a merged alias, like `records.dashboard.find_letters`; a piece of a number
+  (`0218/ว 3182`, `๓๑๘๒`) matches the numbers that contain it;
+- as words: Thai is written without spaces, so the query is cut into words as the letters were
+  (`models.terms`, pythainlp's `newmm`), and a letter holding every word in `letter_term` is found.
+  Plain tables and a composite index: the same SQL on SQLite and PostgreSQL;
+- as a phrase of the subject (`LIKE`), for a piece of a word the cutting did not keep apart.
+
+`agency` (the issuer), `date_from` and `date_to` (the letter's date, inclusive) narrow the result;
+`sort` orders it by one of `SORT_COLUMNS` (default: newest first), `page` pages it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from models.numbering import LetterNumberError, parse_letter_number
+from models.tables import AgencyRow, LetterRow, LetterTerm, LetterVariant, Merge
+from models.terms import normalise, query_terms
+from records.dashboard import PAGE_SIZE, LetterBrief, Page, find_letters, page_bounds
+
+Direction = Literal["asc", "desc"]
+QUERY_MAX = 200  # characters of a query read
+TERMS_MAX = 12  # words of a query looked up
+
+_Issuer = sa.orm.aliased(AgencyRow, name="issuer")
+_ISSUER_NAME = sa.func.coalesce(col(_Issuer.name_th), col(LetterRow.issuer_name), "")
+
+# What a result may be sorted by: the name in the URL -> the column, and its first direction.
+SORT_COLUMNS: dict[str, tuple[Any, Direction]] = {
+    "date": (col(LetterRow.date), "desc"),
+    "number": (col(LetterRow.number), "asc"),
+    "subject": (sa.func.coalesce(col(LetterRow.subject), ""), "asc"),
+    "issuer": (_ISSUER_NAME, "asc"),
+}
+DEFAULT_SORT = "date"
+
+_NUMBER_CHARS = re.compile(r"^[0-9./()\sว]+$")
+
+
+class SearchError(ValueError):
+    """A search the record cannot run as asked; the message names the field and the value."""
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A letter found: what a row of the results shows."""
+
+    id: int
+    number: str
+    date: date
+    subject: str | None
+    urgency: str | None
+    issuer_id: str | None
+    issuer: str
+    circular_id: str | None
+    known_only_by_citation: bool
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    page: Page[SearchHit]
+    query: str
+    number: str | None  # the query's canonical number, when it is one
+    terms: tuple[str, ...]  # the words looked up
+    sort: str
+    direction: Direction
+
+
+@dataclass(frozen=True)
+class AgencyOption:
+    id: str
+    name_th: str
+
+
+def number_form(query: str) -> str | None:
+    """The canonical number a query names, or None when it names none.
+
+    >>> number_form("มท ๐๒๑๘/ว. ๓๑๘๒"), number_form("ประชุม")
+    ('มท 0218/ว 3182', None)
+    """
+    try:
+        return parse_letter_number(query).canonical
+    except LetterNumberError:
+        return None
+
+
+def number_piece(query: str) -> str | None:
+    """A piece of a number as the record spells numbers (Arabic digits, `ว 3182`, no space around
+    `/`), when the query is only digits and number marks; else None.
+
+    >>> number_piece("๐๒๑๘ / ว.๓๑๘๒"), number_piece("๓๑๘๒"), number_piece("ประชุม 2563")
+    ('0218/ว 3182', '3182', None)
+    """
+    text = normalise(query).strip()
+    if not text or not _NUMBER_CHARS.match(text) or not any(c.isdigit() for c in text):
+        return None
+    text = re.sub(r"\s*/\s*", "/", text)
+    text = re.sub(r"ว\.?\s*(?=\d)", "ว ", text)
+    return " ".join(text.split())
+
+
+def exact_letters(session: Session, query: str) -> list[LetterBrief]:
+    """The letters a query names when it is a whole letter number (any printed form), else none."""
+    return find_letters(session, query) if number_form(query) is not None else []
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _matching(query: str) -> tuple[sa.ColumnElement[bool] | None, str | None, tuple[str, ...]]:
+    """The condition a letter must meet to match `query`, the query's number, its words."""
+    query = " ".join(query.split())[:QUERY_MAX]
+    if not query:
+        return None, None, ()
+    number = number_form(query)
+    terms = tuple(query_terms(query)[:TERMS_MAX])
+    ways: list[sa.ColumnElement[bool]] = []
+    if number is not None:
+        forms = {number, query}
+        ways.append(col(LetterRow.number).in_(forms))
+        ways.append(
+            col(LetterRow.id).in_(
+                sa.select(col(LetterVariant.letter_id)).where(col(LetterVariant.printed).in_(forms))
+            )
+        )
+        ways.append(
+            col(LetterRow.id).in_(sa.select(col(Merge.kept_letter_id)).where(col(Merge.alias).in_(forms)))
+        )
+    piece = number_piece(query)
+    if piece is not None:
+        ways.append(col(LetterRow.number).like(_like(piece), escape="\\"))
+    if terms:
+        holding = (
+            sa.select(col(LetterTerm.letter_id))
+            .where(col(LetterTerm.term).in_(terms))
+            .group_by(col(LetterTerm.letter_id))
+            .having(sa.func.count() == len(terms))
+        )
+        ways.append(col(LetterRow.id).in_(holding))
+    ways.append(col(LetterRow.subject).like(_like(query), escape="\\"))
+    return sa.or_(*ways), number, terms
+
+
+def search_letters(
+    session: Session,
+    q: str | None,
+    agency: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    *,
+    sort: str | None = None,
+    direction: str | None = None,
+    page: int = 1,
+    size: int = PAGE_SIZE,
+    agencies: frozenset[str] | None = None,
+) -> SearchResult:
+    """Letters matching `q` (see the module docstring), issued by `agency`, dated within
+    [`date_from`, `date_to`], sorted by `sort` (`SORT_COLUMNS`) in `direction` (`asc`/`desc`,
+    default the column's own), one page of `size`. `agencies`, when given, is the scope the reader
+    may see: only letters those agencies issued. Every criterion is optional; with none, every
+    letter is listed."""
+    sort = sort or DEFAULT_SORT
+    if sort not in SORT_COLUMNS:
+        raise SearchError(f"sort: one of {', '.join(SORT_COLUMNS)}, not {sort!r}")
+    column, first = SORT_COLUMNS[sort]
+    if direction not in (None, "", "asc", "desc"):
+        raise SearchError(f"dir: 'asc' or 'desc', not {direction!r}")
+    way: Direction = "asc" if direction == "asc" else "desc" if direction == "desc" else first
+    if date_from is not None and date_to is not None and date_from > date_to:
+        raise SearchError(
+            f"date_from {date_from.isoformat()} is after date_to {date_to.isoformat()}: no day between"
+        )
+    condition, number, terms = _matching(q or "")
+    stmt = sa.select(
+        col(LetterRow.id), col(LetterRow.number), col(LetterRow.date), col(LetterRow.subject), col(LetterRow.urgency),
+        col(LetterRow.issuer_id), _ISSUER_NAME.label("issuer"), col(LetterRow.circular_id),
+        col(LetterRow.known_only_by_citation),
+    ).outerjoin(_Issuer, col(_Issuer.id) == col(LetterRow.issuer_id))  # fmt: skip
+    if condition is not None:
+        stmt = stmt.where(condition)
+    if agency:
+        stmt = stmt.where(col(LetterRow.issuer_id) == agency)
+    if agencies is not None:
+        stmt = stmt.where(col(LetterRow.issuer_id).in_(sorted(agencies)))
+    if date_from is not None:
+        stmt = stmt.where(col(LetterRow.date) >= date_from)
+    if date_to is not None:
+        stmt = stmt.where(col(LetterRow.date) <= date_to)
+    ordered = column.asc() if way == "asc" else column.desc()
+    tie = col(LetterRow.id).asc() if way == "asc" else col(LetterRow.id).desc()
+    stmt = stmt.order_by(ordered, tie)
+
+    number_asked, size, offset = page_bounds(page, size)
+    total = int(
+        session.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).one()[0]
+    )
+    if offset >= total > 0:  # past the end: the last page rather than an empty one
+        number_asked = -(-total // size)
+        offset = (number_asked - 1) * size
+    rows = session.execute(stmt.limit(size).offset(offset)).all()
+    hits = [SearchHit(**{k: row._mapping[k] for k in SearchHit.__dataclass_fields__}) for row in rows]
+    return SearchResult(
+        page=Page(items=hits, total=total, number=number_asked, size=size),
+        query=q or "",
+        number=number,
+        terms=terms,
+        sort=sort,
+        direction=way,
+    )
+
+
+def issuing_agencies(session: Session) -> list[AgencyOption]:
+    """The agencies that issued a letter on record, by name: the choices of the agency filter."""
+    stmt = (
+        sa.select(col(AgencyRow.id), col(AgencyRow.name_th))
+        .where(
+            col(AgencyRow.id).in_(
+                sa.select(col(LetterRow.issuer_id)).where(col(LetterRow.issuer_id).is_not(None))
+            )
+        )
+        .order_by(col(AgencyRow.name_th), col(AgencyRow.id))
+    )
+    return [AgencyOption(id=r.id, name_th=r.name_th) for r in session.execute(stmt)]
