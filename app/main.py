@@ -36,7 +36,7 @@ from jinja2 import pass_context
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app import security
+from app import auth, security
 from models.letters import Level
 from models.thai import format_thai_date, format_thai_time
 from records import dashboard as queries
@@ -326,6 +326,9 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
         )
         return render(request, "error.html", status_code=400, code=400, detail=f"คำขอไม่ถูกต้อง ({problems})")
 
+    # Sign-in, CSRF on every form, `/login` and `/logout` (app/auth.py); open when no user is on record.
+    auth.install(app, render)
+
     @app.get("/healthz")
     def healthz() -> JSONResponse:
         code, body = queries.health(engine)
@@ -357,6 +360,7 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
         circular = queries.get_circular(session, circular_id)
         if circular is None:
             raise HTTPException(404, f"ไม่พบหนังสือเวียน {circular_id!r} (no such circular)")
+        auth.require_circular(request, circular_id)
         province_id = queries.province_agency_id(province) if province else None
         # The circular's state as of the day (`records.progress.circular_state`, what `saraban
         # status` counts); a circular no plan covers has none: its handoff rows are shown as before.
@@ -414,6 +418,7 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
             # Planned diagrams split an agency into roles (`opdc#plans`, `province:54#copies`).
             url = with_as_of(agency_url(agency_id.split("#", 1)[0]), requested_as_of(request))
             return RedirectResponse(url, status_code=307)
+        auth.require_scope(request, agency_id)
         if agency is None:
             raise HTTPException(404, f"ไม่พบหน่วยงาน {agency_id!r} (no such agency)")
         day = as_of or today()
@@ -463,6 +468,7 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
         found = queries.find_letters(session, number, on=on)
         if not found:
             raise HTTPException(404, f"ไม่พบหนังสือเลขที่ {number!r} (no such letter)")
+        auth.require_letters(request, [letter.id for letter in found], number)
         if len(found) > 1:
             # Running numbers restart every year: let the reader pick the letter by its date.
             return render(request, "letter_choice.html", number=number, letters=found)

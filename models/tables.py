@@ -595,3 +595,45 @@ class CircularViewBase(SQLModel):
 
 class CircularView(CircularViewBase, table=True):
     __tablename__ = "circular_view"
+
+
+# --- users ------------------------------------------------------------------------------------
+
+UserRole = Literal["clerk", "administrator", "auditor"]
+USER_ROLES: tuple[str, ...] = ("clerk", "administrator", "auditor")
+
+
+class UserBase(SQLModel):
+    """A person who signs in to the dashboard (ผู้ใช้): a clerk or an administrator of one agency, or
+    an auditor of everything (no agency). `password_hash` is an argon2 hash (`records.users`), never
+    the password; `session_epoch` grows on every sign-out, so a signed session cookie issued before
+    it is no longer honoured. Not part of `STATE_TABLES`: the log names the users and their changes
+    (`user.*` events) but never carries a hash, so replay cannot rebuild this table.
+    """
+
+    username: str = Field(primary_key=True, min_length=1, max_length=64, regex=r"^[a-z0-9][a-z0-9._@-]*$")
+    role: str = Field(description="clerk | administrator | auditor")
+    agency_id: str | None = Field(default=None, foreign_key="agency.id")
+    password_hash: str = Field(min_length=1, repr=False)
+    disabled: bool = False
+    session_epoch: int = Field(default=0, ge=0)
+    failed_attempts: int = Field(default=0, ge=0, description="wrong passwords in a row")
+    locked_until: dt.datetime | None = Field(default=None, sa_type=AwareDateTime)
+    created_at: dt.datetime = Field(sa_type=AwareDateTime)
+    last_sign_in_at: dt.datetime | None = Field(default=None, sa_type=AwareDateTime)
+
+    @field_validator("role")
+    @classmethod
+    def _role(cls, value: str) -> str:
+        if value not in USER_ROLES:
+            raise ValueError(f"role must be one of {', '.join(USER_ROLES)}, not {value!r}")
+        return value
+
+    _created_at = field_validator("created_at")(classmethod(lambda cls, v: _aware(v)))
+    _locked_until = field_validator("locked_until")(classmethod(lambda cls, v: _aware(v)))
+    _last_sign_in_at = field_validator("last_sign_in_at")(classmethod(lambda cls, v: _aware(v)))
+
+
+class User(UserBase, table=True):
+    # `user` is a reserved word in PostgreSQL.
+    __tablename__ = "app_user"

@@ -18,7 +18,7 @@ from tests.conftest import ROOT
 RECORDS_LAYERS: tuple[tuple[str, ...], ...] = (
     ("reference",),  # the directory, calendar, policy and plans the deployment reads
     ("snapshots", "events"),  # the event log and the spelling of the rows it carries
-    ("service", "registry", "dispatches", "review", "scans", "ingest"),  # writers
+    ("service", "registry", "dispatches", "review", "scans", "ingest", "users"),  # writers
     ("chain", "holdings", "progress", "views", "pages", "dashboard", "search"),  # read models
     ("audit",),  # replays the log through the writers
 )
