@@ -37,6 +37,7 @@ from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import auth, security
+from app.search import search_router
 from models.letters import Level
 from models.thai import format_thai_date, format_thai_time
 from records import dashboard as queries
@@ -328,6 +329,9 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
 
     # Sign-in, CSRF on every form, `/login` and `/logout` (app/auth.py); open when no user is on record.
     auth.install(app, render)
+
+    # `/search`: letters by number, subject words, agency and dates (the header's search box).
+    app.include_router(search_router(render))
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:

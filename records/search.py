@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from models.numbering import LetterNumberError, parse_letter_number
-from models.tables import AgencyRow, LetterRow, LetterTerm, LetterVariant, Merge
+from models.tables import AgencyRow, Dispatch, Handoff, LetterRow, LetterTerm, LetterVariant, Merge, Receipt
 from models.terms import normalise, query_terms
 from records.dashboard import PAGE_SIZE, LetterBrief, Page, find_letters, page_bounds
 
@@ -155,6 +155,23 @@ def _matching(query: str) -> tuple[sa.ColumnElement[bool] | None, str | None, tu
     return sa.or_(*ways), number, terms
 
 
+def _in_scope(agencies: list[str]) -> sa.ColumnElement[bool]:
+    """A letter issued by, received by (a receipt stamp), sent on by or sent to one of `agencies`."""
+    sent_to = (
+        sa.select(col(Dispatch.letter_id))
+        .join(Handoff, col(Handoff.dispatch_id) == col(Dispatch.id))
+        .where(col(Handoff.recipient_id).in_(agencies))
+    )
+    return sa.or_(
+        col(LetterRow.issuer_id).in_(agencies),
+        col(LetterRow.id).in_(sa.select(col(Receipt.letter_id)).where(col(Receipt.agency_id).in_(agencies))),
+        col(LetterRow.id).in_(
+            sa.select(col(Dispatch.letter_id)).where(col(Dispatch.sender_id).in_(agencies))
+        ),
+        col(LetterRow.id).in_(sent_to),
+    )
+
+
 def search_letters(
     session: Session,
     q: str | None,
@@ -171,8 +188,9 @@ def search_letters(
     """Letters matching `q` (see the module docstring), issued by `agency`, dated within
     [`date_from`, `date_to`], sorted by `sort` (`SORT_COLUMNS`) in `direction` (`asc`/`desc`,
     default the column's own), one page of `size`. `agencies`, when given, is the scope the reader
-    may see: only letters those agencies issued. Every criterion is optional; with none, every
-    letter is listed."""
+    may see: only letters one of them issued, stamped received, sent on or was sent (as
+    `records.users.letters_in_scope` judges a letter's page). Every criterion is optional; with
+    none, every letter is listed."""
     sort = sort or DEFAULT_SORT
     if sort not in SORT_COLUMNS:
         raise SearchError(f"sort: one of {', '.join(SORT_COLUMNS)}, not {sort!r}")
@@ -195,7 +213,7 @@ def search_letters(
     if agency:
         stmt = stmt.where(col(LetterRow.issuer_id) == agency)
     if agencies is not None:
-        stmt = stmt.where(col(LetterRow.issuer_id).in_(sorted(agencies)))
+        stmt = stmt.where(_in_scope(sorted(agencies)))
     if date_from is not None:
         stmt = stmt.where(col(LetterRow.date) >= date_from)
     if date_to is not None:
