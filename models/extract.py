@@ -785,24 +785,6 @@ def classify_digit(image: Image) -> tuple[str, float]:
     return digit, best[digit]
 
 
-def _segments(crop: Image) -> list[tuple[int, int]]:
-    """Column spans of ink in a word crop: one per glyph when glyphs do not touch."""
-    binary = crop.point(lambda v: 1 if v < 128 else 0)
-    width, height = binary.size
-    data = binary.tobytes()
-    columns = [sum(data[y * width + x] for y in range(height)) for x in range(width)]
-    spans = []
-    start = None
-    for x, ink in enumerate([*columns, 0]):
-        if ink and start is None:
-            start = x
-        elif not ink and start is not None:
-            spans.append((start, x))
-            start = None
-    # Speckle left by the median filter: a sliver of a column or two with almost no ink.
-    return [(a, b) for a, b in spans if b - a >= 2 and sum(columns[a:b]) >= height // 3]
-
-
 _MONTHS = frozenset(
     {"มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน", "กรกฎาคม", "สิงหาคม", "กันยายน"}
     | {"ตุลาคม", "พฤศจิกายน", "ธันวาคม", "ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค."}
@@ -852,33 +834,132 @@ def _digit_runs(line: _Line) -> list[tuple[int, int, list[_Word], bool]]:
     return runs
 
 
+_INK = 192  # a pixel darker than this is ink: blurred thin strokes of a serif face stay joined
+
+
+def _components(strip: Image) -> list[tuple[int, int, int, int, list[int]]]:
+    """Connected components (8-neighbour) of the ink of a strip: (left, top, right, bottom, pixel
+    offsets), right and bottom exclusive."""
+    width, height = strip.size
+    data = strip.tobytes()
+    seen = bytearray(width * height)
+    found = []
+    for start in range(width * height):
+        if seen[start] or data[start] >= _INK:
+            continue
+        seen[start] = 1
+        stack = [start]
+        pixels = []
+        while stack:
+            at = stack.pop()
+            pixels.append(at)
+            y, x = divmod(at, width)
+            for ny in (y - 1, y, y + 1):
+                if ny < 0 or ny >= height:
+                    continue
+                for nx in (x - 1, x, x + 1):
+                    if 0 <= nx < width:
+                        n = ny * width + nx
+                        if not seen[n] and data[n] < _INK:
+                            seen[n] = 1
+                            stack.append(n)
+        xs = [p % width for p in pixels]
+        ys = [p // width for p in pixels]
+        found.append((min(xs), min(ys), max(xs) + 1, max(ys) + 1, pixels))
+    return found
+
+
+def _ink_band(strip: Image, x_from: int, x_to: int) -> tuple[int, int] | None:
+    """The rows of the text line in a strip cut around a run of digits: the band of consecutive
+    inked rows (gaps of three rows or less bridged) with the most ink between columns `x_from` and
+    `x_to`. Tesseract's boxes may reach into the lines above and below."""
+    width, height = strip.size
+    data = strip.tobytes()
+    lo, hi = max(0, x_from), min(width, x_to)
+    rows = [sum(1 for x in range(lo, hi) if data[y * width + x] < _INK) for y in range(height)]
+    best: tuple[int, int, int] | None = None
+    start = None
+    gap = ink = 0
+    for y, count in enumerate([*rows, 0, 0, 0, 0]):
+        if count > 0:
+            if start is None:
+                start, ink = y, 0
+            ink += count
+            gap = 0
+        elif start is not None:
+            gap += 1
+            if gap > 3:
+                end = y - gap + 1
+                if best is None or ink > best[2]:
+                    best = (start, end, ink)
+                start = None
+    return None if best is None else (best[0], best[1])
+
+
+def _glyph_spans(strip: Image, band: tuple[int, int]) -> list[tuple[int, int, int, int, list[int]]]:
+    """The glyphs of the text line `band` of a strip, left to right: its connected components that
+    lie mostly within the band (what reaches in from the lines above and below does not), those
+    that overlap in columns merged into one glyph (a mark with its base), specks dropped."""
+    b0, b1 = band
+    line_height = b1 - b0
+    kept = []
+    for left, top, right, bottom, pixels in _components(strip):
+        inside = min(bottom, b1) - max(top, b0)
+        if inside * 2 < min(bottom - top, line_height):
+            continue
+        if len(pixels) * 60 < line_height * line_height and bottom - top < line_height // 3:
+            continue  # a speck: small and short
+        kept.append((left, top, right, bottom, pixels))
+    kept.sort()
+    glyphs: list[tuple[int, int, int, int, list[int]]] = []
+    for left, top, right, bottom, pixels in kept:
+        if glyphs and left < glyphs[-1][2] - 1:
+            l0, t0, r0, bt0, p0 = glyphs[-1]
+            glyphs[-1] = (l0, min(t0, top), max(r0, right), max(bt0, bottom), p0 + pixels)
+        else:
+            glyphs.append((left, top, right, bottom, pixels))
+    return glyphs
+
+
 def _run_glyphs(
     page: Image, box: tuple[int, int, int, int], *, open_left: bool, open_right: bool
 ) -> list[tuple[Image, bool]]:
     """The glyphs of a run of digits whose TSV boxes span `box`, left to right, each with whether
     it lies only in the widened margin (so may be the neighbouring character, not a digit).
 
-    Tesseract's boxes for Thai clip glyphs at the edges, so the cut is made on a wider strip and
-    keeps the ink columns a third of which or more lies inside the box; dots and specks (less than
-    half the run's glyph height) are not digits. Its first box is often the worst; when a space
-    precedes the run (`open_left`), the box is widened by half a glyph height on that side, likewise
-    on the right.
+    Tesseract's boxes for Thai clip glyphs at the edges and may reach into the neighbouring lines,
+    so the glyphs are found on a wider strip: the line's band of rows, its connected components
+    (`_glyph_spans`), each drawn alone on white (so no neighbour's stroke enters its crop). A glyph
+    a third of which or more lies inside the box is kept; dots and specks (less than half the run's
+    glyph height) are not digits. Its first box is often the worst; when a space precedes the run
+    (`open_left`), the box is widened by half a glyph height on that side, likewise on the right.
     """
+    from PIL import Image as PILImage
+
     left, top, right, bottom = box
     wide_left = left - (round((bottom - top) * 0.5) if open_left else 0)
     wide_right = right + (round((bottom - top) * 0.5) if open_right else 0)
     margin = round((bottom - top) * 0.6)
-    x0, y0 = max(0, wide_left - margin), max(0, top - 4)
-    strip = page.crop((x0, y0, min(page.width, wide_right + margin), min(page.height, bottom + 4)))
+    x0, y0 = max(0, wide_left - margin), max(0, top - margin)
+    strip = page.crop((x0, y0, min(page.width, wide_right + margin), min(page.height, bottom + margin)))
+    band = _ink_band(strip, left - x0, right - x0)
+    if band is None:
+        return []
+    width = strip.width
+    data = strip.tobytes()
     glyphs = []
-    for a, b in _segments(strip):
+    for a, g_top, b, g_bottom, pixels in _glyph_spans(strip, band):
         overlap = min(wide_right, x0 + b) - max(wide_left, x0 + a)
-        if overlap * 3 >= b - a:
-            glyph = strip.crop((a, 0, b, strip.height))
-            ink = _ink_box(glyph)
-            if ink is not None:
-                inside = min(right, x0 + b) - max(left, x0 + a)
-                glyphs.append((glyph, ink[3] - ink[1], inside * 3 < b - a))
+        if overlap * 3 < b - a:
+            continue
+        glyph = PILImage.new("L", (b - a + 4, g_bottom - g_top + 4), 255)
+        put = glyph.load()
+        assert put is not None
+        for at in pixels:
+            y, x = divmod(at, width)
+            put[x - a + 2, y - g_top + 2] = data[at]
+        inside = min(right, x0 + b) - max(left, x0 + a)
+        glyphs.append((glyph, g_bottom - g_top, inside * 3 < b - a))
     if not glyphs:
         return []
     tallest = max(h for _, h, _ in glyphs)
