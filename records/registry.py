@@ -27,6 +27,7 @@ the actor going into `receipt.corrected`. Voided receipts are no evidence of rec
 from __future__ import annotations
 
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -40,7 +41,7 @@ from models.tables import AgencyRow, DeadlineRow, Dispatch, Handoff, LetterRow, 
 from models.thai import BANGKOK, bangkok_datetime, now_bangkok
 from records.events import append_event, default_actor
 from records.reference import directory
-from records.service import ensure_agency, lookup_letters
+from records.service import CORRECTABLE, correct_letter, ensure_agency, lookup_letters
 from records.snapshots import agency_snapshot, dispatch_snapshot, receipt_identity, receipt_snapshot
 
 # Namespace of the PostgreSQL advisory locks on receipt series (the second key is registry+year).
@@ -279,6 +280,58 @@ def receive(
         on_behalf_of=on_behalf_of,
     )
     return receipt
+
+
+def receive_checked(
+    session: Session,
+    letter_id: int,
+    agency: str,
+    corrections: Mapping[str, str],
+    reason: str,
+    at: datetime | None = None,
+    number: str | None = None,
+    *,
+    actor: str | None = None,
+    on_behalf_of: str | None = None,
+) -> Receipt:
+    """Register letter `letter_id` as a clerk checked it before stamping it (the web's receive form).
+
+    `corrections` are the fields (`records.service.CORRECTABLE`) the clerk read differently from
+    the record: each one that differs is corrected first (`correct_letter`, `letter.corrected`
+    with `reason`), then the receipt is registered (`receive`), all in the caller's transaction:
+    a refused correction or receipt leaves nothing written. A blank value corrects nothing (a
+    field is never blanked out by a form left empty).
+    """
+    letter = session.get(LetterRow, letter_id)
+    if letter is None:
+        raise RegistryError(f"no letter with id {letter_id} on record")
+    for name, value in corrections.items():
+        if name not in CORRECTABLE:
+            raise RegistryError(f"field {name!r}: one of {', '.join(CORRECTABLE)} can be corrected")
+        text = " ".join((value or "").split())
+        current = getattr(letter, CORRECTABLE[name])
+        shown = current.isoformat() if isinstance(current, date) else " ".join((current or "").split())
+        if text and text != shown:
+            correct_letter(
+                session,
+                letter.number,
+                name,
+                text,
+                reason,
+                on=letter.date,
+                actor=actor,
+                on_behalf_of=on_behalf_of,
+            )
+    return receive(
+        session,
+        letter.number,
+        agency,
+        at,
+        number,
+        actor=actor,
+        on_behalf_of=on_behalf_of,
+        letter_date=letter.date,
+    )
 
 
 # --- dispatch -------------------------------------------------------------------------------------
