@@ -36,7 +36,7 @@ from jinja2 import pass_context
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app import auth, security
+from app import auth, clerk, security
 from app.search import search_router
 from models.letters import Level
 from models.thai import format_thai_date, format_thai_time
@@ -307,6 +307,9 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
         context.setdefault("as_of_default", asked is None)
         return templates.TemplateResponse(request, name, context, status_code=status_code)
 
+    # The clerks' pages (app/clerk.py) render through this too.
+    app.state.render = render
+
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> HTMLResponse | JSONResponse:
         if request.url.path.startswith(("/healthz", "/static")):
@@ -329,6 +332,8 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
 
     # Sign-in, CSRF on every form, `/login` and `/logout` (app/auth.py); open when no user is on record.
     auth.install(app, render)
+    # Before `/agencies/{agency_id:path}` below, which would take `/agencies/x/inbox` for an agency id.
+    app.include_router(clerk.router)
 
     # `/search`: letters by number, subject words, agency and dates (the header's search box).
     app.include_router(search_router(render))
