@@ -269,6 +269,21 @@ AsOfQ = Annotated[date | None, Query()]
 STATUS_FILTER = "^(" + "|".join(dict.fromkeys([*pages.STATUS_ORDER, *queries.HANDOFF_STATUSES])) + ")?$"
 
 
+# `?sort=<column>&dir=asc|desc` of a sortable table: the columns are records.dashboard's whitelists.
+DirQ = Annotated[str | None, Query(alias="dir", pattern="^(asc|desc)?$")]
+
+
+def _sort_pattern(columns: dict[str, str]) -> str:
+    return "^(" + "|".join(columns) + ")?$"
+
+
+def _sorted_by(
+    columns: dict[str, str], sort: str | None, direction: str | None, default: tuple[str, str]
+) -> tuple[str, str]:
+    """(column, asc|desc) a table is sorted by, for its headers (`sort_th` in _macros.html)."""
+    return (sort, direction or columns[sort]) if sort else default
+
+
 def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = None) -> FastAPI:
     """The dashboard app, reading the record at `database_url` (default: `SARABAN_DATABASE_URL`).
 
@@ -344,12 +359,20 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
         return JSONResponse(body, status_code=code)
 
     @app.get("/", response_class=HTMLResponse)
-    def home(request: Request, session: SessionDep, page: PageQ = 1, as_of: AsOfQ = None) -> HTMLResponse:
+    def home(
+        request: Request,
+        session: SessionDep,
+        page: PageQ = 1,
+        as_of: AsOfQ = None,
+        sort: Annotated[str | None, Query(pattern=_sort_pattern(queries.CIRCULAR_SORTS))] = None,
+        direction: DirQ = None,
+    ) -> HTMLResponse:
         day = as_of or today()
-        circulars = queries.list_circulars(session, page=page)
+        circulars = queries.list_circulars(session, page=page, sort=sort or None, direction=direction or None)
         # A circular a plan covers is counted from its state as of the day; others from their rows.
         judged = pages.circular_totals(session, [c.id for c in circulars.items], day)
-        return render(request, "index.html", circulars=circulars, judged=judged, as_of=day)
+        shown = _sorted_by(queries.CIRCULAR_SORTS, sort, direction, ("created", "desc"))
+        return render(request, "index.html", circulars=circulars, judged=judged, as_of=day, sorted_by=shown)
 
     @app.get("/circulars/{circular_id}", response_class=HTMLResponse)
     def circular_page(
@@ -360,6 +383,8 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
         # Empty values are what the filter form sends for "all".
         province: Annotated[str | None, Query(pattern=r"^((province:)?\d{2})?$")] = None,
         status: Annotated[str | None, Query(pattern=STATUS_FILTER)] = None,
+        sort: Annotated[str | None, Query(pattern=_sort_pattern(queries.HANDOFF_SORTS))] = None,
+        direction: DirQ = None,
         graph: Annotated[int, Query(ge=0, le=1)] = 1,
         # The day counts, statuses, the graph's slack are reckoned on (default today in Bangkok).
         as_of: AsOfQ = None,
@@ -373,7 +398,10 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
         province_id = queries.province_agency_id(province) if province else None
         # The circular's state as of the day (`records.progress.circular_state`, what `saraban
         # status` counts); a circular no plan covers has none: its handoff rows are shown as before.
-        truth = pages.circular_truth(session, circular_id, day, province=province_id, status=status)
+        sort = sort or None
+        truth = pages.circular_truth(
+            session, circular_id, day, province=province_id, status=status, sort=sort, direction=direction
+        )
         if truth is not None:
             levels: Any = truth.levels
             handoffs: Any = queries.page_of(truth.rows, page)
@@ -382,7 +410,13 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
         else:
             levels = queries.level_status(session, circular_id, province=province_id)
             handoffs = queries.circular_handoffs(
-                session, circular_id, province=province_id, status=status, page=page
+                session,
+                circular_id,
+                province=province_id,
+                status=status,
+                page=page,
+                sort=sort,
+                direction=direction,
             )
             provinces = queries.circular_provinces(session, circular_id)
             statuses = queries.HANDOFF_STATUSES
@@ -399,6 +433,7 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
             province=province_id,
             status=status,
             statuses=statuses,
+            sorted_by=_sorted_by(queries.HANDOFF_SORTS, sort, direction, ("status", "asc")),
             # The graph (a `dot` run) is drawn on the first page only: paging through a long table of
             # handoffs stays fast, and the graph does not change from page to page.
             graph=circular_graph(session, circular_id, province=province_id, as_of=day)

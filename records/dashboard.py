@@ -150,6 +150,32 @@ def _from_row(cls: type[T], row: Any, **extra: Any) -> T:
     return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data}, **extra)  # type: ignore[call-arg]
 
 
+# --- sorting (`?sort=<column>&dir=asc|desc` on the dashboard's tables) -----------------------
+
+
+class SortError(ValueError):
+    """A sort the table does not offer; the message names the column or direction asked for."""
+
+
+def sort_direction(columns: dict[str, Any], sort: str, direction: str | None) -> bool:
+    """Whether `sort` (one of `columns`, name -> its first direction) runs ascending, `direction`
+    (`asc`/`desc`) or else the column's own; a column or direction not offered is a `SortError`.
+
+    >>> sort_direction({"date": "desc"}, "date", None), sort_direction({"date": "desc"}, "date", "asc")
+    (False, True)
+    """
+    if sort not in columns:
+        raise SortError(f"sort: one of {', '.join(columns)}, not {sort!r}")
+    if direction not in (None, "", "asc", "desc"):
+        raise SortError(f"dir: 'asc' or 'desc', not {direction!r}")
+    return (direction or columns[sort]) == "asc"
+
+
+def _ordered(column: Any, ascending: bool) -> list[Any]:
+    """ORDER BY `column` (empty values last either way)."""
+    return [column.is_(None), column.asc() if ascending else column.desc()]
+
+
 # --- status counts ---------------------------------------------------------------------------
 
 
@@ -217,9 +243,36 @@ def _circular_summary(row: Any, counts: StatusCounts) -> CircularSummary:
     return _from_row(CircularSummary, row, created_on=row.created_at.date(), counts=counts)
 
 
-def list_circulars(session: Session, *, page: int = 1, size: int = PAGE_SIZE) -> Page[CircularSummary]:
-    """Circulars, newest first, with handoff counts (one grouped query for the whole page)."""
+# The home page's sortable columns: name in the URL -> its first direction (`_CIRCULAR_SORT_COLUMNS`).
+CIRCULAR_SORTS: dict[str, str] = {
+    "created": "desc", "title": "asc", "root_number": "asc", "root_date": "desc", "status": "asc",
+}  # fmt: skip
+
+
+def _circular_sort_columns() -> dict[str, Any]:
+    return {
+        "created": Circular.created_at, "title": sa.func.coalesce(sa.func.nullif(Circular.title, ""), Circular.id),
+        "root_number": LetterRow.number, "root_date": LetterRow.date, "status": Circular.status,
+    }  # fmt: skip
+
+
+def list_circulars(
+    session: Session,
+    *,
+    page: int = 1,
+    size: int = PAGE_SIZE,
+    sort: str | None = None,
+    direction: str | None = None,
+) -> Page[CircularSummary]:
+    """Circulars, newest first (or by `sort`, one of `CIRCULAR_SORTS`, in `direction`), with handoff
+    counts (one grouped query for the whole page)."""
     stmt = _circular_select().order_by(Circular.created_at.desc(), Circular.id)
+    if sort:
+        ascending = sort_direction(CIRCULAR_SORTS, sort, direction)
+        stmt = _circular_select().order_by(
+            *_ordered(_circular_sort_columns()[sort], ascending),
+            Circular.id.asc() if ascending else Circular.id.desc(),
+        )
     rows, total, number, size = _paginate(session, stmt, page, size)
     ids = [r.id for r in rows]
     counts: dict[str, StatusCounts] = {}
@@ -378,6 +431,22 @@ def _worst_first() -> sa.ColumnElement[Any]:
     )
 
 
+# The circular page's sortable handoff columns: name in the URL -> its first direction. The same
+# names sort a circular's state (`records.pages.circular_truth`).
+HANDOFF_SORTS: dict[str, str] = {
+    "status": "asc", "recipient": "asc", "level": "asc", "sender": "asc",
+    "sent": "desc", "received": "desc", "forwarded": "desc", "due": "asc",
+}  # fmt: skip
+
+
+def _handoff_sort_columns() -> dict[str, Any]:
+    return {
+        "recipient": _Recipient.name_th, "level": Handoff.level, "sender": _Sender.name_th,
+        "sent": Handoff.sent_on, "received": Handoff.received_on, "forwarded": Handoff.forwarded_on,
+        "due": Handoff.due_forward,
+    }  # fmt: skip
+
+
 def circular_handoffs(
     session: Session,
     circular_id: str,
@@ -386,8 +455,11 @@ def circular_handoffs(
     status: str | None = None,
     page: int = 1,
     size: int = PAGE_SIZE,
+    sort: str | None = None,
+    direction: str | None = None,
 ) -> Page[HandoffView]:
-    """A circular's handoffs, one row per recipient agency: overdue first, then late, pending..."""
+    """A circular's handoffs, one row per recipient agency: overdue first, then late, pending... (or
+    by `sort`, one of `HANDOFF_SORTS`, in `direction`)."""
     stmt = _handoff_select().where(Handoff.circular_id == circular_id)
     if province is not None:
         stmt = stmt.outerjoin(_RecipientParent, _RecipientParent.id == _Recipient.parent_id).where(
@@ -401,6 +473,13 @@ def circular_handoffs(
         Handoff.due_forward,
         Handoff.recipient_id,
     )
+    if sort:
+        ascending = sort_direction(HANDOFF_SORTS, sort, direction)
+        column = _worst_first() if sort == "status" else _handoff_sort_columns()[sort]
+        stmt = stmt.order_by(None).order_by(
+            *_ordered(column, ascending),
+            Handoff.recipient_id.asc() if ascending else Handoff.recipient_id.desc(),
+        )
     rows, total, number, size = _paginate(session, stmt, page, size)
     items = with_letters(session, [_from_row(HandoffView, r) for r in rows])
     return Page(items=items, total=total, number=number, size=size)

@@ -11,14 +11,17 @@ None (or leave it out), and the caller says so.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from models.letters import LEVEL_ORDER
 from models.tables import AgencyRow, Circular, Dispatch, LetterRow
+from records.dashboard import HANDOFF_SORTS, sort_direction
 from records.progress import CircularState, HandoffView, ProgressError, circular_state, matching_plan
 from records.views import edge_letters
 from routing.handoffs import HandoffStatus
@@ -197,6 +200,32 @@ def state_of(session: Session, circular_id: str, as_of: date) -> CircularState |
         return None
 
 
+def sort_rows(
+    handoffs: Sequence[HandoffView], state: CircularState, sort: str, direction: str | None
+) -> list[HandoffView]:
+    """A circular's handoffs by one of `HANDOFF_SORTS` (its names, as the dashboard's handoff rows
+    are sorted in SQL), in `direction`; rows without a value (a date not yet a fact) last either
+    way, ties by agency id."""
+    ascending = sort_direction(HANDOFF_SORTS, sort, direction)
+    levels = {level.value: i for i, level in enumerate(LEVEL_ORDER)}
+    keys: dict[str, Callable[[HandoffView], Any]] = {
+        "status": lambda h: STATUS_ORDER.index(h.status.value),
+        "recipient": lambda h: h.recipient,
+        "level": lambda h: levels.get(h.level, len(levels)),
+        "sender": lambda h: state.name(h.sender_id) or h.sender_id,
+        "sent": lambda h: h.sent_on,
+        "received": lambda h: h.received_on,
+        "forwarded": lambda h: h.forwarded_on,
+        "due": lambda h: h.due,
+    }
+    key = keys[sort]
+    valued = sorted(
+        (h for h in handoffs if key(h) is not None), key=lambda h: h.recipient_id, reverse=not ascending
+    )
+    valued.sort(key=key, reverse=not ascending)  # stable: ties keep the agency order
+    return valued + sorted((h for h in handoffs if key(h) is None), key=lambda h: h.recipient_id)
+
+
 def circular_truth(
     session: Session,
     circular_id: str,
@@ -204,9 +233,12 @@ def circular_truth(
     *,
     province: str | None = None,
     status: str | None = None,
+    sort: str | None = None,
+    direction: str | None = None,
 ) -> CircularTruth | None:
     """The circular page's data as of `as_of`; `province` (`province:NN`) narrows counts and rows
-    to the agencies below it, `status` the rows. None when no plan covers the circular."""
+    to the agencies below it, `status` the rows, `sort` (one of `records.dashboard.HANDOFF_SORTS`,
+    in `direction`) orders them (default worst first). None when no plan covers the circular."""
     state = state_of(session, circular_id, as_of)
     if state is None:
         return None
@@ -219,6 +251,8 @@ def circular_truth(
     listed = sorted(
         (h for h in chosen.handoffs if status is None or h.status.value == status), key=_worst_first
     )
+    if sort:
+        listed = sort_rows(listed, state, sort, direction)
     provinces = sorted(
         {
             ProvinceChoice(h.recipient_id.split(":", 1)[1], h.recipient_id, h.recipient)
