@@ -148,7 +148,7 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def _event(session: Session, kind: str, username: str, payload: dict[str, Any], actor: str) -> None:
+def _event(session: Session, kind: str, username: str, payload: dict[str, Any], actor: str | None) -> None:
     append_event(session, kind, f"user:{username}", {**payload, **_NO_ROWS}, actor=actor)
 
 
@@ -178,9 +178,16 @@ def check_password(password: str) -> None:
 
 
 def add_user(
-    session: Session, username: str, password: str, role: str, agency_id: str | None, *, actor: str
+    session: Session,
+    username: str,
+    password: str,
+    role: str,
+    agency_id: str | None,
+    *,
+    actor: str | None = None,
 ) -> UserInfo:
-    """Add a user in the caller's transaction, with a `user.added` event by `actor`.
+    """Add a user in the caller's transaction, with a `user.added` event by `actor` (default: the
+    operator, `records.events.default_actor`).
 
     A clerk and an administrator belong to one agency (on record or in the directory); an
     auditor sees every agency and has none.
@@ -222,7 +229,7 @@ def _existing(session: Session, username: str) -> User:
     return user
 
 
-def set_disabled(session: Session, username: str, disabled: bool, *, actor: str) -> UserInfo:
+def set_disabled(session: Session, username: str, disabled: bool, *, actor: str | None = None) -> UserInfo:
     """Disable (or enable again) a user, with a `user.disabled`/`user.enabled` event. A disabled
     user's sessions end on their next request; enabling also lifts a sign-in lock."""
     user = _existing(session, username)
