@@ -19,23 +19,32 @@ references); without such a letter, the newest letter its senders issued, else w
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import os
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import networkx as nx
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from models.db import READONLY_OPTION, get_engine, session_scope, sqlite_file
 from models.letters import Level
 from models.numbering import LetterNumberError
 from models.tables import (
     UNFLAGGED_SQL,
     AgencyRow,
     Circular,
+    CircularView,
+    CitationRow,
     Dispatch,
     Handoff,
     LetterRow,
@@ -64,6 +73,8 @@ from routing.handoffs import FLAGGED, HandoffStatus, Provenance, due_after_recei
 from routing.plans import forward_topology, instantiate_plan, plan_matches
 
 OPEN_STATUSES = ("pending", "received")
+
+log = logging.getLogger(__name__)
 
 
 @cache
@@ -627,6 +638,10 @@ class CircularState:
     schedule: Schedule = field(repr=False)
     # node -> (received, forwarded): the facts as of `as_of` that `schedule` was propagated from
     events: Mapping[str, tuple[date | None, date | None]] = field(default_factory=dict, repr=False)
+    # The day of the circular's latest fact on record (any date, also after `as_of`), or the
+    # plan's start when later: from that day on, the state differs from day to day only in its
+    # statuses and days over (what `circular_view` relies on).
+    facts_through: date | None = None
 
     def name(self, agency: str | None) -> str | None:
         return None if agency is None else self.names.get(agency, agency)
@@ -641,12 +656,7 @@ class CircularState:
             c["received"] += h.received_on is not None
             c["forwarded"] += h.forwarded_on is not None
             c[h.status.value] += 1
-        order = {lv.value: i for i, lv in enumerate(Level)}
-        keys = ("sent", "received", "forwarded", "overdue", "late", "blocked", "pending")
-        return [
-            {"level": level, **{k: table[level][k] for k in keys}}
-            for level in sorted(table, key=lambda lv: order.get(lv, 99))
-        ]
+        return _level_rows(table)
 
     def status_json(self) -> dict[str, Any]:
         return {"circular": self.circular_id, "as_of": self.as_of.isoformat(), "levels": self.levels()}
@@ -672,6 +682,18 @@ class CircularState:
         return [self.item(h) for h in flagged]
 
 
+LEVEL_COUNTS = ("sent", "received", "forwarded", "overdue", "late", "blocked", "pending")
+
+
+def _level_rows(table: Mapping[str, Counter[str]]) -> list[dict[str, Any]]:
+    """`status`'s levels, top down, from counts per level."""
+    order = {lv.value: i for i, lv in enumerate(Level)}
+    return [
+        {"level": level, **{k: table[level][k] for k in LEVEL_COUNTS}}
+        for level in sorted(table, key=lambda lv: order.get(lv, 99))
+    ]
+
+
 def _iso(day: date | None) -> str | None:
     return day.isoformat() if day is not None else None
 
@@ -687,8 +709,8 @@ def _earliest(facts: Iterable[_Fact]) -> _Fact | None:
     return min(facts, key=lambda f: f.on, default=None)
 
 
-def circular_state(session: Session, circular: Circular | str, as_of: date) -> CircularState:
-    """The state of a circular as of `as_of`: what the record proves, what the plan expects.
+def _live_state(session: Session, found: Circular, as_of: date) -> CircularState:
+    """The state of a circular as of `as_of`, computed from the record (see `circular_state`).
 
     Facts come from the record only, and only those dated on or before `as_of`: an agency
     *forwarded* on the date of its earliest letter in the circular (recorded) or a clerk's
@@ -698,7 +720,6 @@ def circular_state(session: Session, circular: Circular | str, as_of: date) -> C
     projected dates from deadline propagation over these facts. Routing runs' handoff rows are
     not read for facts: they hold planned dispatches, and their statuses are as of their run.
     """
-    found = circular if isinstance(circular, Circular) else find_circular(session, circular)
     plan_id = matching_plan(session, found)
     if plan_id is None:
         raise ProgressError(
@@ -708,6 +729,14 @@ def circular_state(session: Session, circular: Circular | str, as_of: date) -> C
     scope = _scope(session, found.id)
     graph = _graph(plan_id, scope)
     holdings = read_holdings(session, found.id)
+    last_clerk = session.exec(
+        select(sa.func.max(Dispatch.sent_on)).where(
+            Dispatch.circular_id == found.id, Dispatch.source == "clerk"
+        )
+    ).one()
+    fact_days = [r.date for rows in holdings.issued.values() for r in rows]
+    fact_days += [r.date for stamps in holdings.receipts.values() for r in stamps if r.date is not None]
+    fact_days += [d for d in (last_clerk, graph.graph.get("start")) if d is not None]
     record = _read_record(session, found, graph, holdings)
     topology = forward_topology(graph)
     cal = calendar()
@@ -840,20 +869,357 @@ def circular_state(session: Session, circular: Circular | str, as_of: date) -> C
                 evidence=evidence,
             )
         )
-    names = {n: str(graph.nodes[n].get("name_th", n)) for n in graph}
-    deadlines = [dl.date for dl in graph.graph.get("deadlines", ())]
     return CircularState(
         circular_id=found.id,
         plan_id=plan_id,
         as_of=as_of,
-        deadline=max(deadlines) if deadlines else None,
+        deadline=_deadline(graph),
         provinces=scope,
         handoffs=tuple(views),
-        names=names,
+        names=_names(plan_id, scope),
         graph=graph,
         schedule=schedule,
         events=events,
+        facts_through=max(fact_days, default=None),
     )
+
+
+@cache
+def _names(plan_id: str, provinces: tuple[str, ...] | None) -> Mapping[str, str]:
+    """Thai names of a plan graph's agencies (read-only: shared by every state of that graph)."""
+    graph = _graph(plan_id, provinces)
+    return {n: str(graph.nodes[n].get("name_th", n)) for n in graph}
+
+
+def _deadline(graph: nx.DiGraph) -> date | None:
+    deadlines = [dl.date for dl in graph.graph.get("deadlines", ())]
+    return max(deadlines) if deadlines else None
+
+
+# --- stored states: `circular_view` ---------------------------------------------------------------
+#
+# `_live_state` reads a circular's holdings and walks ~9,300 plan nodes: ~0.3 s for a national
+# circular, so a year's 1,000 took minutes for `status`. Its result is kept in `circular_view`,
+# keyed by the record version (`record_versions`: a hash of every row and reference file the state
+# is computed from). A stored state answers any "as of" on or after its latest fact: from then
+# on the facts, the propagated dates and each handoff's due date, holder and sender are the same,
+# and only `judge` and the working days over move with the day, so they are judged on read. An
+# earlier "as of" (or a changed record) is computed live; a live state judged on or after its
+# latest fact is stored for next time. The table is derived data, like an index: no event.
+
+# Bumped whenever `_live_state`'s rules or the stored layout change, so no old state is reused.
+VIEW_VERSION = "1"
+_VIEW_BATCH = 50  # live states kept per write: bounds the memory of a streaming read
+
+
+def _reference_version() -> str:
+    """What the reference data is: the plan files and the files the environment points at."""
+    files = sorted(plan_files().items())
+    files += [
+        (env, Path(v)) for env in (CLOSURES_ENV, POLICY_ENV, LOCAL_BODIES_ENV) if (v := os.environ.get(env))
+    ]
+    parts = [VIEW_VERSION]
+    for name, path in files:
+        try:
+            st = path.stat()
+            parts.append(f"{name}={path}:{st.st_size}:{st.st_mtime_ns}")
+        except OSError:
+            parts.append(f"{name}={path}:missing")
+    return "|".join(parts)
+
+
+def _where_circular(column: Any, ids: Sequence[str] | None) -> sa.ColumnElement[bool]:
+    return sa.true() if ids is None else column.in_(ids)
+
+
+def record_versions(session: Session, circular_ids: Sequence[str] | None = None) -> dict[str, str]:
+    """Circular id -> its record version: a sha256 over everything `circular_state` reads for it
+    (the circular's row, its letters, their receipts and citations, clerks' dispatches and their
+    addressees, the provinces routing runs reached) and the reference data. Six queries for any
+    number of circulars (all when `circular_ids` is None), each on an index."""
+    ids = None if circular_ids is None else list(circular_ids)
+    if ids is not None and len(ids) > _IN_CHUNK:
+        out: dict[str, str] = {}
+        for k in range(0, len(ids), _IN_CHUNK):
+            out.update(record_versions(session, ids[k : k + _IN_CHUNK]))
+        return out
+    letter, handoff = LetterRow.__table__, Handoff.__table__  # type: ignore[attr-defined]
+    c, lt, rc = Circular.__table__.c, letter.c, Receipt.__table__.c  # type: ignore[attr-defined]
+    ct, dp, ho = CitationRow.__table__.c, Dispatch.__table__.c, handoff.c  # type: ignore[attr-defined]
+    clerk = dp.source == "clerk"
+    queries: list[sa.Select[Any]] = [
+        sa.select(c.id, c.plan_id, c.root_letter_id, c.status).where(_where_circular(c.id, ids)),
+        sa.select(lt.circular_id, lt.id, lt.number, lt.date, lt.issuer_id, lt.known_only_by_citation)
+        .where(_where_circular(lt.circular_id, ids))
+        .order_by(lt.id),
+        sa.select(
+            lt.circular_id, rc.id, rc.letter_id, rc.agency_id, rc.date, rc.source, rc.number, rc.voided_at
+        )
+        .join(letter, lt.id == rc.letter_id)
+        .where(_where_circular(lt.circular_id, ids))
+        .order_by(rc.id),
+        sa.select(lt.circular_id, ct.id, ct.citing_letter_id, ct.cited_letter_id)
+        .join(letter, lt.id == ct.citing_letter_id)
+        .where(_where_circular(lt.circular_id, ids))
+        .order_by(ct.id),
+        sa.select(dp.circular_id, dp.id, dp.sender_id, dp.sent_on, dp.letter_id, ho.recipient_id)
+        .outerjoin(handoff, ho.dispatch_id == dp.id)
+        .where(clerk, _where_circular(dp.circular_id, ids))
+        .order_by(dp.id, ho.recipient_id),
+        sa.select(ho.circular_id, ho.recipient_id)
+        .where(ho.level == "province", _where_circular(ho.circular_id, ids))
+        .distinct()
+        .order_by(ho.circular_id, ho.recipient_id),
+    ]
+    hashes: dict[str, Any] = {}
+    for q, query in enumerate(queries):
+        for row in session.execute(query):
+            h = hashes.get(row[0])
+            if h is None:
+                if q:  # rows of a circular the first query did not return: not one of ours
+                    continue
+                h = hashes[row[0]] = hashlib.sha256(_reference_version().encode())
+            h.update(f"{q}{row!r}".encode())
+    return {cid: h.hexdigest() for cid, h in hashes.items()}
+
+
+def _day(n: int | None) -> date | None:
+    return None if n is None else date.fromordinal(n)
+
+
+def _ord(day: date | None) -> int | None:
+    return None if day is None else day.toordinal()
+
+
+def _prov(p: Provenance | None) -> str | None:
+    return None if p is None else p.value
+
+
+def _pack(state: CircularState) -> tuple[str, bytes]:
+    """A state's `tally` and `handoffs` columns (see `CircularView`)."""
+    tally: Counter[tuple[Any, ...]] = Counter()
+    rows = []
+    for h in state.handoffs:
+        settled = h.status.value if h.forwarded_on is not None else ""
+        tally[h.level, int(h.sent), int(h.received_on is not None), int(h.forwarded_on is not None), settled,
+              _ord(h.due)] += 1  # fmt: skip
+        rows.append([
+            h.sender_id, h.recipient_id, h.recipient, h.level, h.letter, _ord(h.sent_on), h.sent_provenance.value,
+            _ord(h.expected_sent), _ord(h.received_on), _prov(h.received_provenance), _ord(h.forwarded_on),
+            _prov(h.forwarded_provenance), _ord(h.expected_forward), _ord(h.latest_forward), _ord(h.due),
+            h.holder_id, list(h.evidence),
+        ])  # fmt: skip
+    body = {
+        "provinces": state.provinces,
+        "events": [[n, _ord(r), _ord(f)] for n, (r, f) in state.events.items()],
+        "rows": rows,
+    }
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps([[*k, n] for k, n in sorted(tally.items(), key=repr)]), zlib.compress(text.encode(), 6)
+
+
+def _keep(session: Session, states: Sequence[tuple[CircularState, str]]) -> None:
+    """Store live states judged on or after their latest fact (derived data: no event).
+
+    A session that may write stores them in its own transaction; a read-only one (the CLI's
+    `reading`, the dashboard) through the record's writable engine, in a transaction of their own,
+    and goes on without them when the record cannot be written (a read-only file, a busy writer)."""
+    rows = []
+    moment = now_bangkok()
+    for state, version in states:
+        if state.facts_through is not None and state.as_of < state.facts_through:
+            continue
+        tally, blob = _pack(state)
+        rows.append({"circular_id": state.circular_id, "fingerprint": version, "facts_through": state.facts_through,
+                     "tally": tally, "handoffs": blob, "computed_at": moment})  # fmt: skip
+    if not rows:
+        return
+    bind = session.get_bind()
+    options = bind.get_execution_options() if isinstance(bind, (sa.Engine, sa.Connection)) else {}
+    if not (options.get(READONLY_OPTION) or options.get("postgresql_readonly")):
+        _write_views(session, rows)
+        return
+    url = bind.url if isinstance(bind, sa.Engine) else bind.engine.url
+    if url.get_backend_name() == "sqlite" and sqlite_file(url) is None:
+        return  # a private in-memory record: nothing to store it through
+    try:
+        with session_scope(get_engine(url.render_as_string(hide_password=False))) as writer:
+            _write_views(writer, rows)
+    except sa.exc.OperationalError as exc:
+        log.info("circular states not stored (%s); they are computed again next time", exc.orig)
+
+
+def _write_views(session: Session, rows: list[dict[str, Any]]) -> None:
+    table = CircularView.__table__  # type: ignore[attr-defined]
+    session.execute(sa.delete(table).where(table.c.circular_id.in_([r["circular_id"] for r in rows])))
+    session.execute(sa.insert(table), rows)
+
+
+def _valid(version: str | None, row: Any, as_of: date) -> bool:
+    return (
+        row is not None
+        and version is not None
+        and row.fingerprint == version
+        and (row.facts_through is None or row.facts_through <= as_of)
+    )
+
+
+def _view_rows(session: Session, ids: Sequence[str], *, blob: bool) -> dict[str, Any]:
+    table = CircularView.__table__  # type: ignore[attr-defined]
+    columns = [table.c.circular_id, table.c.fingerprint, table.c.facts_through, table.c.tally]
+    if blob:
+        columns.append(table.c.handoffs)
+    out: dict[str, Any] = {}
+    for k in range(0, len(ids), _IN_CHUNK):
+        for row in session.execute(
+            sa.select(*columns).where(table.c.circular_id.in_(ids[k : k + _IN_CHUNK]))
+        ):
+            out[row.circular_id] = row
+    return out
+
+
+def _decoded(blob: bytes) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(zlib.decompress(blob))
+    return body
+
+
+def _judged(row: list[Any], as_of: date, root: str | None) -> HandoffView:
+    """One stored handoff as of `as_of` (on or after its circular's latest fact)."""
+    (sender, recipient, name, level, letter, sent_on, sent_prov, expected_sent, received_on, received_prov,
+     forwarded_on, forwarded_prov, expected_forward, latest_forward, due, holder, evidence) = row  # fmt: skip
+    got, out, due_day = _day(received_on), _day(forwarded_on), _day(due)
+    st = judge(as_of, received=got, forwarded=out, due=due_day)
+    return HandoffView(
+        sender_id=sender,
+        recipient_id=recipient,
+        recipient=name,
+        level=level,
+        letter=letter,
+        sent_on=_day(sent_on),
+        sent_provenance=Provenance(sent_prov),
+        expected_sent=_day(expected_sent),
+        received_on=got,
+        received_provenance=Provenance(received_prov) if received_prov else None,
+        forwarded_on=out,
+        forwarded_provenance=Provenance(forwarded_prov) if forwarded_prov else None,
+        expected_forward=_day(expected_forward),
+        latest_forward=_day(latest_forward),
+        due=due_day,
+        status=st,
+        days_over=working_days_over(calendar(), st, due_day, as_of, out),
+        holder_id=holder,
+        escalate_to_id=(holder or root) if st is HandoffStatus.BLOCKED else sender,
+        evidence=tuple(evidence),
+    )
+
+
+def _flagged_on(row: list[Any], as_of: int) -> bool:
+    """Whether a stored handoff is overdue, late or blocked as of a day (ordinals), as `judge` has it."""
+    forwarded: int | None = row[10]
+    due: int | None = row[14]
+    if due is None:
+        return False
+    return forwarded > due if forwarded is not None else as_of > due
+
+
+def _stored_state(
+    found: Circular, plan_id: str, row: Any, as_of: date, *, flagged: bool = False
+) -> CircularState:
+    """A state from its stored row; `flagged` keeps only the handoffs an overdue list names."""
+    body = _decoded(row.handoffs)
+    provinces = tuple(body["provinces"]) if body["provinces"] else None
+    graph = _graph(plan_id, provinces)
+    events = {n: (_day(r), _day(f)) for n, r, f in body["events"]}
+    topology = forward_topology(graph)
+    roots = [n for n in topology.order if not topology.senders[n]]
+    root = roots[0] if roots else None
+    day = as_of.toordinal()
+    rows = [r for r in body["rows"] if _flagged_on(r, day)] if flagged else body["rows"]
+    return CircularState(
+        circular_id=found.id,
+        plan_id=plan_id,
+        as_of=as_of,
+        deadline=_deadline(graph),
+        provinces=provinces,
+        handoffs=tuple(_judged(r, as_of, root) for r in rows),
+        names=_names(plan_id, provinces),
+        graph=graph,
+        schedule=propagate(graph, calendar(), policy(), events),
+        events=events,
+        facts_through=row.facts_through,
+    )
+
+
+def circular_state(session: Session, circular: Circular | str, as_of: date) -> CircularState:
+    """The state of a circular as of `as_of`: what the record proves, what the plan expects.
+
+    Facts come from the record only, and only those dated on or before `as_of`: an agency
+    *forwarded* on the date of its earliest letter in the circular (recorded) or a clerk's
+    dispatch (registered); it *received* on its earliest receipt stamp (recorded or registered),
+    on the day a sender of its in the plan forwarded (that letter is addressed to it), or, at the
+    latest, on the day it forwarded itself. Everything else is the plan's: planned dispatches and
+    projected dates from deadline propagation over these facts. Routing runs' handoff rows are
+    not read for facts: they hold planned dispatches, and their statuses are as of their run.
+
+    Read from `circular_view` when the stored state is of this record version and `as_of` is on
+    or after its latest fact; else computed (`_live_state`) and, when it may be, stored.
+    """
+    found = circular if isinstance(circular, Circular) else find_circular(session, circular)
+    version = record_versions(session, [found.id]).get(found.id)
+    row = _view_rows(session, [found.id], blob=True).get(found.id)
+    plan_id = matching_plan(session, found)
+    if plan_id is not None and _valid(version, row, as_of):
+        return _stored_state(found, plan_id, row, as_of)
+    state = _live_state(session, found, as_of)
+    if version is not None:
+        _keep(session, [(state, version)])
+    return state
+
+
+def _states(
+    session: Session, circulars: Sequence[Circular], as_of: date, *, flagged: bool = False
+) -> Iterator[CircularState]:
+    """`circular_state` of each circular in turn (one stored blob in memory at a time); live
+    states are stored in batches. `flagged` keeps only the handoffs an overdue list names."""
+    ids = [c.id for c in circulars]
+    versions = record_versions(session, ids)
+    rows = _view_rows(session, ids, blob=False)
+    table = CircularView.__table__  # type: ignore[attr-defined]
+    pending: list[tuple[CircularState, str]] = []
+    for circular in circulars:
+        version, row = versions.get(circular.id), rows.get(circular.id)
+        plan_id = matching_plan(session, circular)
+        if plan_id is not None and _valid(version, row, as_of):
+            full = session.execute(sa.select(table).where(table.c.circular_id == circular.id)).one()
+            yield _stored_state(circular, plan_id, full, as_of, flagged=flagged)
+            continue
+        state = _live_state(session, circular, as_of)
+        if version is not None:
+            pending.append((state, version))
+        if len(pending) >= _VIEW_BATCH:
+            _keep(session, pending)
+            pending = []
+        yield state
+    _keep(session, pending)
+
+
+def _stored_levels(tally: str, as_of: date) -> list[dict[str, Any]]:
+    """`status`'s levels from a stored tally: open handoffs judged against their due date."""
+    table: dict[str, Counter[str]] = defaultdict(Counter)
+    day = as_of.toordinal()
+    for level, sent, received, forwarded, settled, due, n in json.loads(tally):
+        c = table[level]
+        c["sent"] += sent * n
+        c["received"] += received * n
+        c["forwarded"] += forwarded * n
+        if settled:
+            status = settled
+        elif due is None or day <= due:
+            status = "pending"
+        else:
+            status = "overdue" if received else "blocked"
+        c[status] += n
+    return _level_rows(table)
 
 
 def circular_states(
@@ -861,8 +1227,7 @@ def circular_states(
 ) -> Iterator[CircularState]:
     """`circular_state` of the circular named, else of every open circular a plan covers, one at
     a time (a caller streaming them holds one circular's state at once)."""
-    for circular in _circulars(session, circular_ref):
-        yield circular_state(session, circular, as_of)
+    yield from _states(session, _circulars(session, circular_ref), as_of)
 
 
 def today() -> date:
@@ -891,7 +1256,7 @@ def overdue_items(session: Session, as_of: date, circular_ref: str | None = None
     """The overdue list as a stream: per circular (one `circular_state` at a time), the agencies
     that are overdue, late or blocked, most working days over first; each names its due date, the
     circular's deadline, who holds the letter and whom to escalate to."""
-    for state in circular_states(session, as_of, circular_ref):
+    for state in _states(session, _circulars(session, circular_ref), as_of, flagged=True):
         yield from state.overdue_items()
 
 
@@ -980,7 +1345,22 @@ def status_report(
     "received", "forwarded", "overdue", "late", "blocked", "pending"}]}`. Works straight after
     ingest: no routing run is needed, and planned dispatches are never counted as sent."""
     day = as_of or today()
-    return [state.status_json() for state in circular_states(session, day, circular_ref)]
+    return [{"circular": cid, "as_of": day.isoformat(), "levels": levels}
+            for cid, levels in circular_levels(session, _circulars(session, circular_ref), day)]  # fmt: skip
+
+
+def circular_levels(
+    session: Session, circulars: Sequence[Circular], as_of: date
+) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """(circular id, `CircularState.levels()`) of each circular as of `as_of`: from the stored
+    tally when it holds (no handoff read), else from `circular_state`."""
+    ids = [c.id for c in circulars]
+    versions = record_versions(session, ids)
+    rows = _view_rows(session, ids, blob=False)
+    stale = [c for c in circulars if not _valid(versions.get(c.id), rows.get(c.id), as_of)]
+    live = {state.circular_id: state.levels() for state in _states(session, stale, as_of)}
+    for c in circulars:
+        yield c.id, live[c.id] if c.id in live else _stored_levels(rows[c.id].tally, as_of)
 
 
 def node_statuses(schedule: Schedule, as_of: date) -> dict[str, Status]:
