@@ -199,6 +199,12 @@ class Graph:
     svg: str | None
     note: str
     nodes: int
+    drill: bool = False  # folded provinces link to the page narrowed to them
+
+
+# The statuses of the circular's state (`records.progress.circular_state`, the tables' statuses)
+# as the diagram names them: `done` is forwarding on time.
+DIAGRAM_STATUS: dict[str, str] = {"done": "on_time"}
 
 
 def circular_graph(
@@ -206,15 +212,23 @@ def circular_graph(
 ) -> Graph:
     """The forwarding graph of a circular as inline SVG: collapsed nationally, full in a province.
 
-    Statuses and slack are as of `as_of` (default today).
+    Statuses and slack are as of `as_of` (default today). A circular a plan covers is drawn with the
+    statuses its tables show (`circular_state`: done, late, overdue, blocked, pending). In the
+    national view each folded province links to this page narrowed to it, keeping `as_of`.
     """
-    from visualize.diagrams import DiagramError, collapse, drill_down, forwarding_diagram
+    from visualize.diagrams import DiagramError, collapse, drill_down, forwarding_diagram, with_statuses
     from visualize.render import RenderError, render_svg
 
     found = queries.circular_diagram(session, circular_id, province=province, as_of=as_of)
     if found is None or not found.diagram.nodes:
-        return Graph(None, "ยังไม่มีการส่งต่อหนังสือ (no handoffs yet)", 0)
+        return Graph(None, "ยังไม่มีการส่งต่อหนังสือ จึงยังไม่มีแผนภาพ (no handoffs yet)", 0)
     diagram = found.diagram
+    state = pages.state_of(session, circular_id, as_of or today()) if found.planned else None
+    if state is not None:
+        diagram = with_statuses(
+            diagram,
+            {h.recipient_id: DIAGRAM_STATUS.get(h.status.value, h.status.value) for h in state.handoffs},
+        )
     if found.planned:
         source = "ตามแผนเส้นทาง: กำหนดเวลา วันทำการคงเหลือ และเส้นทางวิกฤต"
     elif found.record_only:
@@ -225,6 +239,7 @@ def circular_graph(
     else:
         source = "จากรายการส่งต่อ (ยังไม่มีแผนเส้นทาง จึงไม่แสดงกำหนดเวลาและเส้นทางวิกฤต)"
     note = f"แสดงหน่วยงานทั้งหมด {len(diagram.nodes):,} แห่ง"
+    drill = False
     try:
         if province is not None:
             diagram = drill_down(diagram, province=province, ancestors=True)
@@ -235,17 +250,18 @@ def circular_graph(
         elif len(diagram.nodes) > GRAPH_FULL_MAX_NODES:
             total = len(diagram.nodes)
             diagram = collapse(diagram, Level.PROVINCE)
+            drill = True
             note = (
                 f"ภาพรวมระดับประเทศ: ย่อ {total:,} หน่วยงานรวมตามจังหวัด "
                 "— เลือกจังหวัดเพื่อดูรายละเอียด (national view, collapsed by province)"
             )
-        svg = render_svg(forwarding_diagram(diagram))
+        svg = render_svg(forwarding_diagram(diagram, drill=drill, link_as_of=as_of))
     except DiagramError as exc:
-        return Graph(None, f"ไม่มีแผนภาพสำหรับตัวกรองนี้ ({exc})", 0)
+        return Graph(None, f"ไม่มีแผนภาพสำหรับตัวกรองนี้: ไม่มีหน่วยงานของจังหวัดที่เลือกในหนังสือเวียนนี้ ({exc})", 0)
     except RenderError as exc:
         log.warning("graph of %s not rendered: %s", circular_id, exc)
         return Graph(None, f"วาดแผนภาพไม่สำเร็จ (graph rendering failed: {exc})", len(diagram.nodes))
-    return Graph(svg, f"{note} · {source}", len(diagram.nodes))
+    return Graph(svg, f"{note} · {source}", len(diagram.nodes), drill)
 
 
 # --- the app ---------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from __future__ import annotations
 import html
 import unicodedata
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import date
 from typing import Final
@@ -59,6 +59,9 @@ STATUS_STYLE: Final[dict[str, tuple[str, str, str]]] = {
     "on_time": ("#2e7d32", "#c8e6c9", "ตรงเวลา"),
     "late": ("#e65100", "#ffe0b2", "ล่าช้า"),
     "overdue": ("#c62828", "#ffcdd2", "เกินกำหนด"),
+    # Never received: the sender sits on the letter. Drawn with a dashed outline as well as its own
+    # colour, so it reads apart from overdue without colour vision.
+    "blocked": ("#6a1b9a", "#f3e5f5", "ยังไม่ได้รับ"),
     "pending": ("#757575", "#eeeeee", "รอดำเนินการ"),
     "done": ("#1565c0", "#bbdefb", "ดำเนินการแล้ว"),
     "unknown": ("#9e9e9e", "#ffffff", "ไม่ทราบสถานะ"),
@@ -85,6 +88,12 @@ EVIDENCE_TITLES: Final[dict[str, str]] = {
     "plan": "แผนเส้นทาง",
 }
 
+# What the legend says of a status where its short name (on nodes, in counts) is not enough.
+LEGEND_STATUS_TEXT: Final[dict[str, str]] = {"blocked": "ยังไม่ได้รับ (ค้างที่ต้นทาง: เลยกำหนดแล้ว)"}
+# Statuses whose outline is dashed: nothing reached the agency.
+DASHED_STATUSES: Final[frozenset[str]] = frozenset({"blocked"})
+PLANNED_EDGE_NOTE: Final = "ตามแผน: ยังไม่มีหนังสือในบันทึก (เส้นประ)"
+PROJECTED_NOTE: Final = "คาดว่า …: วันที่คาดการณ์ ไม่ใช่ข้อเท็จจริง"
 CRITICAL_PENWIDTH: Final = "3"
 FOCUS_COLOUR: Final = "#4a148c"
 FADED_COLOUR: Final = "#d0d0d0"
@@ -341,7 +350,64 @@ def _base_graph(diagram: RoutingDiagram, name: str, rankdir: str) -> graphviz.Di
     return g
 
 
-def _node_attrs(node: DiagramNode, *, faded: bool, focused: bool) -> dict[str, str]:
+DRILL_TEXT: Final = "ดูแผนภาพรายอำเภอ ›"
+
+
+def drill_url(node: DiagramNode, *, as_of: date | None = None) -> str | None:
+    """For a province folded into one node (the national view): the same page narrowed to it
+    (`?province=54`, the circular page's filter, at its diagram), keeping `as_of`; else None.
+
+    >>> from visualize.samples import chain_sample
+    >>> drill_url(collapse(chain_sample()).node("province:54"), as_of=date(2020, 7, 1))
+    '?province=54&as_of=2020-07-01#graph'
+    >>> drill_url(chain_sample().node("province:54")) is None
+    True
+    """
+    if not (node.collapsed and node.level is Level.PROVINCE and node.id.startswith("province:")):
+        return None
+    query = {"province": node.id.split(":", 1)[1]}
+    if as_of is not None:
+        query["as_of"] = as_of.isoformat()
+    return f"?{urlencode(query)}#graph"
+
+
+def _drill_label(node: DiagramNode, url: str) -> str:
+    """A folded province's label with a link of its own under it to the province's diagram;
+    the node itself still leads to the agency's page."""
+    cells = [f"<TR><TD>{_html(line)}</TD></TR>" for line in node_label_lines(node)]
+    cells.append(
+        f'<TR><TD HREF="{_html(url)}" TARGET="_top" ID="drill:{_html(node.id)}"'
+        f' TOOLTIP="{_html(f"แผนภาพของ{node.name_th} รายอำเภอ")}">'
+        f'<FONT COLOR="{FOCUS_COLOUR}"><U>{_html(DRILL_TEXT)}</U></FONT></TD></TR>'
+    )
+    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(cells)}</TABLE>>'
+
+
+def with_statuses(diagram: RoutingDiagram, statuses: Mapping[str, str]) -> RoutingDiagram:
+    """The diagram with its agencies' statuses taken from `statuses` (agency id -> status), and
+    each edge given the status of the agency it leads to, as the diagrams draw it.
+
+    Lets the caller draw the statuses of the read model the tables show (`blocked` among them);
+    agencies not named keep theirs. Folded nodes take the new statuses when collapsed afterwards.
+
+    >>> from visualize.samples import chain_sample
+    >>> d = with_statuses(chain_sample(), {"district:5401": "blocked"})
+    >>> d.node("district:5401").status, [e.status for e in d.edges if e.target == "district:5401"]
+    ('blocked', ['blocked'])
+    """
+    for agency, status in statuses.items():
+        if status not in STATUS_STYLE:
+            raise DiagramError(
+                f"agency {agency!r}: unknown status {status!r}; expected one of {sorted(STATUS_STYLE)}"
+            )
+    nodes = tuple(replace(n, status=statuses[n.id]) if n.id in statuses else n for n in diagram.nodes)
+    edges = tuple(replace(e, status=statuses[e.target]) if e.target in statuses else e for e in diagram.edges)
+    return replace(diagram, nodes=nodes, edges=edges)
+
+
+def _node_attrs(
+    node: DiagramNode, *, faded: bool, focused: bool, drill: bool = False, as_of: date | None = None
+) -> dict[str, str]:
     line, fill, status_th = STATUS_STYLE[node.status]
     tooltip = [_text(node.name_th), status_th, node.id]
     if node.summary:
@@ -355,12 +421,22 @@ def _node_attrs(node: DiagramNode, *, faded: bool, focused: bool) -> dict[str, s
         "fillcolor": fill,
         "class": f"agency status-{node.status} level-{node.level.value}",
     }
+    style = ["rounded", "filled"]
+    if node.status in DASHED_STATUSES:
+        style.append("dashed")
     if node.critical:
-        attrs.update(penwidth=CRITICAL_PENWIDTH, style="rounded,filled,bold")
+        attrs["penwidth"] = CRITICAL_PENWIDTH
+        if node.status not in DASHED_STATUSES:
+            style.append("bold")
+    attrs["style"] = ",".join(style)
     if faded:
         attrs.update(color=FADED_COLOUR, fontcolor="#9e9e9e", fillcolor="#fafafa")
     if focused:
         attrs.update(color=FOCUS_COLOUR, penwidth="4", peripheries="2")
+    drill_to = drill_url(node, as_of=as_of) if drill else None
+    if drill_to is not None:
+        attrs["label"] = _drill_label(node, drill_to)
+        attrs["class"] += " drill"
     return attrs
 
 
@@ -421,8 +497,17 @@ def _edge_attrs(edge: DiagramEdge, index: int, *, faded: bool, on_focus_path: bo
     if edge.letters:
         # The line itself leads to the newest letter on it; each letter in the label to its own.
         attrs["URL"] = letter_url(edge.letters[-1])
+    style = []
+    if not edge.letters and edge.note is None:
+        # No letter on file for this handoff: only the plan expects it (or the record cannot say
+        # what passed). Drawn dashed, apart from the handoffs a letter proves.
+        style.append("dashed")
+        attrs["class"] += " planned"
     if edge.critical:
-        attrs.update(penwidth=CRITICAL_PENWIDTH, style="bold")
+        attrs["penwidth"] = CRITICAL_PENWIDTH
+        style.append("bold")
+    if style:
+        attrs["style"] = ",".join(style)
     if faded:
         attrs.update(color=FADED_COLOUR, fontcolor="#bdbdbd")
     if on_focus_path:
@@ -443,13 +528,23 @@ def _legend_label() -> str:
     rows = [f'<TR><TD COLSPAN="2" CELLPADDING="3"><B>{_html(LEGEND_TITLE)}</B></TD></TR>']
     for status in STATUS_SEVERITY:
         line, fill, status_th = STATUS_STYLE[status]
+        look = "rounded,dashed" if status in DASHED_STATUSES else "rounded"
         rows.append(
-            f'<TR><TD WIDTH="22" HEIGHT="14" BGCOLOR="{fill}" COLOR="{line}" BORDER="1" STYLE="rounded"></TD>'
-            f'<TD ALIGN="LEFT" CELLPADDING="2">{_html(status_th)}</TD></TR>'
+            f'<TR><TD WIDTH="22" HEIGHT="14" BGCOLOR="{fill}" COLOR="{line}" BORDER="1" STYLE="{look}"'
+            f' ID="legend:{status}"></TD>'
+            f'<TD ALIGN="LEFT" CELLPADDING="2">{_html(LEGEND_STATUS_TEXT.get(status, status_th))}</TD></TR>'
         )
     rows.append(
         '<TR><TD HEIGHT="14"><FONT POINT-SIZE="14"><B>━━</B></FONT></TD>'
         f'<TD ALIGN="LEFT" CELLPADDING="2">{_html("เส้นทางวิกฤต (เส้นหนา)")}</TD></TR>'
+    )
+    rows.append(
+        '<TR><TD HEIGHT="14" ID="legend:planned"><FONT POINT-SIZE="10">╌╌╌</FONT></TD>'
+        f'<TD ALIGN="LEFT" CELLPADDING="2">{_html(PLANNED_EDGE_NOTE)}</TD></TR>'
+    )
+    rows.append(
+        '<TR><TD HEIGHT="14"><I>คาดว่า</I></TD>'
+        f'<TD ALIGN="LEFT" CELLPADDING="2">{_html(PROJECTED_NOTE)}</TD></TR>'
     )
     return f'<<TABLE BORDER="1" COLOR="#bdbdbd" CELLBORDER="0" CELLSPACING="2" STYLE="rounded">{"".join(rows)}</TABLE>>'
 
@@ -473,13 +568,17 @@ def forwarding_diagram(
     show_evidence: bool = False,
     legend: bool = True,
     rankdir: str = "LR",
+    drill: bool = False,
+    link_as_of: date | None = None,
 ) -> graphviz.Digraph:
     """The forwarding diagram: agencies in clusters by level, letters on the edges.
 
     Node colour is the agency's status, its label carries the receipt stamps, the latest date
     it may act (ภายใน) and its slack; the critical path is drawn heavier. `focus` fades every
     agency except the focused one and the chain the letter took to reach it. With
-    `show_evidence` each edge passes through a note listing the evidence behind it.
+    `show_evidence` each edge passes through a note listing the evidence behind it. For the
+    dashboard, `drill` gives a folded province a link to the page narrowed to it (`drill_url`),
+    keeping the day judged by (`link_as_of`).
 
     >>> from visualize.samples import chain_sample
     >>> src = forwarding_diagram(chain_sample(), focus="province:54").source
@@ -508,7 +607,10 @@ def forwarding_diagram(
             )
             for node in members:
                 faded = path is not None and node.id not in path
-                cluster.node(dot_id(node.id), **_node_attrs(node, faded=faded, focused=node.id == focus))
+                attrs = _node_attrs(
+                    node, faded=faded, focused=node.id == focus, drill=drill, as_of=link_as_of
+                )
+                cluster.node(dot_id(node.id), **attrs)
 
     for index, edge in enumerate(diagram.edges):
         on_path = path is not None and edge.source in path and edge.target in path
@@ -708,6 +810,8 @@ __all__ = [
     "DiagramModelError",
     "collapse",
     "drill_down",
+    "drill_url",
     "evidence_diagram",
     "forwarding_diagram",
+    "with_statuses",
 ]

@@ -27,11 +27,21 @@ from typing import Any, Final, Literal
 
 from models.letters import Level
 
-Status = Literal["on_time", "late", "overdue", "pending", "done", "unknown"]
+Status = Literal["on_time", "late", "overdue", "blocked", "pending", "done", "unknown"]
 
-# Worst first: a summary takes the colour of its worst member. Pending is worse than on time
-# because the work is not finished; unknown sits between, since nothing is known to be wrong.
-STATUS_SEVERITY: Final[tuple[str, ...]] = ("overdue", "late", "pending", "unknown", "on_time", "done")
+# Worst first: a summary takes the colour of its worst member. Blocked (due, but the letter never
+# reached the agency: its sender sits on it) follows overdue, which names the agency to chase.
+# Pending is worse than on time because the work is not finished; unknown sits between, since
+# nothing is known to be wrong.
+STATUS_SEVERITY: Final[tuple[str, ...]] = (
+    "overdue",
+    "blocked",
+    "late",
+    "pending",
+    "unknown",
+    "on_time",
+    "done",
+)
 STATUSES: Final[frozenset[str]] = frozenset(STATUS_SEVERITY)
 
 EVIDENCE_KINDS: Final[frozenset[str]] = frozenset({"file", "receipt", "merge", "citation", "plan"})

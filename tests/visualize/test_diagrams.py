@@ -25,7 +25,9 @@ from visualize.diagrams import (
     evidence_lines,
     forwarding_diagram,
     letter_url,
+    node_label_lines,
     upstream,
+    with_statuses,
 )
 from visualize.model import (
     STATUS_SEVERITY,
@@ -189,10 +191,92 @@ def test_legend_names_every_status_and_the_critical_path() -> None:
     texts = [text for text, _ in label_cells(legend)]
     assert texts[0] == "<B>คำอธิบายสัญลักษณ์</B>"
     for status in STATUS_SEVERITY:
-        assert STATUS_STYLE[status][2] in texts
+        assert any(t.startswith(STATUS_STYLE[status][2]) for t in texts), status
         assert f'BGCOLOR="{STATUS_STYLE[status][1]}"' in legend
+    assert "ยังไม่ได้รับ (ค้างที่ต้นทาง: เลยกำหนดแล้ว)" in texts
     assert any("เส้นทางวิกฤต" in t for t in texts)
+    # Planned handoffs (dashed) and projected dates (คาดว่า) are told apart from facts.
+    assert any("ตามแผน" in t and "เส้นประ" in t for t in texts)
+    assert "<I>คาดว่า</I>" in texts
     assert "id=legend" not in forwarding_diagram(chain_sample(), legend=False).source
+
+
+def test_blocked_is_drawn_apart_from_overdue_in_its_own_colour_and_dashed() -> None:
+    diagram = with_statuses(chain_sample(), {"district:5401": "blocked", "district:5402": "overdue"})
+    source = forwarding_diagram(diagram).source
+    blocked, overdue = statement(source, "district:5401"), statement(source, "district:5402")
+    assert attr(blocked, "fillcolor") == STATUS_STYLE["blocked"][1] != STATUS_STYLE["overdue"][1]
+    assert attr(blocked, "color") == STATUS_STYLE["blocked"][0] != STATUS_STYLE["overdue"][0]
+    assert "dashed" in (attr(blocked, "style") or "") and "dashed" not in (attr(overdue, "style") or "")
+    assert "status-blocked" in (attr(blocked, "class") or "")
+    assert "ยังไม่ได้รับ" in (attr(blocked, "tooltip") or "")
+    legend = statement(source, "legend")
+    swatch = dict(label_cells(legend))
+    cell = next(attrs for text, attrs in label_cells(legend) if attrs.get("ID") == "legend:blocked")
+    assert cell["STYLE"] == "rounded,dashed" and cell["BGCOLOR"] == STATUS_STYLE["blocked"][1]
+    assert swatch  # the legend has cells at all
+    # The edge into a blocked agency takes its colour.
+    into = [line for line in edge_lines(source) if '-> "district%3A5401"' in line]
+    assert into and all(attr(line, "color") == STATUS_STYLE["blocked"][0] for line in into)
+
+
+def test_a_province_with_a_blocked_district_counts_it_and_shows_its_worst() -> None:
+    diagram = with_statuses(chain_sample(), {"district:5401": "blocked"})
+    phrae = collapse(diagram).node("province:54")
+    assert dict(phrae.summary)["blocked"] == 1
+    assert phrae.status in ("overdue", "blocked")
+    line = statement(forwarding_diagram(collapse(diagram)).source, "province:54")
+    assert label_counts(attr(line, "label") or "")["blocked"] == 1
+
+
+def test_with_statuses_does_not_mutate_and_rejects_unknown_statuses() -> None:
+    diagram = chain_sample()
+    before = [n.status for n in diagram.nodes]
+    with_statuses(diagram, {n.id: "blocked" for n in diagram.nodes})
+    assert [n.status for n in diagram.nodes] == before
+    with pytest.raises(DiagramError, match="unknown status 'stuck'"):
+        with_statuses(diagram, {"province:54": "stuck"})
+
+
+def test_an_edge_without_a_letter_is_dashed_as_planned_and_a_letter_edge_is_not() -> None:
+    diagram = chain_sample()
+    source = forwarding_diagram(diagram).source
+    for line, edge in zip(edge_lines(source), diagram.edges, strict=True):
+        planned = not edge.letters and edge.note is None
+        assert ("dashed" in (attr(line, "style") or "")) is planned, line
+        assert ("planned" in (attr(line, "class") or "")) is planned, line
+    assert any(not e.letters and e.note is None for e in diagram.edges), "the sample has a planned handoff"
+
+
+def test_folded_provinces_link_to_the_page_narrowed_to_them_keeping_as_of() -> None:
+    national = collapse(national_sample())
+    day = date(2020, 7, 1)
+    source = forwarding_diagram(national, drill=True, link_as_of=day).source
+    provinces = [n for n in national.nodes if n.level is Level.PROVINCE]
+    assert len(provinces) == 77
+    for node in provinces:
+        code = node.id.split(":", 1)[1]
+        line = statement(source, node.id)
+        # The node leads to the agency's page; a link of its own in the label, to its diagram.
+        assert attr(line, "URL") == f"/agencies/{node.id}"
+        cells = label_cells(line)
+        drill = [attrs for text, attrs in cells if attrs.get("HREF")]
+        assert [d["HREF"] for d in drill] == [f"?province={code}&amp;as_of=2020-07-01#graph"]
+        assert drill[0]["ID"] == f"drill:{node.id}" and drill[0]["TARGET"] == "_top"
+        texts = [text for text, _ in cells]
+        assert texts[: len(node_label_lines(node))] == node_label_lines(node)
+    # Agencies that are not folded provinces keep their own page, and no drill link.
+    assert attr(statement(source, "dla"), "URL") == "/agencies/dla"
+    assert "drill:dla" not in source
+    # Without `drill` (the CLI's files) every agency links to its page, as before.
+    plain = forwarding_diagram(national).source
+    assert attr(statement(plain, "province:54"), "URL") == "/agencies/province:54"
+    assert "drill:" not in plain
+    # A province drawn in full (not folded) is no drill link: it is already the page's filter.
+    phrae = drill_down(national_sample(), province="province:54", ancestors=True)
+    full = forwarding_diagram(phrae, drill=True, link_as_of=day).source
+    assert attr(statement(full, "province:54"), "URL") == "/agencies/province:54"
+    assert "drill:" not in full
 
 
 def test_critical_path_is_heavier_and_nothing_else_is() -> None:
