@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sys
 import time
 from datetime import date, datetime
@@ -18,7 +19,7 @@ from pathlib import Path
 from models.db import dispose_engines, get_engine, init_db, session_scope
 from models.parser import ParseError, parse_file
 from models.thai import BANGKOK, format_thai_date
-from records import progress, views
+from records import progress, users, views
 from records.chain import chain_json
 from records.ingest import ingest_files
 
@@ -26,6 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PLAN = "bcp-2020"
 AS_OF = date(2020, 6, 26)  # four days before the deadline: what an administrator would have seen
 DEADLINE_CHECK = date(2020, 7, 1)
+# The dashboard's demo account: an administrator of DLA sees every province, district and local body.
+DEMO_USER = "demo.dla"
 
 
 def _say(step: str, text: str = "") -> None:
@@ -131,13 +134,25 @@ def main(out: Path | None = None) -> int:
         for suffix in (".svg", ".png"):
             outputs.append(render(graph, out / f"{name}{suffix}"))
     print("\n".join(f"  {p}" for p in outputs))
+
+    # A fresh password each run, printed once: the record is new every time (`saraban user add`
+    # makes others, `saraban user list` shows them, never their passwords).
+    password = secrets.token_urlsafe(12)
+    with session_scope(engine) as session:
+        users.add_user(session, DEMO_USER, password, "administrator", "dla", actor="demo")
+    _say(
+        "9. a demo account for the dashboard (with a user on record, every page asks to sign in)",
+        f"  username {DEMO_USER}\n  password {password}\n"
+        "  role     administrator of DLA (กรมส่งเสริมการปกครองท้องถิ่น): every province, district and local body",
+    )
     dispose_engines()
 
     _say(
         f"done in {time.perf_counter() - started:.0f} s. Outputs in {out}",
         f"  database      {db}\n  overdue       {out / 'overdue.json'}\n  route summary {out / 'route-summary.json'}\n"
         f"  look around:  .venv/bin/saraban status --database {url}\n"
-        f"                .venv/bin/saraban serve --database-url {url}   (then open http://127.0.0.1:8000)",
+        f"                .venv/bin/saraban serve --database-url {url}   (then open http://127.0.0.1:8000"
+        f" and sign in as {DEMO_USER})",
     )
     return 0
 

@@ -12,7 +12,8 @@ a right password resets the count.
 
 Scopes follow the record's agency tree (`agency.parent_id`, filled from `routing.directory`): a
 clerk sees their own agency; an administrator their agency and everything below it (a province
-its districts and local bodies); an auditor everything, and writes nothing.
+its districts and local bodies; DLA, whose circulars go to every governor, every province:
+`ROUTE_BELOW`); an auditor everything, and writes nothing.
 
 Every change is an event with its actor (`user.added`, `user.disabled`, `user.enabled`,
 `user.signed_in`, `user.sign_in_failed`, `user.signed_out`). Users are not state the log can
@@ -47,6 +48,10 @@ LOCK_FIRST = timedelta(seconds=30)
 LOCK_MAX = timedelta(hours=1)
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
 ANONYMOUS = "anonymous"
+# Downstream beyond the directory's tree: DLA writes to every provincial governor (DLA -> provinces
+# in the chain of `routing.chain`), though the directory hangs provinces from Interior (`moi`). An
+# administrator of DLA therefore sees every province and what lies below it.
+ROUTE_BELOW: dict[str, str] = {"dla": "province:"}
 # Events about users change no state table: an empty snapshot tells replay there is nothing to redo.
 _NO_ROWS: dict[str, Any] = {"rows": {}}
 
@@ -319,15 +324,17 @@ def _parent(session: Session, agency_id: str) -> str | None:
 
 
 def within(session: Session, agency_id: str, top: str) -> bool:
-    """Whether `agency_id` is `top` or lies below it in the agency tree.
+    """Whether `agency_id` is `top` or lies below it in the agency tree (or on `top`'s route:
+    `ROUTE_BELOW`).
 
     Walks up from `agency_id` by parent (the record's, else the directory's): a handful of
     lookups, whatever the size of `top`'s subtree.
     """
+    below = ROUTE_BELOW.get(top)
     seen: set[str] = set()
     current: str | None = agency_id
     while current is not None and current not in seen:
-        if current == top:
+        if current == top or (below is not None and current.startswith(below)):
             return True
         seen.add(current)
         current = _parent(session, current)
@@ -335,9 +342,13 @@ def within(session: Session, agency_id: str, top: str) -> bool:
 
 
 def _subtree(top: str) -> Any:
-    """A recursive CTE of the ids of `top` and every agency below it on record."""
+    """A recursive CTE of the ids of `top` and every agency below it on record (and on its route)."""
     agency = AgencyRow.__table__  # type: ignore[attr-defined]
-    tree = sa.select(agency.c.id).where(agency.c.id == top).cte("scope", recursive=True)
+    start = agency.c.id == top
+    below = ROUTE_BELOW.get(top)
+    if below is not None:
+        start = sa.or_(start, agency.c.id.startswith(below, autoescape=True))
+    tree = sa.select(agency.c.id).where(start).cte("scope", recursive=True)
     return tree.union_all(sa.select(agency.c.id).where(agency.c.parent_id == tree.c.id))
 
 

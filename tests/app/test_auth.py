@@ -47,8 +47,8 @@ class Guarded:
 
 @pytest.fixture
 def guarded(national_record: Record, tmp_path: Path) -> Iterator[Guarded]:
-    """A copy of the national record with a Rayong clerk, a Rayong administrator, an OPDC clerk
-    and an auditor on it."""
+    """A copy of the national record with a Rayong clerk, a Rayong administrator, an OPDC clerk,
+    a DLA administrator and an auditor on it."""
     path = tmp_path / "saraban.db"
     with sqlite3.connect(national_record.path) as source, sqlite3.connect(path) as target:
         source.backup(target)
@@ -57,6 +57,7 @@ def guarded(national_record: Record, tmp_path: Path) -> Iterator[Guarded]:
         users.add_user(session, "rayong", PASSWORD, "clerk", "province:21", actor="test-admin")
         users.add_user(session, "rayong.admin", PASSWORD, "administrator", "province:21", actor="test-admin")
         users.add_user(session, "opdc.clerk", PASSWORD, "clerk", "opdc", actor="test-admin")
+        users.add_user(session, "dla.admin", PASSWORD, "administrator", "dla", actor="test-admin")
         users.add_user(session, "auditor", OTHER_PASSWORD, "auditor", None, actor="test-admin")
     yield Guarded(url, path)
     dispose_engines()
@@ -281,6 +282,23 @@ def test_administrator_sees_downstream(client: TestClient) -> None:
     assert client.get("/agencies/district:2101").status_code == 200
     assert client.get("/agencies/province:54").status_code == 403
     assert client.get("/agencies/dla").status_code == 403
+
+
+def test_dla_administrator_sees_every_province(client: TestClient, guarded: Guarded) -> None:
+    """DLA's circulars go to every governor: its administrator sees the provinces and below them,
+    though the directory hangs provinces from Interior, and not Interior or OPDC."""
+    sign_in(client, "dla.admin")
+    for agency in ("dla", "province:21", "province:54", "district:5401"):
+        assert client.get(f"/agencies/{agency}").status_code == 200, agency
+    for agency in ("moi", "opdc", "cabinet"):
+        assert client.get(f"/agencies/{agency}").status_code == 403, agency
+    assert client.get(f"/circulars/{NATIONAL_ID}?graph=0").status_code == 200
+    with Session(get_engine(guarded.url)) as session:
+        admin = users.get_user(session, "dla.admin")
+        assert admin is not None
+        seen = users.visible_agencies(session, admin)
+    assert seen is not None and {"dla", "province:10", "province:54", "district:5401"} <= seen
+    assert not seen & {"moi", "opdc", "cabinet", "dopa"}
 
 
 def test_auditor_sees_everything(client: TestClient) -> None:
