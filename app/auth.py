@@ -408,6 +408,18 @@ def require_letters(request: Request, letter_ids: Sequence[int], shown: str) -> 
         raise HTTPException(403, f"ไม่มีสิทธิ์ดูหนังสือ {shown} (outside your agencies)")
 
 
+def require_scan(request: Request, page_id: int) -> None:
+    """403 unless a letter read from the scan the page belongs to is in the user's scope."""
+    user = _who(request)
+    if user is None:
+        return
+    with _reader(request) as session:
+        letters = users.scan_page_letters(session, page_id)
+        allowed = users.letters_in_scope(session, user, letters)
+    if not allowed:
+        raise HTTPException(403, f"ไม่มีสิทธิ์ดูภาพหน้าสแกน {page_id} (outside your agencies)")
+
+
 # --- sign-in and sign-out -------------------------------------------------------------------------
 
 

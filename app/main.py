@@ -500,7 +500,8 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
         )
 
     @app.get("/scans/{page_id}.png", response_class=Response)
-    def scan_page(page_id: int, session: SessionDep) -> Response:
+    def scan_page(request: Request, page_id: int, session: SessionDep) -> Response:
+        auth.require_scan(request, page_id)
         png = queries.scan_page_png(session, page_id)
         if png is None:
             raise HTTPException(404, f"ไม่พบภาพหน้าสแกน {page_id} (no such scan page)")

@@ -35,7 +35,19 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlmodel import Session, col, select
 
 from models.letters import Agency
-from models.tables import USER_ROLES, AgencyRow, Dispatch, Handoff, LetterRow, Receipt, User, new_row
+from models.tables import (
+    INGEST_EVENT_SQL,
+    USER_ROLES,
+    AgencyRow,
+    Dispatch,
+    Event,
+    Handoff,
+    LetterRow,
+    Receipt,
+    ScanPage,
+    User,
+    new_row,
+)
 from models.thai import now_bangkok
 from records.events import append_event
 from records.service import ensure_agency
@@ -442,3 +454,15 @@ def letters_in_scope(session: Session, user: Member, letter_ids: Sequence[int]) 
             sent_to,
         ],
     )
+
+
+def scan_page_letters(session: Session, page_id: int) -> list[int]:
+    """The letters read from the scanned file a stored page belongs to (its `ingest.file` events
+    name the file and its sha256); empty when there is no such page."""
+    page = session.get(ScanPage, page_id)
+    if page is None:
+        return []
+    files = sa.select(col(Event.subject)).where(
+        sa.text(INGEST_EVENT_SQL), col(Event.payload).contains(f'"sha256":"{page.sha256}"', autoescape=True)
+    )
+    return [i for i in session.exec(select(LetterRow.id).where(col(LetterRow.source_file).in_(files))) if i]

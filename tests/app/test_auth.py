@@ -7,6 +7,7 @@ read stay without users (an open dashboard).
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
@@ -14,13 +15,14 @@ import sqlite3
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from fastapi import Request
 from fastapi.testclient import TestClient
+from PIL import Image
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
@@ -28,10 +30,13 @@ from app import auth
 from app.main import create_app
 from cli.main import app as cli_app
 from models.db import dispose_engines, get_engine, init_db, session_scope
-from models.tables import Event, User
+from models.letters import Letter, SourceRef
+from models.tables import Event, ScanPage, User
 from models.thai import now_bangkok
 from records import users
 from records.audit import verify
+from records.scans import store_pages
+from records.service import ingest_letters
 from tests.app.conftest import NATIONAL_ID, NATIONAL_ROOT, Record
 
 PASSWORD = "rayong-2563-secret"
@@ -493,3 +498,34 @@ def test_user_commands(tmp_path: Path) -> None:
     with Session(get_engine(url)) as session:
         kinds = [e.kind for e in session.exec(select(Event).where(col(Event.kind).startswith("user.")))]
     assert kinds == ["user.added", "user.added", "user.disabled", "user.enabled"]
+
+
+def test_scan_pages_follow_their_letters(tmp_path: Path) -> None:
+    """A page image of a scan is shown to whoever may see a letter read from that scan."""
+    buffer = io.BytesIO()
+    Image.new("L", (20, 30), 200).save(buffer, format="PNG")
+    url = f"sqlite:///{tmp_path / 'scans.db'}"
+    engine = get_engine(url)
+    init_db(engine)
+    letter = Letter(
+        number="นร 1200/ว 0099",
+        date=date(2020, 5, 5),
+        issuer="สำนักงาน ก.พ.ร.",
+        subject="ทดสอบภาพสแกน",
+        source=SourceRef(file="scans/synthetic.png", line=1),
+        text="ที่ นร ๑๒๐๐/ว๐๐๙๙",
+    )
+    with session_scope(engine) as session:
+        ingest_letters(session, [letter], file="scans/synthetic.png", sha256="5" * 64, actor="test")
+        store_pages(session, "5" * 64, [buffer.getvalue()])
+        page_id = session.exec(select(ScanPage.id)).one()
+        users.add_user(session, "opdc.clerk", PASSWORD, "clerk", "opdc", actor="test-admin")
+        users.add_user(session, "rayong", PASSWORD, "clerk", "province:21", actor="test-admin")
+    with TestClient(create_app(url)) as c:
+        sign_in(c, "opdc.clerk")
+        r = c.get(f"/scans/{page_id}.png")
+        assert r.status_code == 200 and r.content.startswith(b"\x89PNG")
+    with TestClient(create_app(url)) as c:
+        sign_in(c, "rayong")
+        assert c.get(f"/scans/{page_id}.png").status_code == 403
+        assert c.get(f"/letters/{quote('นร 1200/ว 0099', safe='')}").status_code == 403
