@@ -19,9 +19,10 @@ from sqlmodel import Session
 
 from app import clerk
 from app.main import create_app
-from models.db import get_engine, init_db
+from models.db import get_engine, init_db, session_scope
 from models.thai import now_bangkok
-from records import inbox
+from records import inbox, users
+from tests import scans
 
 AGENCY = "province:54"  # จังหวัดแพร่
 BASE = f"/agencies/{AGENCY}"
@@ -332,3 +333,80 @@ def test_unknown_agency_and_missing_csrf(client: TestClient) -> None:
     assert client.get("/agencies/nowhere:1/inbox").status_code == 404
     refused = client.post(f"{BASE}/receive", files={"file": ("a.txt", LETTER.encode("utf-8"), "text/plain")})
     assert refused.status_code == 403
+
+
+# --- PDF and scans: read as ingest reads them, pages kept --------------------------------------------
+
+
+@pytest.mark.slow
+def test_pdf_and_scan_uploads(client: TestClient, record: str, tmp_path: Path) -> None:
+    if scans.chromium_missing() or scans.tesseract_missing():
+        pytest.skip(scans.chromium_missing() or scans.tesseract_missing() or "")
+    pdf = scans.render_pdf(LETTER, tmp_path / "letter.pdf")
+    png = scans.render_png(SECOND, tmp_path / "scan.png")
+    for path, number, mime in ((pdf, NUMBER, "application/pdf"), (png, "มท 0816.3/ว 4413", "image/png")):
+        data = path.read_bytes()
+        sent = client.post(
+            f"{BASE}/receive",
+            files={"file": (path.name, data, mime)},
+            data={"csrf_token": token(client, f"{BASE}/receive")},
+            follow_redirects=False,
+        )
+        assert sent.status_code == 303, sent.text
+        check = client.get(sent.headers["location"]).text
+        assert number in check and 'data-field="number"' in check
+        assert register(client, sent.headers["location"])[0] in ("1", "2")
+    with sqlite3.connect(record.removeprefix("sqlite:///")) as db:
+        pages = db.execute("SELECT sha256 FROM scan_page").fetchall()
+    # The scan's page image is kept beside its letter (what `saraban ingest` keeps); a text PDF has none.
+    assert pages == [(hashlib.sha256(png.read_bytes()).hexdigest(),)]
+
+
+# --- signed in: the actor is the user, and the scope is the user's agency ----------------------------
+
+
+@pytest.fixture
+def users_record(record: str) -> str:
+    with session_scope(get_engine(record)) as session:
+        users.add_user(session, "phrae.clerk", "correct horse battery", "clerk", AGENCY, actor="test-admin")
+        users.add_user(
+            session, "rayong.clerk", "correct horse battery", "clerk", "province:21", actor="test-admin"
+        )
+        users.add_user(session, "auditor", "correct horse battery", "auditor", None, actor="test-admin")
+    return record
+
+
+def sign_in(client: TestClient, username: str) -> None:
+    r = client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": "correct horse battery",
+            "csrf_token": token(client, "/login"),
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+
+
+def test_signed_in_clerk_is_the_actor_and_scope_holds(users_record: str) -> None:
+    with TestClient(create_app(users_record)) as phrae:
+        sign_in(phrae, "phrae.clerk")
+        location = check_url(phrae, "a.txt", LETTER.encode("utf-8"), clerk="someone else")
+        assert register(phrae, location, clerk="someone else") == ("1", str(now_bangkok().year))
+        actors = {
+            actor for kind, actor, _ in events(users_record) if kind in ("ingest.file", "receipt.registered")
+        }
+        assert actors == {"phrae.clerk"}
+        assert (
+            'href="/agencies/province:54/inbox"' in phrae.get("/review").text
+        )  # the nav's link to their work
+    with TestClient(create_app(users_record)) as rayong:
+        sign_in(rayong, "rayong.clerk")
+        assert rayong.get(f"{BASE}/inbox").status_code == 403
+        assert rayong.get(f"{BASE}/receive").status_code == 403
+        assert rayong.get("/agencies/province:21/receive").status_code == 200
+    with TestClient(create_app(users_record)) as auditor:
+        sign_in(auditor, "auditor")
+        assert auditor.get(f"{BASE}/inbox").status_code == 200
+        assert auditor.get(f"{BASE}/receive").status_code == 403
