@@ -23,6 +23,7 @@ from models.db import get_engine, init_db, session_scope
 from models.thai import now_bangkok
 from records import inbox, users
 from tests import scans
+from tests.records.conftest import fresh_database
 
 AGENCY = "province:54"  # จังหวัดแพร่
 BASE = f"/agencies/{AGENCY}"
@@ -186,7 +187,21 @@ def test_refused_receipt_writes_nothing(client: TestClient, record: str) -> None
     assert register(client, location) == ("8", str(now_bangkok().year))
 
 
-def test_concurrent_clerks_gap_free(client: TestClient, record: str) -> None:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_client(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[TestClient, str]]:
+    """A client of a fresh record on SQLite, or on PostgreSQL (scripts/with-postgres.sh), and its URL."""
+    monkeypatch.setenv("SARABAN_UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setenv("SARABAN_SECRET_KEY", "k" * 40)
+    for url in fresh_database(request.param, tmp_path):
+        init_db(get_engine(url))
+        with TestClient(create_app(url)) as c:
+            yield c, url
+
+
+def test_concurrent_clerks_gap_free(any_client: tuple[TestClient, str]) -> None:
+    client, record = any_client
     locations = [
         check_url(client, f"l{i}.txt", LETTER.replace("๔๔๑๒", f"๔๔{i:02d}").encode("utf-8")) for i in range(6)
     ]
