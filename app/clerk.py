@@ -236,12 +236,20 @@ def inbox_page(
     agency_id: str,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     all: Annotated[int, Query(ge=0, le=1)] = 0,
+    as_of: Annotated[date | None, Query()] = None,
 ) -> HTMLResponse:
     agency = _agency(request, agency_id, write=False)
+    day = as_of or today()
     with _read_session(request) as session:
-        items = inbox.inbox(session, agency.id, today(), waiting_only=not all, page=page)
+        items = inbox.inbox(session, agency.id, day, waiting_only=not all, page=page)
     return _render(
-        request, "inbox.html", agency=agency, base=_base(agency.id), items=items, show_all=bool(all)
+        request,
+        "inbox.html",
+        agency=agency,
+        base=_base(agency.id),
+        items=items,
+        show_all=bool(all),
+        as_of=day,
     )
 
 
@@ -443,7 +451,8 @@ def receive_letter(
             form={**form, "clerk": clerk},
             status_code=400,
         )
-    return _see_other(f"{_base(agency.id)}/receipts/{receipt_id}")
+    kept = [(k, v) for k, v in _pairs(others) if k in ("letter", "review") and v.isdigit()]
+    return _see_other(f"{_base(agency.id)}/receipts/{receipt_id}" + (f"?{urlencode(kept)}" if kept else ""))
 
 
 def _pairs(query: str) -> list[tuple[str, str]]:
@@ -451,13 +460,25 @@ def _pairs(query: str) -> list[tuple[str, str]]:
 
 
 @router.get("/agencies/{agency_id}/receipts/{receipt_id}", response_class=HTMLResponse)
-def receipt_page(request: Request, agency_id: str, receipt_id: int) -> HTMLResponse:
+def receipt_page(
+    request: Request,
+    agency_id: str,
+    receipt_id: int,
+    letter: Annotated[list[int] | None, Query()] = None,
+    review_item: Annotated[list[int] | None, Query(alias="review")] = None,
+) -> HTMLResponse:
     agency = _agency(request, agency_id, write=False)
     with _read_session(request) as session:
         entry = inbox.receipt_entry(session, receipt_id)
     if entry is None or entry.registry != agency.id:
         raise HTTPException(404, f"ไม่พบเลขรับ {receipt_id} ของ {agency.name_th} (no such receipt)")
-    return _render(request, "receive_done.html", agency=agency, base=_base(agency.id), entry=entry)
+    # The other letters of the same file, when it held several: back to their check page.
+    others = [i for i in (letter or [])[:50] if i != entry.letter_id]
+    reviews = (review_item or [])[:50]
+    back = urlencode([*(("letter", i) for i in others), *(("review", i) for i in reviews)])
+    return _render(
+        request, "receive_done.html", agency=agency, base=_base(agency.id), entry=entry, others=back
+    )
 
 
 # --- dispatching -------------------------------------------------------------------------------------

@@ -425,3 +425,23 @@ def test_signed_in_clerk_is_the_actor_and_scope_holds(users_record: str) -> None
         sign_in(auditor, "auditor")
         assert auditor.get(f"{BASE}/inbox").status_code == 200
         assert auditor.get(f"{BASE}/receive").status_code == 403
+
+
+def test_a_file_of_two_letters(client: TestClient) -> None:
+    sent = upload(client, "two.txt", (LETTER + "\n\n" + SECOND).encode("utf-8"))
+    assert sent.status_code == 303  # type: ignore[attr-defined]
+    location = sent.headers["location"]  # type: ignore[attr-defined]
+    ids = [int(i) for i in parse_qs(urlsplit(location).query)["letter"]]
+    assert len(ids) == 2 and 'class="letter-check"' in client.get(location).text
+    done = client.post(
+        f"{BASE}/receive/letters/{ids[0]}",
+        data={"csrf_token": token(client, location), "others": urlsplit(location).query},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    receipt = client.get(done.headers["location"]).text
+    back = re.search(r'id="file-others" href="([^"]+)"', receipt)
+    assert back, "the receipt page leads back to the file's other letter"
+    again = client.get(back[1].replace("&amp;", "&")).text
+    assert again.count('class="letter-check"') == 1 and f'data-letter="{ids[1]}"' in again
+    assert register(client, back[1].replace("&amp;", "&")) == ("2", str(now_bangkok().year))
