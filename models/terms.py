@@ -25,8 +25,8 @@ from pythainlp.tokenize import word_tokenize
 # A term longer than this is cut (a run of Latin letters or digits with no break).
 TERM_MAX = 64
 # Of a letter's body, the lines after its salutation (เรียน) that are indexed, and at most how much.
-BODY_LINES = 8
-BODY_CHARS = 1500
+BODY_LINES = 3
+BODY_CHARS = 400
 
 # Prefixes that make nouns of verbs (การ ความ) or start a request (ขอ): stripped for a second term.
 _PREFIXES = ("การ", "ความ", "ขอ", "ผู้", "นัก")

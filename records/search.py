@@ -9,7 +9,8 @@ A query is read three ways, and a letter matching any of them is found:
 - as words: Thai is written without spaces, so the query is cut into words as the letters were
   (`models.terms`, pythainlp's `newmm`), and a letter holding every word in `letter_term` is found.
   Plain tables and a composite index: the same SQL on SQLite and PostgreSQL;
-- as a phrase of the subject (`LIKE`), for a piece of a word the cutting did not keep apart.
+- as a phrase of the subject (`LIKE`), for a piece of a word the cutting did not keep apart: a
+  scan of every subject, so asked only when the number and the words find nothing.
 
 `agency` (the issuer), `date_from` and `date_to` (the letter's date, inclusive) narrow the result;
 `sort` orders it by one of `SORT_COLUMNS` (default: newest first), `page` pages it.
@@ -121,38 +122,46 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _matching(query: str) -> tuple[sa.ColumnElement[bool] | None, str | None, tuple[str, ...]]:
-    """The condition a letter must meet to match `query`, the query's number, its words."""
-    query = " ".join(query.split())[:QUERY_MAX]
+@dataclass(frozen=True)
+class _Match:
+    query: str
+    number: str | None
+    terms: tuple[str, ...]
+    ids: sa.CompoundSelect[Any] | sa.Select[Any] | None  # the letters the number or the words find
+    phrase: sa.ColumnElement[bool]  # the subject holding the query as typed
+
+
+def _matching(query: str) -> _Match | None:
+    """How `query` finds letters: the ids its number and its words find (index lookups, unioned),
+    and the subject phrase (a scan, asked only when those find nothing). None for no query."""
     if not query:
-        return None, None, ()
+        return None
     number = number_form(query)
     terms = tuple(query_terms(query)[:TERMS_MAX])
-    ways: list[sa.ColumnElement[bool]] = []
+    ways: list[sa.Select[Any]] = []
     if number is not None:
         forms = {number, query}
-        ways.append(col(LetterRow.number).in_(forms))
-        ways.append(
-            col(LetterRow.id).in_(
-                sa.select(col(LetterVariant.letter_id)).where(col(LetterVariant.printed).in_(forms))
-            )
-        )
-        ways.append(
-            col(LetterRow.id).in_(sa.select(col(Merge.kept_letter_id)).where(col(Merge.alias).in_(forms)))
-        )
+        ways.append(sa.select(col(LetterRow.id)).where(col(LetterRow.number).in_(forms)))
+        ways.append(sa.select(col(LetterVariant.letter_id)).where(col(LetterVariant.printed).in_(forms)))
+        ways.append(sa.select(col(Merge.kept_letter_id)).where(col(Merge.alias).in_(forms)))
     piece = number_piece(query)
     if piece is not None:
-        ways.append(col(LetterRow.number).like(_like(piece), escape="\\"))
+        ways.append(sa.select(col(LetterRow.id)).where(col(LetterRow.number).like(_like(piece), escape="\\")))
     if terms:
-        holding = (
+        ways.append(
             sa.select(col(LetterTerm.letter_id))
             .where(col(LetterTerm.term).in_(terms))
             .group_by(col(LetterTerm.letter_id))
             .having(sa.func.count() == len(terms))
         )
-        ways.append(col(LetterRow.id).in_(holding))
-    ways.append(col(LetterRow.subject).like(_like(query), escape="\\"))
-    return sa.or_(*ways), number, terms
+    ids = (sa.union(*ways) if len(ways) > 1 else ways[0]) if ways else None
+    return _Match(query, number, terms, ids, col(LetterRow.subject).like(_like(query), escape="\\"))
+
+
+def _count(session: Session, stmt: Any) -> int:
+    return int(
+        session.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    )
 
 
 def _in_scope(agencies: list[str]) -> sa.ColumnElement[bool]:
@@ -202,14 +211,12 @@ def search_letters(
         raise SearchError(
             f"date_from {date_from.isoformat()} is after date_to {date_to.isoformat()}: no day between"
         )
-    condition, number, terms = _matching(q or "")
+    match = _matching(" ".join((q or "").split())[:QUERY_MAX])
     stmt = sa.select(
         col(LetterRow.id), col(LetterRow.number), col(LetterRow.date), col(LetterRow.subject), col(LetterRow.urgency),
         col(LetterRow.issuer_id), _ISSUER_NAME.label("issuer"), col(LetterRow.circular_id),
         col(LetterRow.known_only_by_citation),
     ).outerjoin(_Issuer, col(_Issuer.id) == col(LetterRow.issuer_id))  # fmt: skip
-    if condition is not None:
-        stmt = stmt.where(condition)
     if agency:
         stmt = stmt.where(col(LetterRow.issuer_id) == agency)
     if agencies is not None:
@@ -218,14 +225,17 @@ def search_letters(
         stmt = stmt.where(col(LetterRow.date) >= date_from)
     if date_to is not None:
         stmt = stmt.where(col(LetterRow.date) <= date_to)
+    if match is not None:
+        # The number and the words first (index lookups); the subject phrase, a scan of every
+        # subject, only when they find nothing (a piece of a word the cutting kept inside another).
+        found = stmt.where(col(LetterRow.id).in_(match.ids)) if match.ids is not None else None
+        stmt = found if found is not None and _count(session, found) else stmt.where(match.phrase)
     ordered = column.asc() if way == "asc" else column.desc()
     tie = col(LetterRow.id).asc() if way == "asc" else col(LetterRow.id).desc()
     stmt = stmt.order_by(ordered, tie)
 
     number_asked, size, offset = page_bounds(page, size)
-    total = int(
-        session.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).one()[0]
-    )
+    total = _count(session, stmt)
     if offset >= total > 0:  # past the end: the last page rather than an empty one
         number_asked = -(-total // size)
         offset = (number_asked - 1) * size
@@ -234,8 +244,8 @@ def search_letters(
     return SearchResult(
         page=Page(items=hits, total=total, number=number_asked, size=size),
         query=q or "",
-        number=number,
-        terms=terms,
+        number=match.number if match else None,
+        terms=match.terms if match else (),
         sort=sort,
         direction=way,
     )
