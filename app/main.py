@@ -37,6 +37,7 @@ from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import auth, clerk, security
+from app.registers import registers_router
 from app.search import search_router
 from models.letters import Level
 from models.thai import format_thai_date, format_thai_time
@@ -363,6 +364,7 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
 
     # Sign-in, CSRF on every form, `/login` and `/logout` (app/auth.py); open when no user is on record.
     auth.install(app, render)
+    app.include_router(registers_router(render, get_session))  # before /agencies/{agency_id:path}
     # Before `/agencies/{agency_id:path}` below, which would take `/agencies/x/inbox` for an agency id.
     app.include_router(clerk.router)
 

@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "cli.clerk",
     "cli.review",
     "cli.corrections",  # after cli.records: it makes `letter` a group (`letter correct`)
+    "cli.registers",
     "cli.users",
 )
 

@@ -19,7 +19,17 @@ RECORDS_LAYERS: tuple[tuple[str, ...], ...] = (
     ("reference",),  # the directory, calendar, policy and plans the deployment reads
     ("snapshots", "events"),  # the event log and the spelling of the rows it carries
     ("service", "registry", "dispatches", "review", "scans", "ingest", "users"),  # writers
-    ("chain", "holdings", "progress", "views", "pages", "dashboard", "search", "inbox"),  # read models
+    (
+        "chain",
+        "holdings",
+        "progress",
+        "views",
+        "pages",
+        "dashboard",
+        "search",
+        "inbox",
+        "registers",
+    ),  # read models
     ("audit",),  # replays the log through the writers
 )
 # The project's packages from the bottom up: models <- routing <- records/visualize <- flows <- cli/app.
