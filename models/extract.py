@@ -790,14 +790,15 @@ _MONTHS = frozenset(
     | {"ตุลาคม", "พฤศจิกายน", "ธันวาคม", "ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค."}
     | {"ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค."}
 )
-# Latin letters the English model reads Thai digits as (๐๓ as "oo", ๑ as "l"); a token of these
-# beside a Thai date word or number is read again as digits.
-_DIGIT_LOOKALIKES = re.compile("[oOlI|๐-๙]{1,4}")
+# Latin letters and signs Tesseract reads Thai digits as (๐๓ as "oo", ๑ as "l", ๘ as "0", ๑ as
+# "@"); a token of these beside a Thai date word or number is read again as digits. Arabic digits
+# count only on a line otherwise written in Thai digits (`0 สิงหาคม ๒๕๖๕`).
+_DIGIT_LOOKALIKES = re.compile("[oOlI|@๐-๙0-9]{1,4}")
 
 
 # A run of Thai digits, with the Arabic digits and guillemets Tesseract puts among them for a Thai
 # digit it could not place (`๕๕5`, `๒»`): the whole run is read again glyph by glyph.
-_THAI_DIGIT_RUN = re.compile("[๐-๙0-9»«]*[๐-๙][๐-๙0-9»«]*")
+_THAI_DIGIT_RUN = re.compile("[๐-๙0-9»«@]*[๐-๙][๐-๙0-9»«@]*")
 
 
 def _digit_runs(line: _Line) -> list[tuple[int, int, list[_Word], bool]]:
@@ -819,7 +820,10 @@ def _digit_runs(line: _Line) -> list[tuple[int, int, list[_Word], bool]]:
         (m.start(), m.end(), False) for m in _THAI_DIGIT_RUN.finditer(line.text)
     ]
     tokens = list(re.finditer(r"\S+", line.text))
+    arabic = [t for t in tokens if re.search("[0-9]", t.group())]
     for k, token in enumerate(tokens):
+        if re.search("[0-9]", token.group()) and (arabic != [token] or not re.search("[๐-๙]", line.text)):
+            continue
         if _DIGIT_LOOKALIKES.fullmatch(token.group()) and not re.search("[๐-๙]", token.group()):
             beside = [t.group() for t in tokens[max(0, k - 1) : k + 2] if t is not token]
             if any(t in _MONTHS or re.fullmatch("[๐-๙]+", t) for t in beside):
@@ -901,9 +905,17 @@ def _glyph_spans(strip: Image, band: tuple[int, int]) -> list[tuple[int, int, in
     lie mostly within the band (what reaches in from the lines above and below does not), those
     that overlap in columns merged into one glyph (a mark with its base), specks dropped."""
     b0, b1 = band
-    line_height = b1 - b0
+    found = [c for c in _components(strip) if min(c[3], b1) - max(c[1], b0) > 0]
+    # The band may take in a mark of the line above or below (within three rows); the line's core
+    # is where its tall components (the digits) sit.
+    tallest = max((c[3] - c[1] for c in found), default=0)
+    bodies = [c for c in found if (c[3] - c[1]) * 5 >= tallest * 3]
+    if bodies:
+        b0 = sorted(c[1] for c in bodies)[len(bodies) // 2]
+        b1 = sorted(c[3] for c in bodies)[len(bodies) // 2]
+    line_height = max(1, b1 - b0)
     kept = []
-    for left, top, right, bottom, pixels in _components(strip):
+    for left, top, right, bottom, pixels in found:
         inside = min(bottom, b1) - max(top, b0)
         if inside * 2 < min(bottom - top, line_height):
             continue
