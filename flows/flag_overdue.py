@@ -1,10 +1,13 @@
 """`flag_overdue`: the scheduled sweep that flags overdue handoffs without anyone asking.
 
 It reads open handoffs whose forwarding deadline has passed from an index (status, due_forward),
-marks them overdue, writes a table artifact and a markdown summary, and emits one
-`saraban.handoff.overdue` event per newly overdue handoff so Prefect automations can notify. Handoffs
-a routing run recorded as forwarded after their latest date are announced once as well: a table
-artifact of them and one `saraban.handoff.late` event each.
+marks them overdue and writes a table artifact and a markdown summary. Handoffs a routing run
+recorded as forwarded after their latest date are announced once as well (a table artifact).
+
+What a sweep newly flags is grouped into one digest per responsible agency (`records.digests`:
+the agency that holds the letter, or the one upstream that has not forwarded it): one
+`alert.digest` event in the record's log and one `saraban.agency.digest` Prefect event per digest,
+and, when a notification setting is given (`flows.notify`), one e-mail per agency, in Thai.
 """
 
 from __future__ import annotations
@@ -14,18 +17,30 @@ from typing import Any
 
 from prefect import flow, task
 
-from flows import prefect_io
+from flows import notify, prefect_io
 from models.db import ENV_URL, get_engine, session_scope, url_from_env
 from models.thai import BANGKOK, now_bangkok
-from records import audit, progress
+from records import audit, digests, progress
 
 
 @task(name="sweep-overdue", retries=2, retry_delay_seconds=1)
-def sweep(at: datetime, database: str) -> tuple[progress.SweepResult, audit.Anchor]:
-    """Find and mark overdue handoffs as of `at` (one transaction); with the head of the event log
-    as that transaction leaves it."""
+def sweep(
+    at: datetime, database: str, base_url: str
+) -> tuple[progress.SweepResult, list[digests.Digest], audit.Anchor]:
+    """Find and mark overdue handoffs as of `at` and log one digest per responsible agency (one
+    transaction); with the head of the event log as that transaction leaves it."""
     with session_scope(get_engine(url_from_env(database))) as session:
-        return progress.sweep_overdue(session, at), audit.head(session)
+        result = progress.sweep_overdue(session, at)
+        found = digests.digests_for(session, result, base_url)
+        digests.log_digests(session, found)
+        return result, found, audit.head(session)
+
+
+# No retries: a retry would send again to the agencies whose message already went.
+@task(name="mail-digests")
+def mail(found: list[digests.Digest], routes: notify.Routes) -> list[notify.Delivery]:
+    """One message per digest to its agency's address (or the default)."""
+    return notify.deliver(found, routes)
 
 
 def _run_name() -> str:
@@ -51,9 +66,12 @@ def flag_overdue(at: datetime | None = None, database: str = ENV_URL, force: boo
     at = (at or now_bangkok()).astimezone(BANGKOK)
     if not force and not progress.is_working_day(at.date()):
         print(f"{at.date()} is not a working day; nothing to flag.")
-        return {"at": at.isoformat(), "skipped": True, "overdue": 0, "newly_overdue": 0, "newly_late": 0}
+        return {"at": at.isoformat(), "skipped": True, "overdue": 0, "newly_overdue": 0, "newly_late": 0,
+                "digests": 0}  # fmt: skip
     url_from_env(database)  # a URL given here fails now, before a task run stores it too
-    result, anchor = sweep(at, database)
+    # A bad notification setting fails now too, before the sweep flags what it could not announce.
+    routes = notify.load_routes()
+    result, found, anchor = sweep(at, database, notify.base_url())
     # The log's head, kept in Prefect's database as a witness outside the record: an auditor can
     # later check that the record's log still holds it (`saraban audit verify --anchor`).
     prefect_io.publish_markdown(
@@ -75,13 +93,15 @@ def flag_overdue(at: datetime | None = None, database: str = ENV_URL, force: boo
             [item.table_row() for item in result.newly_late],
             description=f"Handoffs newly recorded as forwarded late, as of {at:%Y-%m-%d %H:%M} (Asia/Bangkok)",
         )
-    emitted = prefect_io.emit_handoff_events(item.event_payload() for item in result.newly_overdue)
-    emitted += prefect_io.emit_handoff_events(
-        (item.event_payload() for item in result.newly_late), prefect_io.LATE_EVENT
-    )
+    emitted = prefect_io.emit_digest_events(d.event_payload() for d in found)
+    deliveries = mail(found, routes) if found and routes.configured else []
+    failed = [d for d in deliveries if d.targets and not d.sent]
+    for d in failed:
+        print(f"digest for {d.agency_id} not sent: {d.error}")
     print(
         f"{result.overdue_total} overdue handoffs, {len(result.newly_overdue)} newly flagged, "
-        f"{len(result.newly_late)} newly recorded late, {emitted} events"
+        f"{len(result.newly_late)} newly recorded late, {len(found)} digests"
+        + (f", {sum(d.sent for d in deliveries)} mailed" if routes.configured else " (mail not configured)")
     )
     return {
         "at": at.isoformat(),
@@ -89,6 +109,9 @@ def flag_overdue(at: datetime | None = None, database: str = ENV_URL, force: boo
         "overdue": result.overdue_total,
         "newly_overdue": len(result.newly_overdue),
         "newly_late": len(result.newly_late),
+        "digests": len(found),
         "events": emitted,
+        "mailed": sum(d.sent for d in deliveries),
+        "mail_failed": [d.agency_id for d in failed],
         "audit_head": str(anchor),
     }

@@ -15,8 +15,7 @@ from typing import Any
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.events import emit_event
 
-OVERDUE_EVENT = "saraban.handoff.overdue"
-LATE_EVENT = "saraban.handoff.late"
+DIGEST_EVENT = "saraban.agency.digest"
 
 
 def publish_table(key: str, rows: Sequence[Mapping[str, Any]], description: str) -> None:
@@ -28,29 +27,22 @@ def publish_markdown(key: str, markdown: str, description: str) -> None:
     create_markdown_artifact(key=key, markdown=markdown, description=description)
 
 
-def emit_handoff_events(items: Iterable[Mapping[str, Any]], event: str = OVERDUE_EVENT) -> int:
-    """One event per handoff (`saraban.handoff.overdue` for the newly overdue, `saraban.handoff.late`
-    for those newly recorded late); the resource is the handoff."""
+def emit_digest_events(payloads: Iterable[Mapping[str, Any]]) -> int:
+    """One `saraban.agency.digest` event per digest (see `records.digests.Digest.event_payload`):
+    the resource is the responsible agency (`saraban.agency.<id>`), related to each circular."""
     count = 0
-    for item in items:
+    for payload in payloads:
         emit_event(
-            event=event,
+            event=DIGEST_EVENT,
             resource={
-                "prefect.resource.id": f"saraban.handoff.{item['handoff_id']}",
-                "prefect.resource.name": f"{item['agency']} ← {item['letter']}",
-                "saraban.circular": str(item["circular"]),
+                "prefect.resource.id": f"saraban.agency.{payload['agency_id']}",
+                "prefect.resource.name": str(payload["agency"]),
             },
             related=[
-                {
-                    "prefect.resource.id": f"saraban.agency.{item['agency_id']}",
-                    "prefect.resource.role": "agency",
-                },
-                {
-                    "prefect.resource.id": f"saraban.agency.{item['escalate_to_id']}",
-                    "prefect.resource.role": "escalate-to",
-                },
+                {"prefect.resource.id": f"saraban.circular.{c}", "prefect.resource.role": "circular"}
+                for c in payload["circulars"]
             ],
-            payload={k: (str(v) if v is not None else None) for k, v in item.items()},
+            payload=dict(payload),
         )
         count += 1
     return count

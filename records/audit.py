@@ -32,9 +32,14 @@ Replay works because every state change is logged with enough to redo it:
   `receipt.voided` (the void stamp, reason and actor), `receipt.corrected` and `letter.corrected`
   (field, old and new value);
 - clerk receipts and dispatches (`receipt.registered`, `dispatch.registered`) and the summary
-  events of the flows (`dispatch.recorded`, `handoffs.flagged_overdue`, `agencies.synced`) carry
-  a `rows` snapshot of the state rows they wrote (see `records.snapshots.snapshot_rows`), applied as upserts;
+  events of the flows (`dispatch.recorded` and `dispatch.planned`, `handoffs.flagged_overdue`,
+  `agencies.synced`) carry a `rows` snapshot of the state rows they wrote (see
+  `records.snapshots.snapshot_rows`), applied as upserts. A routing run logs a dispatch only its
+  plan expects as `dispatch.planned`; logs written before that hold it as `dispatch.recorded` with
+  `provenance: planned`, and both replay the same;
 - `agency.added`, `agency.updated` and `circular.plan_set` carry their fields;
+- the sweep's digests (`alert.digest`, one per responsible agency) change no state: replay reads
+  them and redoes nothing;
 - the wall-clock stamps `merge.made_at` and `circular.created_at` ride in the events announcing
   the rows (`letter.alias_merged`, `circular.created`; see `records.snapshots.stamp_fields`) and are restored
   after the replay. Events written before they did carry no stamp: the replay then puts the
@@ -70,6 +75,7 @@ from models.tables import (
     Receipt,
     new_row,
 )
+from records.digests import DIGEST_KIND
 from records.events import GENESIS_HASH, REPLAYING, VerifyResult, verify_chain
 from records.reference import directory
 from records.registry import resolve_agency
@@ -91,6 +97,9 @@ DERIVED_KINDS = frozenset(
         "circular.created", "circular.updated", "circular.members_added", "circular.removed",
     }
 )  # fmt: skip
+
+# Events that announce and change no state row: the sweep's digests (`records.digests`).
+NOTICE_KINDS = frozenset({DIGEST_KIND})
 
 _LETTER_FKS = ("letter_id", "citing_letter_id", "cited_letter_id", "kept_letter_id", "root_letter_id")
 # Natural key of each state table (after ids are replaced by natural keys); None: the whole row.
@@ -465,7 +474,7 @@ def _replay_event(session: Session, event: Event, report: ReplayReport) -> bool:
         _apply_letter_correction(session, event, payload)
     elif "rows" in payload:
         apply_rows(session, payload["rows"])
-    elif kind in DERIVED_KINDS:
+    elif kind in DERIVED_KINDS or kind in NOTICE_KINDS:
         return False
     else:
         raise ReplayError(

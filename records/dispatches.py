@@ -39,6 +39,19 @@ LEVEL_TITLES_TH = {
 }
 
 
+# Event kinds of a routing run's dispatches: one seen on file (its sender's letter is in the record)
+# and one only the routing plan expects. Logs written before they were told apart hold both under
+# `dispatch.recorded`, with a payload `provenance` of "recorded" or "planned"; both replay alike.
+RECORDED_KIND = "dispatch.recorded"
+PLANNED_KIND = "dispatch.planned"
+DISPATCH_KINDS = frozenset({RECORDED_KIND, PLANNED_KIND})
+
+
+def dispatch_kind(sent: bool) -> str:
+    """The event kind of a dispatch: `dispatch.recorded` when its sending is on file, else planned."""
+    return RECORDED_KIND if sent else PLANNED_KIND
+
+
 class HandoffSpec(NamedTuple):
     """One addressee's copy of a dispatch, with its deadlines from propagation.
 
@@ -146,7 +159,8 @@ def record_dispatch(
 ) -> list[HandoffState]:
     """Write one dispatch and its handoffs; rows that already say the same are left untouched.
 
-    The `dispatch.recorded` event carries the snapshot of the dispatch's rows as they now stand,
+    The `dispatch.recorded` (or, for a dispatch only the plan expects, `dispatch.planned`) event
+    carries the snapshot of the dispatch's rows as they now stand,
     built from what was read and written here rather than read back (see `records.events`).
     """
     return record_dispatches(session, [(circular_id, spec)], actor=actor)[0]
@@ -157,7 +171,8 @@ def record_dispatches(
 ) -> list[list[HandoffState]]:
     """`record_dispatch` for several (circular id, dispatch) pairs in the caller's transaction, with
     a handful of statements for all of them (a group commit: see `flows.writer`). Each dispatch
-    still gets its own `dispatch.recorded` event. Returns each item's handoff states, in order."""
+    still gets its own event (`dispatch.recorded` or `dispatch.planned`). Returns each item's
+    handoff states, in order."""
     if not items:
         return []
     # The same dispatch twice (overlapping runs in one process): the later one goes in a second
@@ -241,7 +256,7 @@ def record_dispatches(
         if spec.letter_date is not None:
             snapshot = dispatch_snapshot_of(dispatch, spec.letter_number, spec.letter_date, rows.values())
             payload["rows"] = {"dispatches": [snapshot]}
-        events.append(NewEvent("dispatch.recorded", f"{circular_id}:{spec.sender_id}", payload, actor))
+        events.append(NewEvent(dispatch_kind(spec.sent), f"{circular_id}:{spec.sender_id}", payload, actor))
     if wanted:
         conn.execute(sql.put_handoffs, wanted)
     if events:

@@ -48,7 +48,9 @@ ENV_ACTOR = "SARABAN_ACTOR"
 # Arbitrary, fixed key of the PostgreSQL advisory lock guarding the tail of the chain.
 _ADVISORY_LOCK_KEY = 0x5A4A_BA11
 # Kinds whose writers log a summary; the payload gains a `rows` snapshot (see module docstring).
-SNAPSHOT_KINDS = frozenset({"dispatch.recorded", "handoffs.flagged_overdue", "agencies.synced"})
+SNAPSHOT_KINDS = frozenset(
+    {"dispatch.recorded", "dispatch.planned", "handoffs.flagged_overdue", "agencies.synced"}
+)
 # Kinds announcing a row stamped with the wall clock: payload field that carries the stamp.
 STAMPED_KINDS: Mapping[str, str] = {"letter.alias_merged": "made_at", "circular.created": "created_at"}
 # session.info keys: events appended in the session's transaction, and "replaying: write no events".

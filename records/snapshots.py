@@ -80,7 +80,7 @@ def dispatch_snapshot_of(
 
 def snapshot_rows(session: Session, kind: str, subject: str, payload: dict[str, Any]) -> dict[str, Any]:
     """The state rows a summary event of `kind` is about, read in its transaction (for replay)."""
-    if kind == "dispatch.recorded":
+    if kind in ("dispatch.recorded", "dispatch.planned"):
         circular_id, _, sender = subject.partition(":")
         rows = session.exec(
             select(Dispatch)

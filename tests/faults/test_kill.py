@@ -48,6 +48,10 @@ def _url(engine: Engine) -> str:
 PAUSING = Path(__file__).parent / "pausing"
 
 
+# A routing run's dispatch events, recorded or planned (`records.dispatches.DISPATCH_KINDS`).
+DISPATCHES = "dispatch.recorded|dispatch.planned"
+
+
 def pausing(env: dict[str, str], pause: str, signal_file: Path) -> dict[str, str]:
     """`env` for a process (and its Python children) that pauses inside the event `pause`
     ("KIND:N") and touches `signal_file` there (tests/faults/pausing/sitecustomize.py)."""
@@ -124,7 +128,7 @@ def test_kill_during_routing_run(engine: Engine, tmp_path: Path) -> None:
     for path in DEMO:
         ingest_file(path, engine)
     signal_file = tmp_path / "paused"
-    _run_until_paused([sys.executable, "-c", ROUTE_SCRIPT, _url(engine)], "dispatch.recorded:10", signal_file,
+    _run_until_paused([sys.executable, "-c", ROUTE_SCRIPT, _url(engine)], f"{DISPATCHES}:10", signal_file,
                       _url(engine))  # fmt: skip
     reference = _reference(tmp_path, "routed.db", DEMO, route=True)
     full = _state(reference)
@@ -163,7 +167,7 @@ def test_kill_during_a_real_prefect_flow_run(tmp_path: Path) -> None:
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}  # fmt: skip
     # Its own session, so the kill takes Prefect's temporary server (a child process) down with it.
     proc = subprocess.Popen(
-        argv, cwd=ROOT, env=pausing(env, "dispatch.recorded:10", signal_file),
+        argv, cwd=ROOT, env=pausing(env, f"{DISPATCHES}:10", signal_file),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
     )  # fmt: skip
     try:

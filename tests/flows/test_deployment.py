@@ -155,6 +155,14 @@ def _flagged(url: str) -> int:
         return int(conn.execute(sa.text(query)).scalar_one())
 
 
+def _digests(url: str) -> list[str]:
+    """The agencies the sweep logged a digest for (one `alert.digest` event each)."""
+    with get_engine(url).connect() as conn:
+        return sorted(
+            conn.execute(sa.text("SELECT subject FROM event WHERE kind = 'alert.digest'")).scalars()
+        )
+
+
 def _post(api: str, path: str, body: dict[str, Any]) -> Any:
     # Filters are posted with limit/offset/sort set: Prefect 3.8's clients send null for them,
     # which its own API rejects under fastapi 0.154.
@@ -236,12 +244,12 @@ def test_deployed_flag_overdue_runs_on_a_process_worker_and_notifies(
     assert "${SARABAN_NOTIFICATION_BLOCK_ID}" in template
     automation_file.write_text(template.replace("${SARABAN_NOTIFICATION_BLOCK_ID}", block_id), "utf-8")
     created = _ok(_cli(["automation", "create", "--from-file", str(automation_file)], env))
-    assert "Created automation 'saraban-overdue-handoff'" in created
+    assert "Created automation 'saraban-agency-digest'" in created
     automation_id = UUID_RE.findall(created)[-1]
     automation = httpx.get(f"{api}/automations/{automation_id}", timeout=10).json()
     assert automation["enabled"] is True
-    assert automation["trigger"]["expect"] == ["saraban.handoff.overdue"]
-    assert automation["trigger"]["match"] == {"prefect.resource.id": "saraban.handoff.*"}
+    assert automation["trigger"]["expect"] == ["saraban.agency.digest"]
+    assert automation["trigger"]["match"] == {"prefect.resource.id": "saraban.agency.*"}
     assert [a["type"] for a in automation["actions"]] == ["send-notification"]
 
     started = _ok(
@@ -277,10 +285,15 @@ def test_deployed_flag_overdue_runs_on_a_process_worker_and_notifies(
     assert len(rows) == flagged
     assert any(r["agency"] == "อำเภอเมืองแพร่" for r in rows)
 
-    # One notification per newly overdue handoff, rendered from the event's payload.
+    # One notification per responsible agency's digest (not per handoff), in Thai, from the payload.
+    agencies = _digests(chain_db)
+    assert 0 < len(agencies) < flagged
     deadline = time.monotonic() + 30
-    while len(received) < flagged and time.monotonic() < deadline:
+    while len(received) < len(agencies) and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert len(received) == flagged
-    assert all(n["subject"].startswith("Overdue: ") for n in received)
-    assert any("อำเภอเมืองแพร่" in n["subject"] and "day(s) over" in n["body"] for n in received)
+    time.sleep(2)  # and no more than one each
+    assert len(received) == len(agencies)
+    assert all(n["subject"].startswith("[สารบรรณ] ") for n in received)
+    phrae = next(n for n in received if "อำเภอเมืองแพร่" in n["subject"])
+    assert phrae["body"].startswith("เรียน อำเภอเมืองแพร่")
+    assert "/agencies/district:5401?as_of=2020-06-26" in phrae["body"]

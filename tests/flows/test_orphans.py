@@ -23,7 +23,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from flows import prefect_io
 from tests.conftest import ROOT
-from tests.faults.test_kill import pausing, wait_until_paused
+from tests.faults.test_kill import DISPATCHES, pausing, wait_until_paused
 
 SERVER = "prefect.server.api.server:create_app"  # in the temporary server's command line
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
@@ -81,7 +81,7 @@ def test_kill_9_of_run_leaves_no_temporary_server(chain_db: str, tmp_path: Path)
     ]
     # Paused inside its first dispatch: the server is up and the flow is running on it.
     proc = subprocess.Popen(
-        argv, cwd=ROOT, env=pausing(env, "dispatch.recorded:1", signal_file),
+        argv, cwd=ROOT, env=pausing(env, f"{DISPATCHES}:1", signal_file),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
     )  # fmt: skip
     try:

@@ -229,11 +229,13 @@ def test_flag_overdue_flags_once_with_artifacts_and_events(
     first = flag_overdue(at=at, database=_env(chain_db))
     assert first["newly_overdue"] == first["overdue"] > 0
     asserting_and_emitting_events_worker.drain()
+    # One event per responsible agency's digest, not one per handoff (tests/flows/test_digests.py).
     events = [
-        e for e in asserting_and_emitting_events_worker._client.events if e.event == "saraban.handoff.overdue"
+        e for e in asserting_and_emitting_events_worker._client.events if e.event.startswith("saraban.")
     ]
-    assert len(events) == first["newly_overdue"]
-    assert all(e.resource.id.startswith("saraban.handoff.") for e in events)
+    assert {e.event for e in events} == {"saraban.agency.digest"}
+    assert len(events) == first["digests"] < first["newly_overdue"]
+    assert all(e.resource.id.startswith("saraban.agency.") for e in events)
     assert any(e.payload.get("agency") == "อำเภอเมืองแพร่" for e in events)
 
     second = flag_overdue(at=at.replace(hour=11), database=_env(chain_db))
@@ -299,16 +301,18 @@ def test_the_seed_circulars_run_as_a_flow_with_the_expected_task_graph(
     # Phrae forwarded on 23 June what Interior and DLA had sent it: both handoffs to Phrae are late.
     assert summary["levels"]["province"]["late"] == 2
 
-    # The sweep announces Phrae's late forwarding once: a table artifact and a late event.
+    # The sweep announces Phrae's late forwarding once: a table artifact and Phrae's digest.
     result = flag_overdue(at=datetime(2020, 7, 1, 9, 0, tzinfo=BANGKOK), database=_env(seed_db))
     assert result["newly_late"] == 2 and result["newly_overdue"] > 0
     asserting_and_emitting_events_worker.drain()
-    late = [
-        e for e in asserting_and_emitting_events_worker._client.events if e.event == "saraban.handoff.late"
+    [phrae] = [
+        e
+        for e in asserting_and_emitting_events_worker._client.events
+        if e.event == "saraban.agency.digest" and e.resource.id == "saraban.agency.province:54"
     ]
-    assert sorted((e.payload["agency"], e.payload["letter"], e.payload["done"]) for e in late) == [
-        ("จังหวัดแพร่", "มท 0218/ว 3182", "2020-06-23"),  # Interior's letter to the governors
-        ("จังหวัดแพร่", "มท 0812/ว 1434", "2020-06-23"),  # DLA's circular of 14 May
+    assert phrae.payload["counts"] == {"overdue": 0, "blocked": 0, "late": 1}  # one agency, one item
+    assert [(i["agency"], i["status"], i["done"]) for i in phrae.payload["items"]] == [
+        ("จังหวัดแพร่", "late", "2020-06-23")
     ]
     rows = json.loads(str(_artifact("saraban-late")["data"]))
     assert [(r["agency"], r["status"]) for r in rows] == [("จังหวัดแพร่", "late")] * 2

@@ -78,8 +78,8 @@ def test_honest_record_verifies(honest: Engine) -> None:
     assert report.ok, str(report)
     assert report.chain.count > 50 and report.replayed > 10
     # The record really exercised every replayable kind of change.
-    assert {"ingest.file", "receipt.registered", "dispatch.registered", "circular.plan_set",
-            "agencies.synced", "dispatch.recorded", "handoffs.flagged_overdue"} <= kinds  # fmt: skip
+    assert {"ingest.file", "receipt.registered", "dispatch.registered", "circular.plan_set", "agencies.synced",
+            "dispatch.recorded", "dispatch.planned", "handoffs.flagged_overdue"} <= kinds  # fmt: skip
 
 
 TAMPERING = {
@@ -261,7 +261,8 @@ def test_dispatch_events_carry_the_rows_as_they_stand(engine: Engine, tmp_path: 
         before = s.exec(select(sa.func.max(Event.seq))).one()
     route_plainly(engine.url.render_as_string(hide_password=False), CIRCULAR_LETTER, date(2020, 7, 20))
     with session_scope(engine, readonly=True) as s:
-        events = s.exec(select(Event).where(col(Event.seq) > before, Event.kind == "dispatch.recorded")).all()
+        dispatched = col(Event.kind).in_(("dispatch.recorded", "dispatch.planned"))
+        events = s.exec(select(Event).where(col(Event.seq) > before, dispatched)).all()
         flagged_kept = 0
         for event in events:
             payload = json.loads(event.payload)
@@ -505,7 +506,7 @@ def test_anchor_files_skip_comments_and_name_bad_lines() -> None:
 
 
 def test_cli_head_and_anchored_verify_catch_a_cut_routing_run(tmp_path: Path) -> None:
-    """The reviewer's case: the newest `dispatch.recorded` of a routing run deleted with its
+    """The reviewer's case: the newest dispatch event of a routing run deleted with its
     dispatch and handoff rows passes a plain verify; the head kept outside catches it."""
     url = f"sqlite:///{tmp_path / 'routed.db'}"
     engine = get_engine(url)
@@ -519,7 +520,8 @@ def test_cli_head_and_anchored_verify_catch_a_cut_routing_run(tmp_path: Path) ->
     anchor = shown.stdout.strip()
     seq = int(anchor.split(":")[0])
     as_json = json.loads(runner.invoke(app, ["audit", "head", "--json"], env=env).stdout)
-    assert f"{as_json['seq']}:{as_json['hash']}" == anchor and as_json["kind"] == "dispatch.recorded"
+    assert f"{as_json['seq']}:{as_json['hash']}" == anchor
+    assert as_json["kind"] in ("dispatch.recorded", "dispatch.planned")
     anchors = tmp_path / "anchors.txt"
     anchors.write_text(f"# kept by the auditor\n{anchor}\n", encoding="utf-8")
 

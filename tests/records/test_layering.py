@@ -28,6 +28,7 @@ RECORDS_LAYERS: tuple[tuple[str, ...], ...] = (
         "dashboard",
         "search",
         "inbox",
+        "digests",
         "registers",
     ),  # read models
     ("audit",),  # replays the log through the writers

@@ -3,8 +3,9 @@
 A process started with this directory on PYTHONPATH and FAULTS_PAUSE=KIND:N:SIGNAL_FILE in its
 environment (and so each Python child it starts: `saraban run` records its dispatches in a writer
 process of its own) wraps `records.events.append_event_rows`, which every writer goes through,
-when that module is first imported: the N-th event of KIND appended in the process writes the
-process id to SIGNAL_FILE and sleeps, before its transaction commits. The product holds no such
+when that module is first imported: the N-th event of KIND (or of any of `KIND1|KIND2`, counted
+together) appended in the process writes the process id to SIGNAL_FILE and sleeps, before its
+transaction commits. The product holds no such
 hook; without FAULTS_PAUSE this file does nothing.
 
 Python imports `sitecustomize` at start-up, before the script's directory is on sys.path, hence a
@@ -31,12 +32,13 @@ def _wrap(events: ModuleType, kind: str, count: int, signal_file: str) -> None:
     original = events.append_event_rows
     seen = 0
     lock = threading.Lock()
+    kinds = set(kind.split("|"))  # KIND may name several, `a|b`: their events count together
 
     def append_event_rows(session: Any, new: Sequence[Any]) -> list[dict[str, Any]]:
         nonlocal seen
         rows = original(session, new)
         for event in new:
-            if event.kind != kind:
+            if event.kind not in kinds:
                 continue
             with lock:
                 seen += 1
