@@ -21,10 +21,11 @@ sessions survive a restart and every worker of one record agrees; else (PostgreS
 variable) a key made for the process, with a warning: sessions end when it stops.
 
 Scopes (`records.users`): `require_scope(request, agency_id, write=...)` for an agency's page or
-form, `visible_agencies(request)` for filtering lists, `require_circular` and `require_letters` for
-the circular and letter pages. A circular's page is shown whole to a user when the circular
-reached (or was sent or issued by) any agency in their scope: it is one document sent down one
-route, and a clerk needs to see where it came from; another circular answers 403.
+form, `visible_agencies(request)` for filtering lists, `require_circular`, `require_letters` and
+`require_scan` for the circular, letter and scan pages, `require_auditor` for the audit pages.
+A circular's page is shown whole to a user when the circular reached (or was sent or issued by)
+any agency in their scope: it is one document sent down one route, and a clerk needs to see where
+it came from; another circular answers 403. The circulars list (`/`) is not filtered.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from urllib.parse import parse_qs, urlencode
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
@@ -263,10 +265,17 @@ class AuthMiddleware:
         session = data if data is not None else Sessions.fresh()
         scope["state"] = {**scope.get("state", {}), "user": None, "csrf_token": session["c"]}
         state = scope["state"]
-        if path.startswith("/static/"):
+        if path.startswith(OPEN_PREFIXES):
             required, user = False, None
         else:
-            required, user = await run_in_threadpool(_signed_in, self.fastapi_app.state.engine, data)
+            try:
+                required, user = await run_in_threadpool(_signed_in, self.fastapi_app.state.engine, data)
+            except DBAPIError as exc:
+                # No users table (not a record, an older schema) or no database: who is asking cannot
+                # be known, so nothing is shown.
+                log.warning("sign-in check failed: %s", str(exc.orig or exc).splitlines()[0])
+                await self._refuse(scope, receive, send, 503, "ยังเปิดบันทึกไม่ได้ (the record cannot be read)")
+                return
         state["user"] = user
         state["auth_required"] = required
 
@@ -406,6 +415,14 @@ def require_letters(request: Request, letter_ids: Sequence[int], shown: str) -> 
         allowed = users.letters_in_scope(session, user, letter_ids)
     if not allowed:
         raise HTTPException(403, f"ไม่มีสิทธิ์ดูหนังสือ {shown} (outside your agencies)")
+
+
+def require_auditor(request: Request) -> None:
+    """403 unless the signed-in user is an auditor: for the audit pages (verify, history). Open
+    when no user is on record, like every page."""
+    user = _who(request)
+    if user is not None and user.role != "auditor":
+        raise HTTPException(403, "เฉพาะผู้ตรวจสอบ (auditors only)")
 
 
 def require_scan(request: Request, page_id: int) -> None:
