@@ -111,14 +111,23 @@ def _agency(session: Session, text: str) -> AgencyRow:
 
 
 def _years(session: Session, kind: Kind, agency_id: str) -> set[int]:
-    if kind == "received":
-        stmt = select(Receipt.year).where(Receipt.agency_id == agency_id, col(Receipt.date).is_not(None))
-        return {int(y) for y in session.exec(stmt) if y is not None}
-    issued = select(sa.extract("year", col(LetterRow.date))).where(LetterRow.issuer_id == agency_id)
-    clerk = select(sa.extract("year", col(Dispatch.sent_on))).where(
-        Dispatch.sender_id == agency_id, Dispatch.source == "clerk"
+    """The years the agency's register of `kind` has entries in (of the days `_in_year` filters on)."""
+    days: list[tuple[Any, sa.ColumnElement[bool]]] = (
+        [(col(Receipt.date), col(Receipt.agency_id) == agency_id)]
+        if kind == "received"
+        else [
+            (col(LetterRow.date), col(LetterRow.issuer_id) == agency_id),
+            (
+                col(Dispatch.sent_on),
+                sa.and_(col(Dispatch.sender_id) == agency_id, col(Dispatch.source) == "clerk"),
+            ),
+        ]
     )
-    return {int(y) for stmt in (issued, clerk) for y in session.exec(stmt)}
+    return {
+        int(y)
+        for day, where in days
+        for y in session.exec(select(sa.extract("year", day)).where(where, day.is_not(None)).distinct())
+    }
 
 
 def _in_year(column: Any, year: int) -> sa.ColumnElement[bool]:
