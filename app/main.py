@@ -206,6 +206,11 @@ class Graph:
 # The statuses of the circular's state (`records.progress.circular_state`, the tables' statuses)
 # as the diagram names them: `done` is forwarding on time.
 DIAGRAM_STATUS: dict[str, str] = {"done": "on_time"}
+# A level of more agencies than this is drawn unboxed, its leaves spread over GRAPH_STAGGER columns:
+# the 77 provinces of a national circular, or a province's local bodies, make a grid that fits a
+# screen instead of one column many screens high.
+GRAPH_BOX_MAX = 30
+GRAPH_STAGGER = 6
 
 
 def circular_graph(
@@ -256,7 +261,8 @@ def circular_graph(
                 f"ภาพรวมระดับประเทศ: ย่อ {total:,} หน่วยงานรวมตามจังหวัด "
                 "— เลือกจังหวัดเพื่อดูรายละเอียด (national view, collapsed by province)"
             )
-        svg = render_svg(forwarding_diagram(diagram, drill=drill, link_as_of=as_of))
+        drawing = forwarding_diagram(diagram, drill=drill, link_as_of=as_of, box_max=GRAPH_BOX_MAX)
+        svg = render_svg(drawing, stagger=GRAPH_STAGGER)
     except DiagramError as exc:
         return Graph(None, f"ไม่มีแผนภาพสำหรับตัวกรองนี้: ไม่มีหน่วยงานของจังหวัดที่เลือกในหนังสือเวียนนี้ ({exc})", 0)
     except RenderError as exc:

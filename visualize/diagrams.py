@@ -321,10 +321,12 @@ def upstream(diagram: RoutingDiagram, *agencies: str) -> set[str]:
 # --- the forwarding diagram ------------------------------------------------------------------
 
 
-def _base_graph(diagram: RoutingDiagram, name: str, rankdir: str) -> graphviz.Digraph:
+def _base_graph(
+    diagram: RoutingDiagram, name: str, rankdir: str, more: Iterable[str] = ()
+) -> graphviz.Digraph:
     # A long title (a circular's full subject, a record-only note) wraps rather than setting the
     # width of the whole drawing.
-    title = wrap_text(_text(diagram.title), TITLE_WRAP)
+    title = wrap_text(_text(diagram.title), TITLE_WRAP) + list(more)
     when = []
     if diagram.deadline:
         when.append(f"กำหนดส่ง {format_thai_date(diagram.deadline)}")
@@ -570,6 +572,7 @@ def forwarding_diagram(
     rankdir: str = "LR",
     drill: bool = False,
     link_as_of: date | None = None,
+    box_max: int | None = None,
 ) -> graphviz.Digraph:
     """The forwarding diagram: agencies in clusters by level, letters on the edges.
 
@@ -578,7 +581,9 @@ def forwarding_diagram(
     agency except the focused one and the chain the letter took to reach it. With
     `show_evidence` each edge passes through a note listing the evidence behind it. For the
     dashboard, `drill` gives a folded province a link to the page narrowed to it (`drill_url`),
-    keeping the day judged by (`link_as_of`).
+    keeping the day judged by (`link_as_of`). A level of more than `box_max` agencies is drawn
+    without its box (its name and count go in the title): `dot` keeps a box's members in one
+    column, while unboxed they can be staggered into several (`visualize.render`'s `stagger`).
 
     >>> from visualize.samples import chain_sample
     >>> src = forwarding_diagram(chain_sample(), focus="province:54").source
@@ -589,22 +594,28 @@ def forwarding_diagram(
         raise DiagramError(f"focus agency {focus!r} is not in diagram {diagram.title!r}")
     path = upstream(diagram, focus) if focus is not None else None
 
-    g = _base_graph(diagram, "forwarding" if not show_evidence else "evidence", rankdir)
     by_level: dict[Level, list[DiagramNode]] = defaultdict(list)
     for node in diagram.nodes:
         by_level[node.level].append(node)
+    unboxed = [lv for lv in LEVEL_ORDER if box_max is not None and len(by_level.get(lv, ())) > box_max]
+    counts = " · ".join(f"{LEVEL_TITLES[lv]} {thai_number(len(by_level[lv]))} แห่ง" for lv in unboxed)
+    g = _base_graph(
+        diagram, "forwarding" if not show_evidence else "evidence", rankdir, [counts] if counts else []
+    )
     for level in LEVEL_ORDER:
         members = by_level.get(level)
         if not members:
             continue
-        with g.subgraph(name=f"cluster_{level.value}") as cluster:
-            cluster.attr(
-                label=f"{LEVEL_TITLES[level]} ({thai_number(len(members))})",
-                style="rounded,dashed",
-                color="#9e9e9e",
-                fontsize="14",
-                id=f"cluster:{level.value}",
-            )
+        boxed = level not in unboxed
+        with g.subgraph(name=f"cluster_{level.value}" if boxed else f"level_{level.value}") as cluster:
+            if boxed:
+                cluster.attr(
+                    label=f"{LEVEL_TITLES[level]} ({thai_number(len(members))})",
+                    style="rounded,dashed",
+                    color="#9e9e9e",
+                    fontsize="14",
+                    id=f"cluster:{level.value}",
+                )
             for node in members:
                 faded = path is not None and node.id not in path
                 attrs = _node_attrs(

@@ -40,6 +40,29 @@ class RenderError(RuntimeError):
     """The layout program is missing, failed, or took too long."""
 
 
+def _unflatten(source: str, stagger: int, timeout: float) -> str:
+    """Graphviz's `unflatten -l N`: the leaves of a wide fan-out (77 provinces under DLA, the local
+    bodies of a province) are spread over N columns instead of one long one, so the drawing is
+    closer to the shape of a screen."""
+    binary = shutil.which("unflatten")
+    if binary is None:
+        raise RenderError("graphviz program 'unflatten' not found on PATH; install graphviz")
+    try:
+        done = subprocess.run(
+            [binary, "-l", str(stagger)],
+            input=source.encode("utf-8"),
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise RenderError(f"unflatten took longer than {timeout:g} s") from None
+    if done.returncode != 0 or not done.stdout:
+        message = done.stderr.decode("utf-8", "replace").strip() or "no output"
+        raise RenderError(f"unflatten failed (exit {done.returncode}): {message}")
+    return done.stdout.decode("utf-8")
+
+
 def _run(source: str, *, fmt: str, engine: str, timeout: float) -> bytes:
     if fmt not in FORMATS:
         raise RenderError(f"cannot render to {fmt!r}: use one of {sorted(FORMATS)}")
@@ -83,9 +106,14 @@ def render_bytes(
     *,
     engine: str = "dot",
     timeout: float = DEFAULT_TIMEOUT,
+    stagger: int | None = None,
 ) -> bytes:
-    """Lay out and render `graph`, returning the file's bytes."""
-    output = _run(graph.source, fmt=fmt, engine=engine, timeout=timeout)
+    """Lay out and render `graph`, returning the file's bytes; with `stagger`, its leaves are spread
+    over that many columns first (`unflatten -l`)."""
+    if stagger is not None and stagger < 1:
+        raise RenderError(f"stagger must be a positive number of columns, not {stagger}")
+    source = _unflatten(graph.source, stagger, timeout) if stagger else graph.source
+    output = _run(source, fmt=fmt, engine=engine, timeout=timeout)
     return _svg_fallback_fonts(output) if fmt == "svg" else output
 
 
@@ -118,10 +146,14 @@ def render(
 
 
 def render_svg(
-    graph: graphviz.Graph | graphviz.Digraph, *, engine: str = "dot", timeout: float = DEFAULT_TIMEOUT
+    graph: graphviz.Graph | graphviz.Digraph,
+    *,
+    engine: str = "dot",
+    timeout: float = DEFAULT_TIMEOUT,
+    stagger: int | None = None,
 ) -> str:
     """The SVG of `graph` as text, without the XML prolog, ready to inline in an HTML page."""
-    svg = render_bytes(graph, "svg", engine=engine, timeout=timeout).decode("utf-8")
+    svg = render_bytes(graph, "svg", engine=engine, timeout=timeout, stagger=stagger).decode("utf-8")
     start = svg.find("<svg")
     return svg[start:] if start >= 0 else svg
 

@@ -159,7 +159,19 @@ def test_blocked_agencies_are_drawn_apart_and_named_in_the_legend(
     # The table's blocked rows are the diagram's blocked agencies.
     rows = set(page.locator("#handoffs tr.row-blocked").evaluate_all("rs => rs.map(r => r.dataset.agency)"))
     assert rows and rows <= drawn
-    frame.get_by_role("button", name="ขยาย (ปุ่ม +)").click()
+    # Zoomed in on a blocked district with the wheel: the district stays under the pointer.
+    district = frame.locator(f'svg g.node[id="{sorted(in_rayong)[0]}"]')
+    frame.scroll_into_view_if_needed()
+    box = district.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    for _ in range(3):
+        page.mouse.wheel(0, -200)
+    page.wait_for_function(f"Number(document.querySelector('{FRAME}').dataset.zoom) > 3")
+    after = district.bounding_box()
+    assert after is not None and after["width"] > 3 * box["width"]
+    assert after["x"] <= x <= after["x"] + after["width"] and after["y"] <= y <= after["y"] + after["height"]
     _shot(page, "rayong-blocked")
 
 

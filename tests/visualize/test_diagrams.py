@@ -523,3 +523,17 @@ def test_receipt_label_dates_are_thai() -> None:
     node = DiagramNode("x", "ก", Level.PROVINCE, "done", receipts=(stamp,))
     label = attr(statement(forwarding_diagram(RoutingDiagram("t", None, (node,))).source, "x"), "label")
     assert f"เลขรับ 7 · {format_thai_date(stamp.date, abbreviated=True)} · ๐๘.๐๕ น." in (label or "")  # type: ignore[arg-type]
+
+
+def test_a_level_over_box_max_is_unboxed_and_named_in_the_title() -> None:
+    national = collapse(national_sample())
+    boxed = forwarding_diagram(national).source
+    assert "subgraph cluster_province" in boxed
+    source = forwarding_diagram(national, box_max=30).source
+    assert "subgraph cluster_province" not in source and "subgraph level_province" in source
+    assert "subgraph cluster_department" in source
+    title = attr(next(line for line in source.splitlines() if line.startswith("\tgraph [")), "label") or ""
+    assert "จังหวัด ๗๗ แห่ง" in title
+    # Every agency is still declared once.
+    for node in national.nodes:
+        statement(source, node.id)

@@ -96,3 +96,31 @@ def test_national_and_province_views_render() -> None:
     for view in (collapse(diagram), drill_down(diagram, province=largest.id, ancestors=True)):
         svg = render_svg(forwarding_diagram(view))
         assert svg.count("<g id=") >= len(view.nodes), view.title
+
+
+def _aspect(svg: str) -> float:
+    """Height over width of an SVG's view box."""
+    match = re.search(r'viewBox="([-\d. ]+)"', svg)
+    assert match is not None
+    _x, _y, width, height = (float(v) for v in match.group(1).split())
+    return height / width
+
+
+def test_a_wide_fan_out_unboxed_and_staggered_fits_a_screen_better() -> None:
+    """77 provinces in one column are a drawing ~7 times as high as wide; unboxed and staggered
+    over 6 columns (the dashboard's view), about square, with every agency and link kept."""
+    national = collapse(national_sample())
+    column = render_svg(forwarding_diagram(national, drill=True))
+    grid = render_svg(forwarding_diagram(national, drill=True, box_max=30), stagger=6)
+    assert _aspect(column) > 5
+    assert _aspect(grid) < 1.5
+    for svg in (column, grid):
+        assert len(re.findall(r'<g id="province:\d\d" class="node', svg)) == 77
+        assert len(re.findall(r'xlink:href="\?province=\d\d#graph"', svg)) == 77
+    assert 'id="cluster:province"' in column and 'id="cluster:province"' not in grid
+    assert 'id="cluster:department"' in grid  # the small levels keep their box
+
+
+def test_stagger_must_be_a_positive_number_of_columns() -> None:
+    with pytest.raises(RenderError, match="stagger must be a positive number of columns, not 0"):
+        render_svg(forwarding_diagram(chain_sample()), stagger=0)
