@@ -798,7 +798,8 @@ _DIGIT_LOOKALIKES = re.compile("[oOlI|@๐-๙0-9]{1,4}")
 
 # A run of Thai digits, with the Arabic digits and guillemets Tesseract puts among them for a Thai
 # digit it could not place (`๕๕5`, `๒»`): the whole run is read again glyph by glyph.
-_THAI_DIGIT_RUN = re.compile("[๐-๙0-9»«@]*[๐-๙][๐-๙0-9»«@]*")
+# Thai letters it reads for a digit (ญ, ณ, with a stray mark) count between two Thai digits.
+_THAI_DIGIT_RUN = re.compile("[๐-๙0-9»«@]*[๐-๙](?:[๐-๙0-9»«@]|[ญณ][\u0e48-\u0e4c]?(?=[๐-๙0-9]))*")
 
 
 def _digit_runs(line: _Line) -> list[tuple[int, int, list[_Word], bool]]:
@@ -873,22 +874,28 @@ def _components(strip: Image) -> list[tuple[int, int, int, int, list[int]]]:
     return found
 
 
-def _ink_band(strip: Image, x_from: int, x_to: int) -> tuple[int, int] | None:
-    """The rows of the text line in a strip cut around a run of digits: the band of consecutive
-    inked rows (gaps of three rows or less bridged) with the most ink between columns `x_from` and
-    `x_to`. Tesseract's boxes may reach into the lines above and below."""
+def _ink_band(strip: Image, box: tuple[int, int, int, int]) -> tuple[int, int] | None:
+    """The rows of the text line in a strip cut around a run of digits whose box (in the strip) is
+    `box`: the band of consecutive inked rows (gaps of three rows or less bridged) with the most ink
+    within the box. Tesseract's boxes may reach into the lines above and below, and the strip
+    further."""
     width, height = strip.size
     data = strip.tobytes()
-    lo, hi = max(0, x_from), min(width, x_to)
-    rows = [sum(1 for x in range(lo, hi) if data[y * width + x] < _INK) for y in range(height)]
+    lo, hi = max(0, box[0]), min(width, box[2])
+    rows = [
+        sum(1 for x in range(lo, hi) if data[y * width + x] < _INK) if box[1] <= y < box[3] else 0
+        for y in range(height)
+    ]
+    # Outside the box a row only joins a band (its ink counts for nothing).
+    joins = [sum(1 for x in range(lo, hi) if data[y * width + x] < _INK) for y in range(height)]
     best: tuple[int, int, int] | None = None
     start = None
     gap = ink = 0
-    for y, count in enumerate([*rows, 0, 0, 0, 0]):
+    for y, count in enumerate([*joins, 0, 0, 0, 0]):
         if count > 0:
             if start is None:
                 start, ink = y, 0
-            ink += count
+            ink += rows[y]
             gap = 0
         elif start is not None:
             gap += 1
@@ -954,7 +961,7 @@ def _run_glyphs(
     margin = round((bottom - top) * 0.6)
     x0, y0 = max(0, wide_left - margin), max(0, top - margin)
     strip = page.crop((x0, y0, min(page.width, wide_right + margin), min(page.height, bottom + margin)))
-    band = _ink_band(strip, left - x0, right - x0)
+    band = _ink_band(strip, (left - x0, top - y0, right - x0, bottom - y0))
     if band is None:
         return []
     width = strip.width
