@@ -14,13 +14,12 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.app import test_browser as on_chromium
 from tests.app.conftest import NATIONAL_ID, NATIONAL_ROOT, Record
-from tests.app.test_browser import ARTIFACTS, CHROMIUM, base_url, browser, page  # noqa: F401  (fixtures)
+from tests.app.test_browser import ARTIFACTS, CHROMIUM
 
-browser_test = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium"),
-]
+# The dashboard served by uvicorn and a headless Chromium page on it: test_browser's fixtures.
+base_url, browser, page = on_chromium.base_url, on_chromium.browser, on_chromium.page
 MEETING_NUMBER = "มท 0218/ว 3182"  # the Interior circular of the seed chain
 
 

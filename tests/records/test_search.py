@@ -88,6 +88,14 @@ def test_subject_words_without_spaces(record: Engine) -> None:
     assert result.number is None
 
 
+def test_a_piece_of_a_word_is_found_in_the_subject(record: Engine) -> None:
+    # สัมพันธ์โครง: two pieces of words the dictionary cuts otherwise (ประชาสัมพันธ์, โครงการ); no
+    # letter holds both as words, so the subject is read for the phrase as typed.
+    assert len(_numbers(record, "สัมพันธ์โครง")) == 60
+    assert _numbers(record, "ชี้แจงการปรับ") == ["มท 0218/ว 3182"]
+    assert _numbers(record, "จงการปรับปรุงแผนบริหารกรมการ") == []
+
+
 @pytest.mark.parametrize(
     "printed", ["มท ๐๒๑๘/ว ๓๑๘๒", "มท ๐๒๑๘/ว. ๓๑๘๒", "มท0218/ว3182", "ที่ มท ๐๒๑๘ / ว ๓๑๘๒", "มท 0218/ว.3182"]
 )
