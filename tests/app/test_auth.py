@@ -38,6 +38,7 @@ from records.audit import verify
 from records.scans import store_pages
 from records.service import ingest_letters
 from tests.app.conftest import NATIONAL_ID, NATIONAL_ROOT, Record
+from tests.records.conftest import fresh_database
 
 PASSWORD = "rayong-2563-secret"
 OTHER_PASSWORD = "auditor-2563-secret"
@@ -536,3 +537,39 @@ def test_scan_pages_follow_their_letters(tmp_path: Path) -> None:
         sign_in(c, "rayong")
         assert c.get(f"/scans/{page_id}.png").status_code == 403
         assert c.get(f"/letters/{quote('นร 1200/ว 0099', safe='')}").status_code == 403
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty record (SQLite file, or a fresh PostgreSQL schema), migrated."""
+    for found in fresh_database(request.param, tmp_path):
+        init_db(get_engine(found))
+        yield found
+
+
+def test_users_and_scopes_on_either_database(fresh_url: str) -> None:
+    """The scope queries (a recursive CTE, DLA's provinces) and the lock, on SQLite and PostgreSQL;
+    on PostgreSQL the session key is made for the process (no file beside the record)."""
+    engine = get_engine(fresh_url)
+    with session_scope(engine) as session:
+        users.add_user(session, "amphoe.clerk", PASSWORD, "clerk", "district:2101", actor="test-admin")
+        users.add_user(session, "rayong.admin", PASSWORD, "administrator", "province:21", actor="test-admin")
+        users.add_user(session, "dla.admin", PASSWORD, "administrator", "dla", actor="test-admin")
+        users.add_user(session, "phrae", PASSWORD, "clerk", "province:54", actor="test-admin")
+    with Session(engine) as session:
+        rayong, dla = users.get_user(session, "rayong.admin"), users.get_user(session, "dla.admin")
+        assert rayong is not None and dla is not None
+        assert users.visible_agencies(session, rayong) == frozenset({"province:21", "district:2101"})
+        assert users.visible_agencies(session, dla) == frozenset(
+            {"dla", "province:21", "district:2101", "province:54"}
+        )
+        assert users.within(session, "district:2101", "province:21")
+        assert users.within(session, "district:2101", "dla") and not users.within(session, "moi", "dla")
+        assert not users.within(session, "province:54", "province:21")
+    with TestClient(create_app(fresh_url)) as c:
+        sign_in(c, "rayong.admin")
+        assert c.get("/agencies/district:2101").status_code == 200
+        assert c.get("/agencies/province:54").status_code == 403
+    with session_scope(engine) as session:
+        outcomes = [users.sign_in(session, "phrae", "guess") for _ in range(users.LOCK_AFTER + 1)]
+    assert [o.reason for o in outcomes] == ["wrong password"] * users.LOCK_AFTER + ["locked"]
