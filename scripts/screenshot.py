@@ -7,7 +7,7 @@ The record is copied to a temporary folder first and left as it was; a throw-awa
 added to the copy (through the service layer, so with its event) to sign in with. Without a record
 the demo is run into the temporary folder. The dashboard is served on a free local port and opened in
 Debian's Chromium through Playwright: the circular of the 2020 Business Continuity Plan as of
-1 July 2020, its status per level and the top of its routing diagram.
+1 July 2020, at its forwarding diagram (statuses, letters on the edges, the legend).
 """
 
 from __future__ import annotations
@@ -125,7 +125,9 @@ def take(database: Path | None, output: Path) -> Path:
             page.wait_for_url("**/circulars/**")
             page.wait_for_selector("#graph [data-diagram-ready]")
             page.evaluate("document.fonts.ready")
-            page.screenshot(path=str(shot))
+            # The circular page's forwarding diagram: its heading, the note on what it shows, the
+            # frame with its zoom buttons and the drawing fitted to it.
+            page.locator("#graph").screenshot(path=str(shot))
             browser.close()
         output.parent.mkdir(parents=True, exist_ok=True)
         staged = output.with_name(f".{output.name}.tmp")
