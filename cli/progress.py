@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
@@ -219,14 +220,27 @@ def overdue(
         typer.echo(f"... and {count - 200} more (use --json for all)")
 
 
+# One encoder for every item (`json.dumps` with options builds a new one per call).
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+_FLUSH_ITEMS = 1000
+
+
 def _stream_json(items: Iterable[dict[str, Any]]) -> None:
-    """Write a JSON list item by item: memory stays that of one circular, not of the whole list."""
+    """Write a JSON list as it comes, one item a line, a thousand lines a write: memory stays
+    that of one circular, not of the whole list."""
+    out = sys.stdout
+    out.write("[")
+    lines: list[str] = []
     first = True
-    typer.echo("[", nl=False)
     for item in items:
-        typer.echo(("\n  " if first else ",\n  ") + json.dumps(item, ensure_ascii=False), nl=False)
+        lines.append(("\n  " if first else ",\n  ") + _ENCODE(item))
         first = False
-    typer.echo("]" if first else "\n]")
+        if len(lines) >= _FLUSH_ITEMS:
+            out.write("".join(lines))
+            lines.clear()
+    out.write("".join(lines))
+    out.write("]\n" if first else "\n]\n")
+    out.flush()
 
 
 def whatif(

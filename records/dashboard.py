@@ -30,8 +30,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from models.db import READONLY_OPTION, get_engine
 from models.db import database_url as resolve_database_url
-from models.db import get_engine
 from models.letters import LEVEL_ORDER, Level
 from models.numbering import LetterNumberError, parse_letter_number
 from models.tables import (
@@ -980,7 +980,9 @@ def read_only_engine(url: str | None = None) -> Engine:
     if sa_url.database in (None, "", ":memory:"):
         # A private in-memory database is only visible through the engine that made it.
         return get_engine(resolved)
-    engine = sa.create_engine(sa_url, connect_args={"timeout": 30})
+    # Marked read-only (`models.db.READONLY_OPTION`) so that the read model stores the states it
+    # computes through the writable engine instead (`records.progress`).
+    engine = sa.create_engine(sa_url, connect_args={"timeout": 30}, execution_options={READONLY_OPTION: True})
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

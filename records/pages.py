@@ -22,7 +22,15 @@ from sqlmodel import Session, col, select
 from models.letters import LEVEL_ORDER
 from models.tables import AgencyRow, Circular, Dispatch, LetterRow
 from records.dashboard import HANDOFF_SORTS, sort_direction
-from records.progress import CircularState, HandoffView, ProgressError, circular_state, matching_plan
+from records.progress import (
+    CircularState,
+    HandoffView,
+    ProgressError,
+    circular_levels,
+    circular_state,
+    circular_states_of,
+    matching_plan,
+)
 from records.views import edge_letters
 from routing.handoffs import HandoffStatus
 from visualize.model import EdgeLetter
@@ -307,12 +315,17 @@ def _open_planned(session: Session) -> list[Circular]:
     return [c for c in open_ if matching_plan(session, c) is not None]
 
 
-def _forwardings(session: Session, state: CircularState, agency_id: str) -> list[Forwarding]:
+def _forwardings(
+    session: Session, state: CircularState, agency_id: str, rows: Sequence[HandoffRow] | None = None
+) -> list[Forwarding]:
+    """What `agency_id` sends on in one circular, per level; `rows`: its handoffs' rows when the
+    caller has them already."""
     mine = [h for h in state.handoffs if h.sender_id == agency_id]
     by_level: dict[str, list[HandoffView]] = defaultdict(list)
     for h in mine:
         by_level[h.level].append(h)
-    rows = _rows(session, state, mine)
+    if rows is None:
+        rows = _rows(session, state, mine)
     letters = {(r.level, r.recipient_id): r.letters for r in rows}
     out = []
     for level, hs in by_level.items():
@@ -339,17 +352,27 @@ def _forwardings(session: Session, state: CircularState, agency_id: str) -> list
 def agency_truth(session: Session, agency_id: str, as_of: date) -> AgencyTruth:
     """An agency's part in every open circular a plan covers, as of `as_of` (one
     `circular_state` per such circular)."""
-    received: list[tuple[HandoffView, CircularState]] = []
+    received: list[tuple[HandoffView, HandoffRow]] = []
     forwarded: list[Forwarding] = []
     judged = []
-    for circular in _open_planned(session):
-        state = circular_state(session, circular, as_of)
+    # Each state holds only the handoffs this agency sends or receives (read from its province's
+    # part of a stored state), and their rows are made in one go per circular.
+    for state in circular_states_of(session, _open_planned(session), as_of, agency=agency_id):
         judged.append(state.circular_id)
-        received += [(h, state) for h in state.handoffs if h.recipient_id == agency_id]
-        forwarded += _forwardings(session, state, agency_id)
+        rows_of = dict(zip(state.handoffs, _rows(session, state, state.handoffs), strict=True))
+        received += [(h, row) for h, row in rows_of.items() if h.recipient_id == agency_id]
+        sent = [row for h, row in rows_of.items() if h.sender_id == agency_id]
+        forwarded += _forwardings(session, state, agency_id, sent)
     received.sort(key=lambda pair: _worst_first(pair[0]))
-    rows = [row for h, state in received for row in _rows(session, state, [h])]
-    counts = level_rows(replace(received[0][1], handoffs=tuple(h for h, _ in received))) if received else []
+    rows = [row for _, row in received]
+    table: dict[str, Counter[str]] = defaultdict(Counter)
+    for h, _ in received:
+        c = table[h.level]
+        c["sent"] += h.sent
+        c["received"] += h.received_on is not None
+        c["forwarded"] += h.forwarded_on is not None
+        c[h.status.value] += 1
+    counts = [LevelRow(level=level, **{k: c[k] for k in LEVEL_KEYS}) for level, c in table.items()]
     return AgencyTruth(
         as_of=as_of, received=rows, forwarded=forwarded, counts=_totals(counts), circulars=tuple(judged)
     )
@@ -422,10 +445,11 @@ def letter_dispatches(session: Session, letter_id: int, as_of: date, *, limit: i
 
 
 def circular_totals(session: Session, circular_ids: Iterable[str], as_of: date) -> dict[str, LevelRow]:
-    """Totals over every level, as of `as_of`, of the circulars a plan covers (others left out)."""
-    out = {}
-    for cid in circular_ids:
-        state = state_of(session, cid, as_of)
-        if state is not None:
-            out[cid] = _totals(level_rows(state))
-    return out
+    """Totals over every level, as of `as_of`, of the circulars a plan covers (others left out);
+    from the stored tallies (`progress.circular_levels`), no handoff read."""
+    found = [session.get(Circular, cid) for cid in circular_ids]
+    planned = [c for c in found if c is not None and matching_plan(session, c) is not None]
+    return {
+        cid: _totals(LevelRow(**lv) for lv in levels)
+        for cid, levels in circular_levels(session, planned, as_of)
+    }

@@ -23,12 +23,14 @@ import hashlib
 import json
 import logging
 import os
+import struct
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -635,13 +637,24 @@ class CircularState:
     handoffs: tuple[HandoffView, ...]
     names: Mapping[str, str]
     graph: nx.DiGraph = field(repr=False)
-    schedule: Schedule = field(repr=False)
     # node -> (received, forwarded): the facts as of `as_of` that `schedule` was propagated from
     events: Mapping[str, tuple[date | None, date | None]] = field(default_factory=dict, repr=False)
     # The day of the circular's latest fact on record (any date, also after `as_of`), or the
     # plan's start when later: from that day on, the state differs from day to day only in its
     # statuses and days over (what `circular_view` relies on).
     facts_through: date | None = None
+    # The schedule propagated from `events` (`schedule`): made on first use, since a stored state
+    # is read without it (an agency page, the overdue list).
+    _schedule: Schedule | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def schedule(self) -> Schedule:
+        if self._schedule is None:
+            object.__setattr__(
+                self, "_schedule", propagate(self.graph, calendar(), policy(), dict(self.events))
+            )
+        assert self._schedule is not None
+        return self._schedule
 
     def name(self, agency: str | None) -> str | None:
         return None if agency is None else self.names.get(agency, agency)
@@ -878,9 +891,9 @@ def _live_state(session: Session, found: Circular, as_of: date) -> CircularState
         handoffs=tuple(views),
         names=_names(plan_id, scope),
         graph=graph,
-        schedule=schedule,
         events=events,
         facts_through=max(fact_days, default=None),
+        _schedule=schedule,
     )
 
 
@@ -908,7 +921,7 @@ def _deadline(graph: nx.DiGraph) -> date | None:
 # latest fact is stored for next time. The table is derived data, like an index: no event.
 
 # Bumped whenever `_live_state`'s rules or the stored layout change, so no old state is reused.
-VIEW_VERSION = "1"
+VIEW_VERSION = "2"
 _VIEW_BATCH = 50  # live states kept per write: bounds the memory of a streaming read
 
 
@@ -995,27 +1008,56 @@ def _prov(p: Provenance | None) -> str | None:
     return None if p is None else p.value
 
 
+# `circular_view.handoffs`: a 4-byte length, the zlib'd JSON header (scope, facts as events, and
+# the chunks' keys and lengths), then one zlib'd JSON list of rows per province (key: the
+# province of the recipient, "" for central agencies). An agency's own handoff and those it sends
+# lie in its province's chunk, so an agency page reads 1/77 of a national circular.
+_HEADER = struct.Struct(">I")
+
+
 def _pack(state: CircularState) -> tuple[str, bytes]:
     """A state's `tally` and `handoffs` columns (see `CircularView`)."""
     tally: Counter[tuple[Any, ...]] = Counter()
-    rows = []
-    for h in state.handoffs:
+    chunks: dict[str, list[list[Any]]] = defaultdict(list)
+    d = directory()
+    for pos, h in enumerate(state.handoffs):
         settled = h.status.value if h.forwarded_on is not None else ""
         tally[h.level, int(h.sent), int(h.received_on is not None), int(h.forwarded_on is not None), settled,
               _ord(h.due)] += 1  # fmt: skip
-        rows.append([
-            h.sender_id, h.recipient_id, h.recipient, h.level, h.letter, _ord(h.sent_on), h.sent_provenance.value,
-            _ord(h.expected_sent), _ord(h.received_on), _prov(h.received_provenance), _ord(h.forwarded_on),
-            _prov(h.forwarded_provenance), _ord(h.expected_forward), _ord(h.latest_forward), _ord(h.due),
-            h.holder_id, list(h.evidence),
+        key = (d.province_of(h.recipient_id) if h.recipient_id in d else None) or ""
+        chunks[key].append([
+            pos, h.sender_id, h.recipient_id, h.recipient, h.level, h.letter, _ord(h.sent_on),
+            h.sent_provenance.value, _ord(h.expected_sent), _ord(h.received_on), _prov(h.received_provenance),
+            _ord(h.forwarded_on), _prov(h.forwarded_provenance), _ord(h.expected_forward), _ord(h.latest_forward),
+            _ord(h.due), h.holder_id, list(h.evidence),
         ])  # fmt: skip
-    body = {
+    parts = [(key, zlib.compress(_compact(rows).encode(), 6)) for key, rows in chunks.items()]
+    header = {
         "provinces": state.provinces,
         "events": [[n, _ord(r), _ord(f)] for n, (r, f) in state.events.items()],
-        "rows": rows,
+        "chunks": [[key, len(part)] for key, part in parts],
     }
-    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    return json.dumps([[*k, n] for k, n in sorted(tally.items(), key=repr)]), zlib.compress(text.encode(), 6)
+    head = zlib.compress(_compact(header).encode(), 6)
+    blob = _HEADER.pack(len(head)) + head + b"".join(part for _, part in parts)
+    return json.dumps([[*k, n] for k, n in sorted(tally.items(), key=repr)]), blob
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _unpack(blob: bytes, keys: Collection[str] | None = None) -> tuple[dict[str, Any], list[list[Any]]]:
+    """A stored state's header and rows in plan order; only the chunks of `keys` when given."""
+    (size,) = _HEADER.unpack_from(blob)
+    at = _HEADER.size + size
+    header: dict[str, Any] = json.loads(zlib.decompress(blob[_HEADER.size : at]))
+    rows: list[list[Any]] = []
+    for key, length in header["chunks"]:
+        if keys is None or key in keys:
+            rows += json.loads(zlib.decompress(blob[at : at + length]))
+        at += length
+    rows.sort(key=itemgetter(0))
+    return header, rows
 
 
 def _keep(session: Session, states: Sequence[tuple[CircularState, str]]) -> None:
@@ -1078,14 +1120,9 @@ def _view_rows(session: Session, ids: Sequence[str], *, blob: bool) -> dict[str,
     return out
 
 
-def _decoded(blob: bytes) -> dict[str, Any]:
-    body: dict[str, Any] = json.loads(zlib.decompress(blob))
-    return body
-
-
 def _judged(row: list[Any], as_of: date, root: str | None) -> HandoffView:
     """One stored handoff as of `as_of` (on or after its circular's latest fact)."""
-    (sender, recipient, name, level, letter, sent_on, sent_prov, expected_sent, received_on, received_prov,
+    (_, sender, recipient, name, level, letter, sent_on, sent_prov, expected_sent, received_on, received_prov,
      forwarded_on, forwarded_prov, expected_forward, latest_forward, due, holder, evidence) = row  # fmt: skip
     got, out, due_day = _day(received_on), _day(forwarded_on), _day(due)
     st = judge(as_of, received=got, forwarded=out, due=due_day)
@@ -1113,28 +1150,29 @@ def _judged(row: list[Any], as_of: date, root: str | None) -> HandoffView:
     )
 
 
-def _flagged_on(row: list[Any], as_of: int) -> bool:
-    """Whether a stored handoff is overdue, late or blocked as of a day (ordinals), as `judge` has it."""
-    forwarded: int | None = row[10]
-    due: int | None = row[14]
-    if due is None:
-        return False
-    return forwarded > due if forwarded is not None else as_of > due
+@cache
+def _root(plan_id: str, provinces: tuple[str, ...] | None) -> str | None:
+    """The first agency of a plan graph that nobody sends to (whom a blocked chain escalates to)."""
+    topology = forward_topology(_graph(plan_id, provinces))
+    return next((n for n in topology.order if not topology.senders[n]), None)
 
 
 def _stored_state(
-    found: Circular, plan_id: str, row: Any, as_of: date, *, flagged: bool = False
+    found: Circular, plan_id: str, row: Any, as_of: date, *, agency: str | None = None
 ) -> CircularState:
-    """A state from its stored row; `flagged` keeps only the handoffs an overdue list names."""
-    body = _decoded(row.handoffs)
-    provinces = tuple(body["provinces"]) if body["provinces"] else None
+    """A state from its stored row; with `agency`, only the handoffs it sends or receives (read
+    from its province's chunk)."""
+    keys = None
+    if agency is not None:
+        province = directory().province_of(agency) if agency in directory() else None
+        keys = {province} if province else None  # a central agency sends to every province
+    header, rows = _unpack(row.handoffs, keys)
+    provinces = tuple(header["provinces"]) if header["provinces"] else None
     graph = _graph(plan_id, provinces)
-    events = {n: (_day(r), _day(f)) for n, r, f in body["events"]}
-    topology = forward_topology(graph)
-    roots = [n for n in topology.order if not topology.senders[n]]
-    root = roots[0] if roots else None
-    day = as_of.toordinal()
-    rows = [r for r in body["rows"] if _flagged_on(r, day)] if flagged else body["rows"]
+    events = {n: (_day(r), _day(f)) for n, r, f in header["events"]}
+    root = _root(plan_id, provinces)
+    if agency is not None:
+        rows = [r for r in rows if agency in (r[1], r[2])]
     return CircularState(
         circular_id=found.id,
         plan_id=plan_id,
@@ -1144,7 +1182,6 @@ def _stored_state(
         handoffs=tuple(_judged(r, as_of, root) for r in rows),
         names=_names(plan_id, provinces),
         graph=graph,
-        schedule=propagate(graph, calendar(), policy(), events),
         events=events,
         facts_through=row.facts_through,
     )
@@ -1176,11 +1213,16 @@ def circular_state(session: Session, circular: Circular | str, as_of: date) -> C
     return state
 
 
-def _states(
-    session: Session, circulars: Sequence[Circular], as_of: date, *, flagged: bool = False
-) -> Iterator[CircularState]:
-    """`circular_state` of each circular in turn (one stored blob in memory at a time); live
-    states are stored in batches. `flagged` keeps only the handoffs an overdue list names."""
+class _Read(NamedTuple):
+    circular: Circular
+    plan_id: str | None
+    stored: Any  # the `circular_view` row (with its blob) when valid, else None
+    live: CircularState | None  # computed when nothing valid was stored
+
+
+def _read_each(session: Session, circulars: Sequence[Circular], as_of: date) -> Iterator[_Read]:
+    """Each circular's stored row when valid (one blob in memory at a time), else its live state;
+    live states are stored in batches as the caller goes."""
     ids = [c.id for c in circulars]
     versions = record_versions(session, ids)
     rows = _view_rows(session, ids, blob=False)
@@ -1191,7 +1233,7 @@ def _states(
         plan_id = matching_plan(session, circular)
         if plan_id is not None and _valid(version, row, as_of):
             full = session.execute(sa.select(table).where(table.c.circular_id == circular.id)).one()
-            yield _stored_state(circular, plan_id, full, as_of, flagged=flagged)
+            yield _Read(circular, plan_id, full, None)
             continue
         state = _live_state(session, circular, as_of)
         if version is not None:
@@ -1199,8 +1241,84 @@ def _states(
         if len(pending) >= _VIEW_BATCH:
             _keep(session, pending)
             pending = []
-        yield state
+        yield _Read(circular, plan_id, None, state)
     _keep(session, pending)
+
+
+def _states(
+    session: Session, circulars: Sequence[Circular], as_of: date, *, agency: str | None = None
+) -> Iterator[CircularState]:
+    """`circular_state` of each circular in turn; with `agency`, each holds only the handoffs that
+    agency sends or receives."""
+    for read in _read_each(session, circulars, as_of):
+        if read.live is not None:
+            state = read.live
+            if agency is not None:
+                mine = tuple(h for h in state.handoffs if agency in (h.sender_id, h.recipient_id))
+                state = replace(state, handoffs=mine)
+            yield state
+        else:
+            assert read.plan_id is not None
+            yield _stored_state(read.circular, read.plan_id, read.stored, as_of, agency=agency)
+
+
+def circular_states_of(
+    session: Session, circulars: Sequence[Circular], as_of: date, *, agency: str
+) -> Iterator[CircularState]:
+    """`circular_state` of each circular, each holding only the handoffs `agency` sends or
+    receives (an agency page): a stored state is read only in the agency's province's part."""
+    return _states(session, circulars, as_of, agency=agency)
+
+
+def _stored_items(read: _Read, as_of: date) -> list[dict[str, Any]]:
+    """`CircularState.overdue_items` from a stored row, without building the handoffs that are
+    not listed (the same entries, in the same order: most working days over first, then plan order)."""
+    assert read.plan_id is not None
+    header, rows = _unpack(read.stored.handoffs)
+    provinces = tuple(header["provinces"]) if header["provinces"] else None
+    names = _names(read.plan_id, provinces)
+    root = _root(read.plan_id, provinces)
+    deadline = _iso(_deadline(_graph(read.plan_id, provinces)))
+    cal = calendar()
+    day, on = as_of.toordinal(), as_of.isoformat()
+    iso: dict[int, str] = {}
+
+    def text(n: int | None) -> str | None:
+        if n is None:
+            return None
+        found = iso.get(n)
+        if found is None:
+            found = iso[n] = date.fromordinal(n).isoformat()
+        return found
+
+    listed: list[tuple[int, dict[str, Any]]] = []
+    for r in rows:
+        (_, sender, recipient, name, level, letter, _, sent_prov, _, received_on, received_prov,
+         forwarded_on, _, _, latest_forward, due, holder, evidence) = r  # fmt: skip
+        if due is None:
+            continue
+        if forwarded_on is not None:
+            if forwarded_on <= due:
+                continue
+            status = "late"
+            over = cal.working_days_between(date.fromordinal(due), date.fromordinal(forwarded_on))
+        elif day > due:
+            status = "overdue" if received_on is not None else "blocked"
+            over = cal.working_days_between(date.fromordinal(due), as_of)
+        else:
+            continue
+        escalate = (holder or root) if status == "blocked" else sender
+        listed.append((over, {
+            "circular": read.circular.id, "as_of": on, "agency": name, "agency_id": recipient, "level": level,
+            "letter": letter, "duty": "forward", "due": text(due), "latest": text(latest_forward),
+            "deadline": deadline, "done": text(forwarded_on), "days_over": over, "status": status,
+            "received": text(received_on), "received_provenance": received_prov, "sent_provenance": sent_prov,
+            "holder": None if holder is None else names.get(holder, holder), "holder_id": holder,
+            "escalate_to": None if escalate is None else names.get(escalate, escalate),
+            "escalate_to_id": escalate, "evidence": evidence,
+        }))  # fmt: skip
+    listed.sort(key=lambda pair: -pair[0])
+    return [item for _, item in listed]
 
 
 def _stored_levels(tally: str, as_of: date) -> list[dict[str, Any]]:
@@ -1256,8 +1374,8 @@ def overdue_items(session: Session, as_of: date, circular_ref: str | None = None
     """The overdue list as a stream: per circular (one `circular_state` at a time), the agencies
     that are overdue, late or blocked, most working days over first; each names its due date, the
     circular's deadline, who holds the letter and whom to escalate to."""
-    for state in _states(session, _circulars(session, circular_ref), as_of, flagged=True):
-        yield from state.overdue_items()
+    for read in _read_each(session, _circulars(session, circular_ref), as_of):
+        yield from (read.live.overdue_items() if read.live is not None else _stored_items(read, as_of))
 
 
 def overdue_report(session: Session, as_of: date, circular_ref: str | None = None) -> list[dict[str, Any]]:
