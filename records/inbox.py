@@ -37,6 +37,7 @@ from models.tables import (
     Receipt,
 )
 from records.dashboard import Page, page_bounds
+from records.service import reading_notes
 
 # The fields a clerk checks, in the order of a letter's header; the Thai label each is shown with.
 # `number` identifies the letter and is not corrected here (a letter whose number could not be read
@@ -317,6 +318,7 @@ class LetterToReceive:
     fields: tuple[CheckedField, ...]
     due_dates: tuple[date, ...]
     receipts_here: tuple[tuple[str | None, int | None, date | None], ...]  # (number, year, date)
+    notes: tuple[str, ...] = ()  # what reading the letter's file flagged about it (`reading_notes`)
 
 
 def _readings(session: Session, letter: LetterRow) -> tuple[FieldReading, ...]:
@@ -403,6 +405,7 @@ def letters_to_receive(session: Session, letter_ids: Sequence[int], agency_id: s
                 fields=tuple(fields),
                 due_dates=tuple(dues),
                 receipts_here=tuple((n, y, d) for n, y, d in receipts),
+                notes=tuple(f"บรรทัด {n.line}: {n.text}" for n in reading_notes(session, row)),
             )
         )
     return out

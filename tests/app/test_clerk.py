@@ -445,3 +445,11 @@ def test_a_file_of_two_letters(client: TestClient) -> None:
     again = client.get(back[1].replace("&amp;", "&")).text
     assert again.count('class="letter-check"') == 1 and f'data-letter="{ids[1]}"' in again
     assert register(client, back[1].replace("&amp;", "&")) == ("2", str(now_bangkok().year))
+
+
+def test_reading_notes_shown_with_the_letter(client: TestClient) -> None:
+    relative = LETTER.replace("ภายในวันที่ ๓๐ มิถุนายน ๒๕๖๓", "ภายใน ๗ วัน นับแต่วันที่ได้รับหนังสือนี้")
+    check = client.get(check_url(client, "relative.txt", relative.encode("utf-8"))).text
+    # What ingest flagged about the letter (a deadline counted from each receipt) is on its check page.
+    notes = re.search(r'<ul class="reading-notes">(.*?)</ul>', check, re.S)
+    assert notes and "บรรทัด 9: deadline:" in notes[1] and "counts from each addressee" in notes[1]
