@@ -37,6 +37,7 @@ from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import auth, clerk, security
+from app.audit_pages import audit_router
 from app.registers import registers_router
 from app.search import search_router
 from models.letters import Level
@@ -376,6 +377,8 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
 
     # `/search`: letters by number, subject words, agency and dates (the header's search box).
     app.include_router(search_router(render))
+    # `/audit/verify`, `/audit/history`: auditors only once users are on record (app/audit_pages.py).
+    app.include_router(audit_router(render, get_session))
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:

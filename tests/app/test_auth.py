@@ -573,3 +573,30 @@ def test_users_and_scopes_on_either_database(fresh_url: str) -> None:
     with session_scope(engine) as session:
         outcomes = [users.sign_in(session, "phrae", "guess") for _ in range(users.LOCK_AFTER + 1)]
     assert [o.reason for o in outcomes] == ["wrong password"] * users.LOCK_AFTER + ["locked"]
+
+
+def test_audit_pages_for_auditors_only(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    engine = get_engine(url)
+    init_db(engine)
+    with session_scope(engine) as session:
+        users.add_user(session, "rayong.admin", PASSWORD, "administrator", "province:21", actor="test-admin")
+        users.add_user(session, "auditor", OTHER_PASSWORD, "auditor", None, actor="test-admin")
+    with TestClient(create_app(url)) as c:
+        sign_in(c, "rayong.admin")
+        assert c.get("/audit/history").status_code == 403
+        assert c.get("/audit/verify").status_code == 403
+        assert 'href="/audit/history"' not in c.get("/").text
+    with TestClient(create_app(url)) as c:
+        sign_in(c, "auditor", OTHER_PASSWORD)
+        assert 'href="/audit/history"' in c.get("/").text
+        verified = c.get("/audit/verify")
+        assert verified.status_code == 200 and "ผลการตรวจ: ถูกต้อง" in verified.text
+        history = c.get("/audit/history")
+        assert history.status_code == 200
+        kinds = re.findall(r'<tr data-kind="([^"]+)"', history.text)
+        assert kinds[:3] == ["agency.added"] * 3 and "user.added" in kinds and kinds[-1] == "user.signed_in"
+        assert "$argon2" not in history.text and OTHER_PASSWORD not in history.text
+        only = c.get("/audit/history?agency=province:21")
+        assert re.findall(r'<tr data-kind="([^"]+)"', only.text) == ["agency.added", "user.added"]
+        assert c.get("/audit/history?letter=" + quote("มท 9999/ว 1", safe="")).status_code == 400
