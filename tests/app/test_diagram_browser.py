@@ -217,3 +217,22 @@ def test_a_filter_without_a_diagram_says_so_instead_of_an_empty_frame(page, chai
     box = message.bounding_box()
     assert box is not None and box["height"] > 20
     message.screenshot(path=str(ARTIFACTS / "diagram-empty-filter.png"))
+
+
+def test_without_the_script_the_drawing_keeps_its_size_in_a_scrolling_frame(
+    browser, base_url: str, chain_id: str
+) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(
+        base_url=base_url, viewport={"width": 1360, "height": 900}, java_script_enabled=False
+    )
+    try:
+        page = context.new_page()
+        page.goto(f"/circulars/{quote(chain_id, safe='')}?as_of={AS_OF}")
+        frame = page.locator("#graph div.graph[data-diagram]")
+        assert frame.count() == 1 and frame.locator(".diagram-tools").count() == 0
+        assert frame.evaluate("e => getComputedStyle(e).overflow") == "auto"
+        svg = frame.locator("svg")
+        assert svg.get_attribute("width") is not None  # dot's own size, nothing clipped
+        assert svg.locator('g.node[id="province:54"]').count() == 1
+    finally:
+        context.close()
