@@ -1,7 +1,8 @@
 """Sign-in in a real headless Chromium (Playwright), served by uvicorn on a free port.
 
 A copy of the national record with a Rayong clerk and an auditor on it: the sign-in page, a wrong
-password, signing in, a clerk refused another province's page, signing out. Screenshots go to
+password, signing in, a clerk refused another province's page, signing out; the auditor's view of
+both provinces and of the audit history. Screenshots go to
 tests/artifacts/ (gitignored): auth-*.png.
 """
 
@@ -125,6 +126,8 @@ def test_clerk_signs_in_is_refused_phrae_and_signs_out(page, base_url: str) -> N
 
 def test_auditor_sees_both_provinces(page, base_url: str) -> None:  # type: ignore[no-untyped-def]
     page.goto("/login")
+    _sign_in(page, "auditor", "not-the-password")
+    page.wait_for_selector("#login-error")
     _sign_in(page, "auditor", AUDITOR_PASSWORD)
     page.wait_for_url(f"{base_url}/")
     for agency in ("province:21", "province:54"):
@@ -132,3 +135,10 @@ def test_auditor_sees_both_provinces(page, base_url: str) -> None:  # type: igno
         assert response is not None and response.status == 200, agency
     assert "ผู้ตรวจสอบ" in page.locator("#signed-in-user").inner_text()
     _shot(page, "auditor-phrae")
+
+    # The audit pages, linked in the header for auditors only.
+    page.click('a[href="/audit/history"]')
+    page.wait_for_url(f"{base_url}/audit/history")
+    kinds = page.locator("#events tr[data-kind]").evaluate_all("rows => rows.map(r => r.dataset.kind)")
+    assert "user.signed_in" in kinds and "user.sign_in_failed" in kinds
+    _shot(page, "auditor-history")
