@@ -95,7 +95,7 @@ def flag_overdue(at: datetime | None = None, database: str = ENV_URL, force: boo
         )
     emitted = prefect_io.emit_digest_events(d.event_payload() for d in found)
     deliveries = mail(found, routes) if found and routes.configured else []
-    failed = [d for d in deliveries if d.targets and not d.sent]
+    failed = [d for d in deliveries if d.addressed and not d.sent]
     for d in failed:
         print(f"digest for {d.agency_id} not sent: {d.error}")
     print(

@@ -2,21 +2,20 @@
 
 Where each agency's digest goes is a setting, read by `load_routes` from the environment:
 
-- `SARABAN_NOTIFY_FILE`: a YAML file mapping agency ids to apprise URLs, plus a default for the
-  agencies it does not name::
+- `SARABAN_NOTIFY_FILE`: a YAML file mapping agency ids to an apprise URL each, plus a default for
+  the agencies it does not name::
 
       default: mailtos://alerts:SECRET@smtp.example.go.th?to=saraban@example.go.th
       agencies:
         province:21: mailtos://alerts:SECRET@smtp.example.go.th?to=saraban@rayong.go.th
-        province:54: [mailto://smtp.phrae.go.th?from=saraban@phrae.go.th&to=ops@phrae.go.th]
+        province:54: mailto://smtp.phrae.go.th?from=saraban@phrae.go.th&to=ops@phrae.go.th,gov@phrae.go.th
 
-- `SARABAN_NOTIFY_URLS`: default apprise URL(s), separated by spaces or new lines (a comma may sit
-  inside one URL, as in `to=a@x,b@x`); the file's `default` wins when both are set.
+- `SARABAN_NOTIFY_URLS`: the default apprise URL without a file; the file's `default` wins.
 
 With neither set nothing is sent. An agency with no URL of its own and no default gets no message.
-A URL names one message: `to=a@x,b@x` sends one e-mail to both; two URLs send two. The link in
-each message is `SARABAN_BASE_URL` (the dashboard's address; default http://127.0.0.1:8000) +
-`/agencies/ID?as_of=D`.
+One URL per agency, so one message per agency per sweep: several recipients share it
+(`to=a@x,b@x`). The link in each message is `SARABAN_BASE_URL` (the dashboard's address; default
+http://127.0.0.1:8000) + `/agencies/ID?as_of=D`.
 """
 
 from __future__ import annotations
@@ -53,13 +52,12 @@ def base_url(environ: Mapping[str, str] | None = None) -> str:
 
 @dataclass(frozen=True)
 class Routes:
-    """Where digests go: apprise URLs per agency id, and a default for the others."""
+    """Where digests go: one apprise URL per agency id, and a default for the others."""
 
-    agencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    default: tuple[str, ...] = ()
-    source: str = ""  # where they were read (for messages)
+    agencies: Mapping[str, str] = field(default_factory=dict)
+    default: str | None = None
 
-    def urls_for(self, agency_id: str) -> tuple[str, ...]:
+    def url_for(self, agency_id: str) -> str | None:
         return self.agencies.get(agency_id) or self.default
 
     @property
@@ -72,28 +70,25 @@ def _scheme(url: str) -> str:
     return url.split("://", 1)[0] + "://…" if "://" in url else "(no scheme)"
 
 
-def _urls(value: Any, where: str) -> tuple[str, ...]:
-    items = [value] if isinstance(value, str) else value
-    if not isinstance(items, list) or not all(isinstance(u, str) and u.strip() for u in items):
-        raise NotifyError(f"{where}: expected an apprise URL or a list of them, got {type(value).__name__}")
-    urls = tuple(u.strip() for u in items)
-    for url in urls:
-        if apprise.Apprise.instantiate(url) is None:
-            raise NotifyError(f"{where}: {_scheme(url)} is not a notification URL apprise can use")
-    return urls
+def _url(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        # One URL: one message per agency (several recipients go in the URL: `to=a@x,b@x`).
+        raise NotifyError(f"{where}: expected one apprise URL, got {type(value).__name__}")
+    url = value.strip()
+    if apprise.Apprise.instantiate(url) is None:
+        raise NotifyError(f"{where}: {_scheme(url)} is not a notification URL apprise can use")
+    return url
 
 
 def load_routes(environ: Mapping[str, str] | None = None) -> Routes:
     """The routes the environment configures (empty when none): checked, so that a bad setting
     fails before a sweep flags anything."""
     env = os.environ if environ is None else environ
-    default: tuple[str, ...] = ()
-    raw_urls = env.get(ENV_URLS, "").split()
-    if raw_urls:
-        default = _urls(raw_urls, ENV_URLS)
+    raw = env.get(ENV_URLS, "").strip()
+    default = _url(raw, ENV_URLS) if raw else None
     path = env.get(ENV_FILE, "").strip()
     if not path:
-        return Routes(default=default, source=ENV_URLS if default else "")
+        return Routes(default=default)
     try:
         loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except OSError as e:
@@ -104,12 +99,12 @@ def load_routes(environ: Mapping[str, str] | None = None) -> Routes:
     if not isinstance(loaded, dict) or set(loaded) - {"default", "agencies"}:
         raise NotifyError(f"{path}: expected a mapping with `default` and/or `agencies`")
     if loaded.get("default") is not None:
-        default = _urls(loaded["default"], f"{path}: default")
+        default = _url(loaded["default"], f"{path}: default")
     agencies = loaded.get("agencies") or {}
     if not isinstance(agencies, dict):
-        raise NotifyError(f"{path}: agencies: expected a mapping of agency id to apprise URLs")
-    routes = {str(k): _urls(v, f"{path}: agencies: {k}") for k, v in agencies.items()}
-    return Routes(agencies=routes, default=default, source=path)
+        raise NotifyError(f"{path}: agencies: expected a mapping of agency id to an apprise URL")
+    routes = {str(k): _url(v, f"{path}: agencies: {k}") for k, v in agencies.items()}
+    return Routes(agencies=routes, default=default)
 
 
 @dataclass(frozen=True)
@@ -117,27 +112,26 @@ class Delivery:
     """What became of one digest's message."""
 
     agency_id: str
-    targets: int  # apprise URLs it went to (0: none configured for the agency)
+    addressed: bool  # False: no URL configured for the agency (nor a default)
     sent: bool
     error: str = ""
 
 
 def deliver(digests: Sequence[Digest], routes: Routes) -> list[Delivery]:
-    """Send each digest once, as plain Thai text, to its agency's URLs (or the default).
+    """Send each digest once, as plain Thai text, to its agency's URL (or the default).
 
     A failure is reported for that agency and the others are still sent."""
     out: list[Delivery] = []
     for digest in digests:
-        urls = routes.urls_for(digest.agency_id)
-        if not urls:
-            out.append(Delivery(digest.agency_id, 0, False, "no address configured"))
+        url = routes.url_for(digest.agency_id)
+        if url is None:
+            out.append(Delivery(digest.agency_id, False, False, "no address configured"))
             continue
         sender = apprise.Apprise()
-        for url in urls:
-            sender.add(url)
+        sender.add(url)
         # apprise's LogCapture is untyped: it collects the plugin's warnings (why a send failed).
         with apprise.LogCapture(level=apprise.logging.WARNING) as logs:  # type: ignore[no-untyped-call]
             ok = sender.notify(title=digest.subject, body=digest.body, body_format=apprise.NotifyFormat.TEXT)
         error = "" if ok else (logs.getvalue().strip().splitlines() or ["not sent"])[-1]
-        out.append(Delivery(digest.agency_id, len(urls), bool(ok), error))
+        out.append(Delivery(digest.agency_id, True, bool(ok), error))
     return out

@@ -74,7 +74,7 @@ def _notify_file(tmp_path: Path, inbox: Inbox) -> Path:
         f"default: '{inbox.url('saraban@dla.example.go.th')}'\n"
         "agencies:\n"
         f"  province:21: '{inbox.url('saraban@rayong.example.go.th')}'\n"
-        f"  province:54:\n    - '{inbox.url('saraban@phrae.example.go.th')}'\n",
+        f"  province:54: '{inbox.url('saraban@phrae.example.go.th')}'\n",
         encoding="utf-8",
     )
     return path
@@ -164,22 +164,22 @@ def test_a_bad_setting_fails_before_the_sweep_flags_anything(
 
 def test_the_setting_is_read_and_checked(tmp_path: Path, smtp: Inbox) -> None:
     assert not notify.load_routes({}).configured
-    two = f"{smtp.url('a@x.go.th,b@x.go.th')}\n  {smtp.url('c@x.go.th')}"
-    routes = notify.load_routes({notify.ENV_URLS: two})
-    assert routes.default == (smtp.url("a@x.go.th,b@x.go.th"), smtp.url("c@x.go.th"))
-    assert routes.urls_for("province:21") == routes.default
+    both = smtp.url("a@x.go.th,b@x.go.th")  # one message to both
+    routes = notify.load_routes({notify.ENV_URLS: f"  {both}\n"})
+    assert routes.default == both and routes.url_for("province:21") == both
     file = _notify_file(tmp_path, smtp)
     routes = notify.load_routes({notify.ENV_FILE: str(file), notify.ENV_URLS: smtp.url("other@x.go.th")})
-    assert routes.urls_for("province:21") == (smtp.url("saraban@rayong.example.go.th"),)
-    assert routes.urls_for("district:5401") == (smtp.url("saraban@dla.example.go.th"),)  # the file's default
+    assert routes.url_for("province:21") == smtp.url("saraban@rayong.example.go.th")
+    assert routes.url_for("district:5401") == smtp.url("saraban@dla.example.go.th")  # the file's default
     for text, error in [
         ("[1, 2]", "expected a mapping with `default` and/or `agencies`"),
         ("agencies: [province:21]", "agencies: expected a mapping"),
-        ("default: 12", "default: expected an apprise URL or a list of them, got int"),
+        ("default: 12", "default: expected one apprise URL, got int"),
         (
-            f"agencies:\n  province:21: '{smtp.url('a@x.go.th')}'\n  province:54: 'ftp://x'",
-            "province:54: ftp://… is not",
+            f"agencies:\n  province:21:\n    - '{both}'\n    - '{both}'",
+            "province:21: expected one apprise URL, got list",
         ),
+        (f"agencies:\n  province:21: '{both}'\n  province:54: 'ftp://x'", "province:54: ftp://… is not"),
         ("default: [unclosed", "not YAML"),
     ]:
         file.write_text(text, encoding="utf-8")
@@ -187,6 +187,8 @@ def test_the_setting_is_read_and_checked(tmp_path: Path, smtp: Inbox) -> None:
             notify.load_routes({notify.ENV_FILE: str(file)})
     with pytest.raises(notify.NotifyError, match=r"missing.yaml: cannot read it"):
         notify.load_routes({notify.ENV_FILE: str(tmp_path / "missing.yaml")})
+    with pytest.raises(notify.NotifyError, match=r"SARABAN_NOTIFY_URLS: https://… is not"):
+        notify.load_routes({notify.ENV_URLS: "https://"})
     with pytest.raises(notify.NotifyError, match=r"SARABAN_BASE_URL='saraban\.local'"):
         notify.base_url({notify.ENV_BASE_URL: "saraban.local"})
     assert notify.base_url({}) == notify.DEFAULT_BASE_URL
@@ -199,10 +201,10 @@ def test_an_unreachable_server_is_reported_for_its_agency_and_the_others_still_g
     ]
     found = group_digests(items, {}, AS_OF, BASE)
     down = f"mailto://127.0.0.1:{_free_port()}?from={SENDER}&to=x@x.go.th"
-    routes = notify.Routes(agencies={"province:12": (down,)}, default=(smtp.url("ok@x.go.th"),))
+    routes = notify.Routes(agencies={"province:12": down}, default=smtp.url("ok@x.go.th"))
     first, second = notify.deliver(found, routes)
-    assert (first.agency_id, first.sent, first.targets) == ("province:12", False, 1) and first.error
+    assert (first.agency_id, first.addressed, first.sent) == ("province:12", True, False) and first.error
     assert (second.agency_id, second.sent) == ("province:21", True)
     assert [to for to, _ in smtp.messages] == [["ok@x.go.th"]]
     nowhere = notify.deliver(found, notify.Routes())
-    assert [(d.sent, d.targets, d.error) for d in nowhere] == [(False, 0, "no address configured")] * 2
+    assert [(d.addressed, d.sent, d.error) for d in nowhere] == [(False, False, "no address configured")] * 2
