@@ -1,4 +1,4 @@
-"""`saraban user`: the dashboard's users (add, list, disable, enable).
+"""`saraban user`: the dashboard's users (add, list, disable, enable, password).
 
 A clerk or an administrator belongs to one agency (`--agency province:21`); an auditor sees every
 agency and has none. The password is read from standard input with `--password-stdin` (one line),
@@ -17,14 +17,24 @@ from rich.table import Table
 from cli.common import DATABASE, fail, open_record
 from models.db import session_scope
 from models.tables import USER_ROLES
-from records.users import UserError, UserInfo, add_user, check_password, list_users, set_disabled
+from records.users import (
+    UserError,
+    UserInfo,
+    add_user,
+    check_password,
+    list_users,
+    set_disabled,
+    set_password,
+)
 
 ACTOR = typer.Option(
     None, "--actor", envvar="SARABAN_ACTOR", help="Who makes the change (default: the OS user)."
 )
 ROLE_TH = {"clerk": "เจ้าหน้าที่", "administrator": "ผู้ดูแล", "auditor": "ผู้ตรวจสอบ"}
 
-user_app = typer.Typer(help="The dashboard's users: add, list, disable, enable.", no_args_is_help=True)
+user_app = typer.Typer(
+    help="The dashboard's users: add, list, disable, enable, password.", no_args_is_help=True
+)
 
 
 def _password(from_stdin: bool) -> str:
@@ -138,6 +148,24 @@ def enable(
     _set_disabled(name, False, actor, database)
 
 
+@user_app.command("password")
+def password(
+    name: str = typer.Argument(..., metavar="NAME", help="The username."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin."),
+    actor: str | None = ACTOR,
+    database: str | None = DATABASE,
+) -> None:
+    """Set a user's password (a reset): their open sessions end and a sign-in lock is lifted."""
+    new = _password(password_stdin)
+    try:
+        check_password(new)
+        with session_scope(open_record(database)) as session:
+            user = set_password(session, name, new, actor=actor)
+    except UserError as exc:
+        raise fail(f"user {name!r}: {exc}") from None
+    typer.echo(f"{user.username}: password set; open sessions ended")
+
+
 def register(app: typer.Typer) -> None:
-    """Add `user` (`add`, `list`, `disable`, `enable`) to the `saraban` command."""
+    """Add `user` (`add`, `list`, `disable`, `enable`, `password`) to the `saraban` command."""
     app.add_typer(user_app, name="user")

@@ -16,7 +16,7 @@ its districts and local bodies; DLA, whose circulars go to every governor, every
 `ROUTE_BELOW`); an auditor everything, and writes nothing.
 
 Every change is an event with its actor (`user.added`, `user.disabled`, `user.enabled`,
-`user.signed_in`, `user.sign_in_failed`, `user.signed_out`). Users are not state the log can
+`user.password_set`, `user.signed_in`, `user.sign_in_failed`, `user.signed_out`). Users are not state the log can
 rebuild (it carries no hash), so those events carry an empty `rows` snapshot: replay passes them by.
 """
 
@@ -258,6 +258,19 @@ def set_disabled(session: Session, username: str, disabled: bool, *, actor: str 
         user.failed_attempts, user.locked_until = 0, None
     session.flush()
     _event(session, "user.disabled" if disabled else "user.enabled", user.username, {}, actor)
+    return _info(user)
+
+
+def set_password(session: Session, username: str, password: str, *, actor: str | None = None) -> UserInfo:
+    """Give a user a new password (an operator's reset), with a `user.password_set` event (no hash):
+    their open sessions end and a sign-in lock is lifted."""
+    check_password(password)
+    user = _existing(session, username)
+    user.password_hash = _hasher.hash(password)
+    user.session_epoch += 1
+    user.failed_attempts, user.locked_until = 0, None
+    session.flush()
+    _event(session, "user.password_set", user.username, {}, actor)
     return _info(user)
 
 

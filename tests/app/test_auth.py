@@ -503,9 +503,23 @@ def test_user_commands(tmp_path: Path) -> None:
     assert json.loads(saraban("user", "list", "--json")[1])[1]["disabled"] is True
     assert saraban("user", "disable", "ghost")[0] == 2
     assert saraban("user", "enable", "rayong")[0] == 0
+    code, out = saraban("user", "password", "rayong", "--password-stdin", stdin="a-new-password-2563\n")
+    assert code == 0 and "password set" in out, out
+    assert saraban("user", "password", "rayong", "--password-stdin", stdin="short\n")[0] == 2
+    with session_scope(get_engine(url)) as session:
+        assert not users.sign_in(session, "rayong", PASSWORD).ok
+        assert users.sign_in(session, "rayong", "a-new-password-2563").ok
     with Session(get_engine(url)) as session:
-        kinds = [e.kind for e in session.exec(select(Event).where(col(Event.kind).startswith("user.")))]
-    assert kinds == ["user.added", "user.added", "user.disabled", "user.enabled"]
+        kinds = [
+            e.kind
+            for e in session.exec(
+                select(Event).where(col(Event.kind).startswith("user.")).order_by(col(Event.seq))
+            )
+        ]
+    assert kinds == [
+        "user.added", "user.added", "user.disabled", "user.enabled", "user.password_set",
+        "user.sign_in_failed", "user.signed_in",
+    ]  # fmt: skip
 
 
 def test_scan_pages_follow_their_letters(tmp_path: Path) -> None:
