@@ -8,14 +8,15 @@ Where each agency's digest goes is a setting, read by `load_routes` from the env
       default: mailtos://alerts:SECRET@smtp.example.go.th?to=saraban@example.go.th
       agencies:
         province:21: mailtos://alerts:SECRET@smtp.example.go.th?to=saraban@rayong.go.th
-        province:54: mailto://smtp.phrae.go.th?from=saraban@phrae.go.th&to=ops@phrae.go.th,gov@phrae.go.th
+        province:54: mailto://smtp.phrae.go.th?from=saraban@phrae.go.th&to=ops@phrae.go.th&cc=gov@phrae.go.th
 
 - `SARABAN_NOTIFY_URLS`: the default apprise URL without a file; the file's `default` wins.
 
 With neither set nothing is sent. An agency with no URL of its own and no default gets no message.
-One URL per agency, so one message per agency per sweep: several recipients share it
-(`to=a@x,b@x`). The link in each message is `SARABAN_BASE_URL` (the dashboard's address; default
-http://127.0.0.1:8000) + `/agencies/ID?as_of=D`.
+One URL per agency, so one message per agency per sweep; more recipients of that message go in
+`cc=` (apprise sends `to=a@x,b@x` as one message to each). The link in each message is
+`SARABAN_BASE_URL` (the dashboard's address; default http://127.0.0.1:8000) +
+`/agencies/ID?as_of=D`.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def _scheme(url: str) -> str:
 
 def _url(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        # One URL: one message per agency (several recipients go in the URL: `to=a@x,b@x`).
+        # One URL: one message per agency (more recipients of it go in the URL's `cc=`).
         raise NotifyError(f"{where}: expected one apprise URL, got {type(value).__name__}")
     url = value.strip()
     if apprise.Apprise.instantiate(url) is None:

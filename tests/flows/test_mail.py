@@ -73,7 +73,7 @@ def _notify_file(tmp_path: Path, inbox: Inbox) -> Path:
     path.write_text(
         f"default: '{inbox.url('saraban@dla.example.go.th')}'\n"
         "agencies:\n"
-        f"  province:21: '{inbox.url('saraban@rayong.example.go.th')}'\n"
+        f"  province:21: '{inbox.url('saraban@rayong.example.go.th&cc=governor@rayong.example.go.th')}'\n"
         f"  province:54: '{inbox.url('saraban@phrae.example.go.th')}'\n",
         encoding="utf-8",
     )
@@ -115,7 +115,8 @@ def test_a_sweep_mails_one_thai_digest_per_responsible_agency(
         m["Subject"].split(": ", 1)[0].removeprefix("[สารบรรณ] "): (to, m) for to, m in smtp.messages
     }
     to, rayong = by_agency["จังหวัดระยอง"]
-    assert to == ["saraban@rayong.example.go.th"] and rayong["From"] == SENDER
+    assert to == ["saraban@rayong.example.go.th", "governor@rayong.example.go.th"]  # one message, cc'd
+    assert rayong["From"] == SENDER
     body = _text(rayong)
     assert body.startswith("เรียน จังหวัดระยอง")
     assert "ค้างส่งต่อเกินกำหนด: ๑ รายการ" in body and "หน่วยงานปลายทางยังไม่ได้รับหนังสือ" in body
@@ -164,12 +165,14 @@ def test_a_bad_setting_fails_before_the_sweep_flags_anything(
 
 def test_the_setting_is_read_and_checked(tmp_path: Path, smtp: Inbox) -> None:
     assert not notify.load_routes({}).configured
-    both = smtp.url("a@x.go.th,b@x.go.th")  # one message to both
+    both = smtp.url("a@x.go.th&cc=b@x.go.th")  # one message to both
     routes = notify.load_routes({notify.ENV_URLS: f"  {both}\n"})
     assert routes.default == both and routes.url_for("province:21") == both
     file = _notify_file(tmp_path, smtp)
     routes = notify.load_routes({notify.ENV_FILE: str(file), notify.ENV_URLS: smtp.url("other@x.go.th")})
-    assert routes.url_for("province:21") == smtp.url("saraban@rayong.example.go.th")
+    assert routes.url_for("province:21") == smtp.url(
+        "saraban@rayong.example.go.th&cc=governor@rayong.example.go.th"
+    )
     assert routes.url_for("district:5401") == smtp.url("saraban@dla.example.go.th")  # the file's default
     for text, error in [
         ("[1, 2]", "expected a mapping with `default` and/or `agencies`"),
