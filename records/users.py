@@ -296,11 +296,19 @@ def sign_in(
     at = at or now_bangkok()
     name = normalise_username(username)[:64]
     where = {"client": client} if client else {}
-    user = session.get(User, name) if USERNAME_RE.match(name) else None
+    well_formed = USERNAME_RE.match(name) is not None
+    user = session.get(User, name) if well_formed else None
     if user is None or user.disabled:
         _verify(_decoy_hash(), password)
         reason = "unknown user" if user is None else "disabled"
-        _event(session, "user.sign_in_failed", name or "-", {"reason": reason, **where}, ANONYMOUS)
+        # A name no user could have is not logged: it may be a password typed in the wrong field.
+        _event(
+            session,
+            "user.sign_in_failed",
+            name if well_formed else "?",
+            {"reason": reason, **where},
+            ANONYMOUS,
+        )
         return SignInOutcome(None, reason)
     if user.locked_until is not None and at < user.locked_until:
         _event(
