@@ -93,6 +93,13 @@ def flag_overdue(at: datetime | None = None, database: str = ENV_URL, force: boo
             [item.table_row() for item in result.newly_late],
             description=f"Handoffs newly recorded as forwarded late, as of {at:%Y-%m-%d %H:%M} (Asia/Bangkok)",
         )
+    if found:
+        prefect_io.publish_table(
+            "saraban-digests",
+            [{"agency_id": d.agency_id, "agency": d.agency, **d.counts, "summary": d.summary, "link": d.link}
+             for d in found],
+            description=f"One digest per responsible agency, sweep of {at:%Y-%m-%d %H:%M} (Asia/Bangkok)",
+        )  # fmt: skip
     emitted = prefect_io.emit_digest_events(d.event_payload() for d in found)
     deliveries = mail(found, routes) if found and routes.configured else []
     failed = [d for d in deliveries if d.addressed and not d.sent]

@@ -17,7 +17,7 @@ from models.thai import BANGKOK
 from records import audit, digests, progress
 from records.digests import DIGEST_KIND, DigestItem, group_digests
 from tests.conftest import route_plainly
-from tests.flows.test_route_circular import _env
+from tests.flows.test_route_circular import _artifact, _env
 
 AS_OF = date(2020, 7, 1)
 AT = datetime(2020, 7, 1, 10, 0, tzinfo=BANGKOK)
@@ -120,6 +120,8 @@ def test_a_sweep_emits_one_event_per_digest_and_logs_it(
     assert rayong.payload["link"] == f"{BASE}/agencies/province:21?as_of=2020-07-01"
     assert rayong.payload["counts"]["blocked"] > 0
     assert any(r.id.startswith("saraban.circular.") for r in rayong.related)
+    table = json.loads(str(_artifact("saraban-digests")["data"]))
+    assert sorted(r["agency_id"] for r in table) == sorted(e.payload["agency_id"] for e in sent)
 
     with session_scope(get_engine(seed_db), readonly=True) as s:
         logged = s.exec(select(Event).where(Event.kind == DIGEST_KIND).order_by(col(Event.seq))).all()
