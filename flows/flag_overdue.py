@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from prefect import flow, task
+from prefect.cache_policies import NONE
 
 from flows import notify, prefect_io
 from models.db import ENV_URL, get_engine, session_scope, url_from_env
@@ -36,11 +37,13 @@ def sweep(
         return result, found, audit.head(session)
 
 
-# No retries: a retry would send again to the agencies whose message already went.
-@task(name="mail-digests")
-def mail(found: list[digests.Digest], routes: notify.Routes) -> list[notify.Delivery]:
+# No retries: a retry would send again to the agencies whose message already went. The addresses
+# (with the SMTP password) are read here from the worker's environment, never passed as an input
+# that Prefect could hash, cache or show.
+@task(name="mail-digests", cache_policy=NONE)
+def mail(found: list[digests.Digest]) -> list[notify.Delivery]:
     """One message per digest to its agency's address (or the default)."""
-    return notify.deliver(found, routes)
+    return notify.deliver(found, notify.load_routes())
 
 
 def _run_name() -> str:
@@ -101,7 +104,7 @@ def flag_overdue(at: datetime | None = None, database: str = ENV_URL, force: boo
             description=f"One digest per responsible agency, sweep of {at:%Y-%m-%d %H:%M} (Asia/Bangkok)",
         )  # fmt: skip
     emitted = prefect_io.emit_digest_events(d.event_payload() for d in found)
-    deliveries = mail(found, routes) if found and routes.configured else []
+    deliveries = mail(found) if found and routes.configured else []
     failed = [d for d in deliveries if d.addressed and not d.sent]
     for d in failed:
         print(f"digest for {d.agency_id} not sent: {d.error}")
