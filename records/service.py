@@ -550,8 +550,10 @@ def index_terms(session: Session, row: LetterRow) -> None:
         session.execute(
             sa.delete(LetterTerm).where(col(LetterTerm.letter_id) == row.id, col(LetterTerm.term).in_(gone))
         )
-    session.add_all(new_row(LetterTerm, letter_id=row.id, term=term) for term in sorted(wanted - have))
-    session.flush()
+    if wanted - have:
+        # One multi-row INSERT: `models.terms` makes every term 2 to 64 characters, as the table asks.
+        new = [{"letter_id": row.id, "term": term} for term in sorted(wanted - have)]
+        session.execute(sa.insert(LetterTerm), new)
 
 
 def _add_variant(session: Session, letter_id: int, printed: str, raw: str, seen_in: str) -> bool:
