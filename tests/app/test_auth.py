@@ -222,8 +222,8 @@ def test_csrf_and_roles_guard_routes_added_later(guarded: Guarded) -> None:
         form = await request.form()
         return {"subject": str(form.get("subject"))}
 
-    @app.get("/audit/history")
-    def history(request: Request) -> dict[str, str]:
+    @app.get("/audit/added-later")
+    def added_later(request: Request) -> dict[str, str]:
         auth.require_auditor(request)
         return {"ok": "yes"}
 
@@ -235,13 +235,13 @@ def test_csrf_and_roles_guard_routes_added_later(guarded: Guarded) -> None:
             "the route reads the body the check read"
         )
         assert c.post("/clerk/receipts/province:54", data={"csrf_token": token(c, "/")}).status_code == 403
-        assert c.get("/audit/history").status_code == 403
+        assert c.get("/audit/added-later").status_code == 403
     with TestClient(app) as c:
         sign_in(c, "auditor", OTHER_PASSWORD)
         # An auditor writes nothing, anywhere: refused before the route (and by require_scope).
         r = c.post("/clerk/receipts/province:21", data={"csrf_token": token(c, "/")})
         assert r.status_code == 403 and "อ่านได้อย่างเดียว" in r.text
-        assert c.get("/audit/history").json() == {"ok": "yes"}
+        assert c.get("/audit/added-later").json() == {"ok": "yes"}
 
 
 def test_session_cookie_is_httponly_samesite_and_secure_over_https(guarded: Guarded) -> None:
