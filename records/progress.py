@@ -921,7 +921,7 @@ def _deadline(graph: nx.DiGraph) -> date | None:
 # latest fact is stored for next time. The table is derived data, like an index: no event.
 
 # Bumped whenever `_live_state`'s rules or the stored layout change, so no old state is reused.
-VIEW_VERSION = "2"
+VIEW_VERSION = "3"
 _VIEW_BATCH = 50  # live states kept per write: bounds the memory of a streaming read
 
 
@@ -992,7 +992,7 @@ def record_versions(session: Session, circular_ids: Sequence[str] | None = None)
                 if q:  # rows of a circular the first query did not return: not one of ours
                     continue
                 h = hashes[row[0]] = hashlib.sha256(_reference_version().encode())
-            h.update(f"{q}{row!r}".encode())
+            h.update(f"{q}{tuple(row)!r}".encode())  # a tuple's repr: a Row's is ~5x slower
     return {cid: h.hexdigest() for cid, h in hashes.items()}
 
 
@@ -1009,33 +1009,37 @@ def _prov(p: Provenance | None) -> str | None:
 
 
 # `circular_view.handoffs`: a 4-byte length, the zlib'd JSON header (scope, facts as events, and
-# the chunks' keys and lengths), then one zlib'd JSON list of rows per province (key: the
-# province of the recipient, "" for central agencies). An agency's own handoff and those it sends
-# lie in its province's chunk, so an agency page reads 1/77 of a national circular.
+# the chunks' keys and lengths), then one zlib'd JSON list of rows per chunk, keyed by the
+# province of the recipient ("" for central agencies) and by what its status can be (`_kind`).
+# An agency's own handoff and those it sends lie in its province's chunks, so an agency page reads
+# 1/77 of a national circular; an overdue list reads only the chunks due before its day, and the
+# late ones.
 _HEADER = struct.Struct(">I")
 
 
 def _pack(state: CircularState) -> tuple[str, bytes]:
     """A state's `tally` and `handoffs` columns (see `CircularView`)."""
     tally: Counter[tuple[Any, ...]] = Counter()
-    chunks: dict[str, list[list[Any]]] = defaultdict(list)
+    chunks: dict[tuple[str, str | int], list[list[Any]]] = defaultdict(list)
     d = directory()
     for pos, h in enumerate(state.handoffs):
         settled = h.status.value if h.forwarded_on is not None else ""
         tally[h.level, int(h.sent), int(h.received_on is not None), int(h.forwarded_on is not None), settled,
               _ord(h.due)] += 1  # fmt: skip
-        key = (d.province_of(h.recipient_id) if h.recipient_id in d else None) or ""
-        chunks[key].append([
+        province = (d.province_of(h.recipient_id) if h.recipient_id in d else None) or ""
+        chunks[province, _kind(h)].append([
             pos, h.sender_id, h.recipient_id, h.recipient, h.level, h.letter, _ord(h.sent_on),
             h.sent_provenance.value, _ord(h.expected_sent), _ord(h.received_on), _prov(h.received_provenance),
             _ord(h.forwarded_on), _prov(h.forwarded_provenance), _ord(h.expected_forward), _ord(h.latest_forward),
             _ord(h.due), h.holder_id, list(h.evidence),
         ])  # fmt: skip
-    parts = [(key, zlib.compress(_compact(rows).encode(), 6)) for key, rows in chunks.items()]
+    parts = [
+        (key, zlib.compress(_compact(rows).encode(), 6)) for key, rows in sorted(chunks.items(), key=repr)
+    ]
     header = {
         "provinces": state.provinces,
         "events": [[n, _ord(r), _ord(f)] for n, (r, f) in state.events.items()],
-        "chunks": [[key, len(part)] for key, part in parts],
+        "chunks": [[province, kind, len(part)] for (province, kind), part in parts],
     }
     head = zlib.compress(_compact(header).encode(), 6)
     blob = _HEADER.pack(len(head)) + head + b"".join(part for _, part in parts)
@@ -1046,14 +1050,30 @@ def _compact(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _unpack(blob: bytes, keys: Collection[str] | None = None) -> tuple[dict[str, Any], list[list[Any]]]:
-    """A stored state's header and rows in plan order; only the chunks of `keys` when given."""
+def _kind(h: HandoffView) -> str | int:
+    """What a stored handoff's status can be (a chunk's second key): `done` or `late` once
+    forwarded, `open` without a due date (pending on any day), else its due date's ordinal (it is
+    flagged on the days after)."""
+    if h.forwarded_on is not None:
+        return "late" if h.due is not None and h.forwarded_on > h.due else "done"
+    return "open" if h.due is None else h.due.toordinal()
+
+
+def _unpack(
+    blob: bytes, keys: Collection[str] | None = None, *, flagged_on: date | None = None
+) -> tuple[dict[str, Any], list[list[Any]]]:
+    """A stored state's header and rows in plan order; only the chunks of the provinces `keys`
+    when given, and only those that may be flagged (overdue, late, blocked) on `flagged_on`."""
+    day = flagged_on.toordinal() if flagged_on is not None else None
     (size,) = _HEADER.unpack_from(blob)
     at = _HEADER.size + size
     header: dict[str, Any] = json.loads(zlib.decompress(blob[_HEADER.size : at]))
     rows: list[list[Any]] = []
-    for key, length in header["chunks"]:
-        if keys is None or key in keys:
+    for province, kind, length in header["chunks"]:
+        wanted = keys is None or province in keys
+        if day is not None:
+            wanted = wanted and (kind == "late" or (isinstance(kind, int) and kind < day))
+        if wanted:
             rows += json.loads(zlib.decompress(blob[at : at + length]))
         at += length
     rows.sort(key=itemgetter(0))
@@ -1223,6 +1243,8 @@ class _Read(NamedTuple):
 def _read_each(session: Session, circulars: Sequence[Circular], as_of: date) -> Iterator[_Read]:
     """Each circular's stored row when valid (one blob in memory at a time), else its live state;
     live states are stored in batches as the caller goes."""
+    if not circulars:
+        return
     ids = [c.id for c in circulars]
     versions = record_versions(session, ids)
     rows = _view_rows(session, ids, blob=False)
@@ -1274,7 +1296,7 @@ def _stored_items(read: _Read, as_of: date) -> list[dict[str, Any]]:
     """`CircularState.overdue_items` from a stored row, without building the handoffs that are
     not listed (the same entries, in the same order: most working days over first, then plan order)."""
     assert read.plan_id is not None
-    header, rows = _unpack(read.stored.handoffs)
+    header, rows = _unpack(read.stored.handoffs, flagged_on=as_of)
     provinces = tuple(header["provinces"]) if header["provinces"] else None
     names = _names(read.plan_id, provinces)
     root = _root(read.plan_id, provinces)
