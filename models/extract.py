@@ -16,6 +16,7 @@ Every result is NFC with "\\n" line ends; invisible characters are the parser's 
 
 from __future__ import annotations
 
+import difflib
 import functools
 import hashlib
 import io
@@ -569,7 +570,7 @@ def _ocr_pages(
     lines_out: list[str] = []
     confidence: dict[int, float] = {}
     pngs = []
-    fixed_digits = fixed_anchor = fixed_marks = 0
+    fixed_digits = fixed_anchor = fixed_marks = stray = 0
     for number, image in enumerate(images):
         gray = image.convert("L")
         buffer = io.BytesIO()
@@ -590,6 +591,8 @@ def _ocr_pages(
             fixed_anchor += n
             text, n = repair_thai_marks(text)  # Tesseract also writes sara am as nikhahit + sara aa
             fixed_marks += n
+            text, n = _strip_date_line(text)
+            stray += n
             if previous is not None and previous != line.key[:2]:
                 lines_out.append("")
             previous = line.key[:2]
@@ -603,6 +606,8 @@ def _ocr_pages(
         notes.append(f"corrected {fixed_digits} Thai digits by their glyph shapes")
     if fixed_marks:
         notes.append(f"repaired {fixed_marks} split or misordered Thai marks")
+    if stray:
+        notes.append(f"dropped {stray} stray characters (speckle read as letters) around a date line")
     if fixed_anchor:
         notes.append(f"put back {fixed_anchor} 'ที่' read without its tone mark or as Latin letters")
     text = "\n".join(lines_out).strip("\n") + "\n"
@@ -708,6 +713,51 @@ def _fix_number_anchor(line: str) -> tuple[str, int]:
     return line, count + n
 
 
+_DATE_CORE = re.compile(
+    r"(?<![๐-๙0-9])(?P<day>[๐-๙0-9]{1,2})\s*(?P<month>[ก-ฮ][ก-๙.]{1,12}?)\s*(?P<year>[๐-๙0-9]{2,4})(?![๐-๙0-9])"
+)
+
+
+def _is_month(word: str) -> bool:
+    """A Thai month name, full or abbreviated, or one a letter or two off (OCR)."""
+    if word in _MONTHS:
+        return True
+    bare = word.replace(".", "")
+    names = [m.replace(".", "") for m in _MONTHS]
+    return len(bare) >= 4 and bool(difflib.get_close_matches(bare, names, n=1, cutoff=0.75))
+
+
+def _is_stray(token: str) -> bool:
+    """A token OCR makes of speckle: two letters at most (marks not counted), or signs only; never
+    a Thai digit."""
+    if re.search("[๐-๙]", token):
+        return False
+    letters = re.sub("[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]", "", token)
+    return len(letters) <= 2 or not re.search("[ก-ฮA-Za-z0-9]", letters)
+
+
+def _strip_date_line(line: str) -> tuple[str, int]:
+    """A date line with the specks around it that OCR read as letters dropped; (line, how many
+    characters went). Only a line that is a date and nothing but such tokens besides.
+
+    >>> _strip_date_line("ุ ธง ะ ๑๘ มกราคม ๒๕๖๗ น")
+    ('๑๘ มกราคม ๒๕๖๗', 5)
+    >>> _strip_date_line(". 0 ๒๒กธันวาคม ๒๕๖๖")
+    ('๒๒กธันวาคม ๒๕๖๖', 2)
+    >>> _strip_date_line("ณ วันที่ ๑๘ มกราคม ๒๕๖๗")
+    ('ณ วันที่ ๑๘ มกราคม ๒๕๖๗', 0)
+    >>> _strip_date_line("๓ ม.ค. ๖๗ สน ๐๕๑๘/ว ๑")
+    ('๓ ม.ค. ๖๗ สน ๐๕๑๘/ว ๑', 0)
+    """
+    match = _DATE_CORE.search(line)
+    if match is None or not _is_month(match.group("month")):
+        return line, 0
+    around = (line[: match.start()] + " " + line[match.end() :]).split()
+    if not around or not all(_is_stray(t) for t in around):
+        return line, 0
+    return match.group(0), sum(len(t) for t in around)
+
+
 # --- Thai digits by glyph shape -------------------------------------------------------------------
 
 _GRID = 16
@@ -798,8 +848,12 @@ _DIGIT_LOOKALIKES = re.compile("[oOlI|@๐-๙0-9]{1,4}")
 
 # A run of Thai digits, with the Arabic digits and guillemets Tesseract puts among them for a Thai
 # digit it could not place (`๕๕5`, `๒»`): the whole run is read again glyph by glyph.
-# Thai letters it reads for a digit (ญ, ณ, with a stray mark) count between two Thai digits.
-_THAI_DIGIT_RUN = re.compile("[๐-๙0-9»«@]*[๐-๙](?:[๐-๙0-9»«@]|[ญณ][\u0e48-\u0e4c]?(?=[๐-๙0-9]))*")
+# Thai letters it reads for a digit (ญ, ณ, with a stray mark) count after a Thai digit, before
+# another digit or the end of the word, and at the start of a word before a Thai digit.
+_THAI_DIGIT_RUN = re.compile(
+    "(?:(?<!\\S)[ญณ][\u0e48-\u0e4c]?(?=[๐-๙]))?"
+    "[๐-๙0-9»«@]*[๐-๙](?:[๐-๙0-9»«@]|[ญณ][\u0e48-\u0e4c]?(?=[๐-๙0-9]|[^\u0e01-\u0e4e]|$))*"
+)
 
 
 def _digit_runs(line: _Line) -> list[tuple[int, int, list[_Word], bool]]:
@@ -940,17 +994,23 @@ def _glyph_spans(strip: Image, band: tuple[int, int]) -> list[tuple[int, int, in
     return glyphs
 
 
+@dataclass(frozen=True)
+class _Glyph:
+    image: Image
+    in_margin: bool  # only in the widened margin: may be the neighbouring character, not a digit
+    small: bool  # under half the tallest glyph's height: a dot or speck, no digit
+
+
 def _run_glyphs(
     page: Image, box: tuple[int, int, int, int], *, open_left: bool, open_right: bool
-) -> list[tuple[Image, bool]]:
-    """The glyphs of a run of digits whose TSV boxes span `box`, left to right, each with whether
-    it lies only in the widened margin (so may be the neighbouring character, not a digit).
+) -> list[_Glyph]:
+    """The glyphs of a run of digits whose TSV boxes span `box`, left to right.
 
     Tesseract's boxes for Thai clip glyphs at the edges and may reach into the neighbouring lines,
     so the glyphs are found on a wider strip: the line's band of rows, its connected components
     (`_glyph_spans`), each drawn alone on white (so no neighbour's stroke enters its crop). A glyph
     a third of which or more lies inside the box is kept; dots and specks (less than half the run's
-    glyph height) are not digits. Its first box is often the worst; when a space precedes the run
+    glyph height) are marked small. Its first box is often the worst; when a space precedes the run
     (`open_left`), the box is widened by half a glyph height on that side, likewise on the right.
     """
     from PIL import Image as PILImage
@@ -982,7 +1042,59 @@ def _run_glyphs(
     if not glyphs:
         return []
     tallest = max(h for _, h, _ in glyphs)
-    return [(g, in_margin) for g, h, in_margin in glyphs if h * 2 >= tallest]
+    return [_Glyph(g, in_margin, h * 2 < tallest) for g, h, in_margin in glyphs]
+
+
+def _spill(line: _Line, start: int, end: int, words: list[_Word]) -> tuple[bool, bool]:
+    """Whether the run's first TSV word holds characters before the run, and its last word after
+    it (Tesseract's word for `๐๐๑๘.๒/ว` is one box: the run `๐๐๑๘` is only its first part)."""
+    first = sum(not c.isspace() for c in line.text[:start])
+    last = first + sum(not c.isspace() for c in line.text[start:end])
+    at = 0
+    bounds = {}
+    for word in line.words:
+        bounds[id(word)] = (at, at + len(re.sub(r"\s+", "", word.text)))
+        at = bounds[id(word)][1]
+    return bounds[id(words[0])][0] < first, bounds[id(words[-1])][1] > last
+
+
+def _run_reading(
+    glyphs: Sequence[_Glyph], least: float, before: bool, after: bool
+) -> list[tuple[str, float]]:
+    """The digits of a run's glyphs, or [] when they cannot all be read as digits.
+
+    The glyphs fall into groups of digits (each matching a template by `least` or more) parted by
+    anything else: a slash, a letter, a dot (a speck inside the run's own box parts nothing). The
+    run is the group holding the glyphs inside its box, with the digits of the margins beside them
+    (Tesseract drops a digit at a run's edge); when Tesseract's word goes on past the run (`after`)
+    or starts before it (`before`), the group of the run's first or last glyph in the box.
+    """
+    readings = [(*classify_digit(g.image), g) for g in glyphs]
+    groups: list[list[tuple[str, float, _Glyph]]] = [[]]
+    for digit, score, glyph in readings:
+        if glyph.small and not glyph.in_margin and not (before or after):
+            continue
+        if glyph.small or score < least:
+            groups.append([(digit, score, glyph)])  # a parting glyph: a group of its own
+            groups.append([])
+        else:
+            groups[-1].append((digit, score, glyph))
+    groups = [g for g in groups if g]
+    core = [k for k, g in enumerate(groups) if any(not glyph.in_margin for _, _, glyph in g)]
+    if not core:
+        return []
+    if before and after:
+        return []
+    if after:
+        core = core[:1]
+    elif before:
+        core = core[-1:]
+    if len(core) != 1:
+        return []
+    group = groups[core[0]]
+    if any(glyph.small or score < least for _, score, glyph in group):
+        return []
+    return [(digit, score) for digit, score, _ in group]
 
 
 def _recover_digits(page: Image, line: _Line) -> int:
@@ -1007,18 +1119,14 @@ def _recover_digits(page: Image, line: _Line) -> int:
         glyphs = _run_glyphs(
             page,
             (left, top, right, bottom),
-            open_left=start == 0 or text[start - 1].isspace(),
-            open_right=end == len(text) or text[end].isspace(),
+            open_left=start == 0 or text[start - 1].isspace() or text[start - 1] == "/",
+            open_right=end == len(text) or text[end].isspace() or text[end] in "./",
         )
-        readings = [(*classify_digit(g), in_margin) for g, in_margin in glyphs]
-        while readings and readings[0][2] and readings[0][1] < _MIN_MATCH:
-            readings.pop(0)
-        while readings and readings[-1][2] and readings[-1][1] < _MIN_MATCH:
-            readings.pop()
         least = _MIN_LOOKALIKE if lookalike else _MIN_MATCH
-        if not readings or any(score < least for _, score, _ in readings):
+        readings = _run_reading(glyphs, least, *_spill(line, start, end, words))
+        if not readings:
             continue
-        new = "".join(d for d, _, _ in readings)
+        new = "".join(d for d, _ in readings)
         old = text[start:end]
         if new != old:
             changed += max(len(new), len(old)) - sum(a == b for a, b in zip(new, old, strict=False))

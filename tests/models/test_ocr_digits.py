@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from models.extract import FONT_DIR, _digit_runs, _Line, _run_glyphs, _Word, classify_digit
+from models.extract import FONT_DIR, _digit_runs, _Line, _run_glyphs, _run_reading, _Word, classify_digit
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -55,7 +55,7 @@ def test_a_run_between_two_lines_of_marks_reads_whole(digits: str) -> None:
     page, boxes = _scanned_lines(["เรื่อง ที่นี่ ทั้งสิ้น", digits, "เรื่อง ที่นี่ ทั้งสิ้น"])
     left, top, right, bottom = boxes[1]
     glyphs = _run_glyphs(page, (left + 3, top - 25, right - 3, bottom + 30), open_left=True, open_right=True)
-    read = [classify_digit(g) for g, _ in glyphs]
+    read = [classify_digit(g.image) for g in glyphs if not g.small]
     assert "".join(d for d, _ in read) == digits, read
     assert all(score >= 0.55 for _, score in read), read
 
@@ -66,7 +66,24 @@ def test_a_thin_stroke_blurred_light_does_not_split_a_glyph(digits: str, blur: f
     # mid-grey, ๒ fell apart into two "digits".
     page, boxes = _scanned_lines([digits], blur=blur)
     glyphs = _run_glyphs(page, boxes[0], open_left=True, open_right=True)
-    assert "".join(classify_digit(g)[0] for g, _ in glyphs) == digits
+    assert "".join(classify_digit(g.image)[0] for g in glyphs if not g.small) == digits
+
+
+@pytest.mark.parametrize(
+    ("printed", "before", "after", "run"),
+    [
+        ("๐๐๑๘.๒/ว", False, True, "๐๐๑๘"),  # Tesseract's one word for the whole code: the run opens it
+        ("/ว๒๓๔๕", True, False, "๒๓๔๕"),  # the run closes its word
+        ("๑๙๕๐", False, False, "๑๙๕๐"),
+        ("๐๐๑๘.๒/ว", False, False, ""),  # a run that is its own word must be digits throughout
+    ],
+)
+def test_a_run_inside_a_longer_word_is_read_from_its_end(
+    printed: str, before: bool, after: bool, run: str
+) -> None:
+    page, boxes = _scanned_lines([printed])
+    glyphs = _run_glyphs(page, boxes[0], open_left=True, open_right=True)
+    assert "".join(d for d, _ in _run_reading(glyphs, 0.55, before, after)) == run
 
 
 def _line(text: str) -> _Line:
@@ -81,6 +98,9 @@ def _line(text: str) -> _Line:
     [
         # ๗ read as ญ with a tone mark, between digits of one number: one run, read again whole.
         ("ที่ มท ๕๓๐๔.๑/๑๘ญ่๒ การไฟฟ้า", ["๕๓๐๔", "๑", "๑๘ญ่๒"]),
+        # ... or at the end of the number.
+        ("ที่ สข ๐๐๑๗.๔/ว ๒๐๑ณ่", ["๐๐๑๗", "๔", "๒๐๑ณ่"]),
+        ("๑๒๘๗๕ ลพ ญ่๒๐๐๒/ว ๔๔", ["๑๒๘๗๕", "ญ่๒๐๐๒", "๔๔"]),
         # A day read as "0" or "@" on a line written in Thai digits.
         ("0 สิงหาคม ๒๕๖๕", ["0", "๒๕๖๕"]),
         ("@๕ สิงหาคม ๒๕๖๕", ["@๕", "๒๕๖๕"]),
