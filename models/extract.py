@@ -714,7 +714,7 @@ def _fix_number_anchor(line: str) -> tuple[str, int]:
 
 
 _DATE_CORE = re.compile(
-    r"(?<![๐-๙0-9])(?P<day>[๐-๙0-9]{1,2})\s*(?P<month>[ก-ฮ][ก-๙.]{1,12}?)\s*(?P<year>[๐-๙0-9]{2,4})(?![๐-๙0-9])"
+    r"(?<![๐-๙0-9])(?P<day>[๐-๙0-9]{1,2})\s*(?P<month>[ก-ฮเ-ไ][ก-๙.]{1,12}?)\s*(?P<year>[๐-๙0-9]{2,4})(?![๐-๙0-9])"
 )
 
 
@@ -744,6 +744,8 @@ def _strip_date_line(line: str) -> tuple[str, int]:
     ('๑๘ มกราคม ๒๕๖๗', 5)
     >>> _strip_date_line(". 0 ๒๒กธันวาคม ๒๕๖๖")
     ('๒๒กธันวาคม ๒๕๖๖', 2)
+    >>> _strip_date_line("า ๒ เมษายน ๒๕๖๗")
+    ('๒ เมษายน ๒๕๖๗', 1)
     >>> _strip_date_line("ณ วันที่ ๑๘ มกราคม ๒๕๖๗")
     ('ณ วันที่ ๑๘ มกราคม ๒๕๖๗', 0)
     >>> _strip_date_line("๓ ม.ค. ๖๗ สน ๐๕๑๘/ว ๑")
@@ -1002,7 +1004,7 @@ class _Glyph:
 
 
 def _run_glyphs(
-    page: Image, box: tuple[int, int, int, int], *, open_left: bool, open_right: bool
+    page: Image, box: tuple[int, int, int, int], *, open_left: float, open_right: float
 ) -> list[_Glyph]:
     """The glyphs of a run of digits whose TSV boxes span `box`, left to right.
 
@@ -1010,14 +1012,14 @@ def _run_glyphs(
     so the glyphs are found on a wider strip: the line's band of rows, its connected components
     (`_glyph_spans`), each drawn alone on white (so no neighbour's stroke enters its crop). A glyph
     a third of which or more lies inside the box is kept; dots and specks (less than half the run's
-    glyph height) are marked small. Its first box is often the worst; when a space precedes the run
-    (`open_left`), the box is widened by half a glyph height on that side, likewise on the right.
+    glyph height) are marked small. Its first box is often the worst, and Tesseract may drop a digit
+    at either end: the box is widened by `open_left` and `open_right` times its height (`_opening`).
     """
     from PIL import Image as PILImage
 
     left, top, right, bottom = box
-    wide_left = left - (round((bottom - top) * 0.5) if open_left else 0)
-    wide_right = right + (round((bottom - top) * 0.5) if open_right else 0)
+    wide_left = left - round((bottom - top) * open_left)
+    wide_right = right + round((bottom - top) * open_right)
     margin = round((bottom - top) * 0.6)
     x0, y0 = max(0, wide_left - margin), max(0, top - margin)
     strip = page.crop((x0, y0, min(page.width, wide_right + margin), min(page.height, bottom + margin)))
@@ -1097,6 +1099,15 @@ def _run_reading(
     return [(digit, score) for digit, score, _ in group]
 
 
+def _opening(beside: str) -> float:
+    """How far (in the run's heights) to look past a run's box for a digit Tesseract dropped, by
+    the character it read beside the run: past a space half a digit; past a dot or a slash, which
+    part the glyphs themselves, a whole digit; past a letter nothing."""
+    if beside.isspace():
+        return 0.5
+    return 1.2 if beside in "./" else 0.0
+
+
 def _recover_digits(page: Image, line: _Line) -> int:
     """Re-read each run of Thai digits of a line glyph by glyph; returns how many digits changed.
 
@@ -1119,8 +1130,8 @@ def _recover_digits(page: Image, line: _Line) -> int:
         glyphs = _run_glyphs(
             page,
             (left, top, right, bottom),
-            open_left=start == 0 or text[start - 1].isspace() or text[start - 1] == "/",
-            open_right=end == len(text) or text[end].isspace() or text[end] in "./",
+            open_left=_opening(text[start - 1] if start else " "),
+            open_right=_opening(text[end] if end < len(text) else " "),
         )
         least = _MIN_LOOKALIKE if lookalike else _MIN_MATCH
         readings = _run_reading(glyphs, least, *_spill(line, start, end, words))

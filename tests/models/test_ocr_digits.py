@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from models.extract import FONT_DIR, _digit_runs, _Line, _run_glyphs, _run_reading, _Word, classify_digit
+from models.extract import (
+    FONT_DIR,
+    _digit_runs,
+    _Line,
+    _opening,
+    _run_glyphs,
+    _run_reading,
+    _Word,
+    classify_digit,
+)
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -54,7 +63,7 @@ def test_a_run_between_two_lines_of_marks_reads_whole(digits: str) -> None:
     # the box handed in reaches into both lines, as Tesseract's boxes for Thai do.
     page, boxes = _scanned_lines(["เรื่อง ที่นี่ ทั้งสิ้น", digits, "เรื่อง ที่นี่ ทั้งสิ้น"])
     left, top, right, bottom = boxes[1]
-    glyphs = _run_glyphs(page, (left + 3, top - 25, right - 3, bottom + 30), open_left=True, open_right=True)
+    glyphs = _run_glyphs(page, (left + 3, top - 25, right - 3, bottom + 30), open_left=0.5, open_right=0.5)
     read = [classify_digit(g.image) for g in glyphs if not g.small]
     assert "".join(d for d, _ in read) == digits, read
     assert all(score >= 0.55 for _, score in read), read
@@ -65,7 +74,7 @@ def test_a_thin_stroke_blurred_light_does_not_split_a_glyph(digits: str, blur: f
     # Norasi's hairlines (the top of ๒, the foot of ๐), blurred, are lighter than mid-grey: cut at
     # mid-grey, ๒ fell apart into two "digits".
     page, boxes = _scanned_lines([digits], blur=blur)
-    glyphs = _run_glyphs(page, boxes[0], open_left=True, open_right=True)
+    glyphs = _run_glyphs(page, boxes[0], open_left=0.5, open_right=0.5)
     assert "".join(classify_digit(g.image)[0] for g in glyphs if not g.small) == digits
 
 
@@ -82,8 +91,22 @@ def test_a_run_inside_a_longer_word_is_read_from_its_end(
     printed: str, before: bool, after: bool, run: str
 ) -> None:
     page, boxes = _scanned_lines([printed])
-    glyphs = _run_glyphs(page, boxes[0], open_left=True, open_right=True)
+    glyphs = _run_glyphs(page, boxes[0], open_left=0.5, open_right=0.5)
     assert "".join(d for d, _ in _run_reading(glyphs, 0.55, before, after)) == run
+
+
+def test_a_digit_dropped_before_a_dot_is_found() -> None:
+    # Tesseract read `๐๐๑๗.๒` as `๐๐๑.๒`, its box for the run ending at ๑; the ๗ is found past the
+    # box up to the dot, and what lies past the dot is not the run's.
+    page, boxes = _scanned_lines(["๐๐๑๗.๒"])
+    _, part = _scanned_lines(["๐๐๑"])
+    left, top, _, bottom = boxes[0]
+    box = (left, top, part[0][2], bottom)
+    glyphs = _run_glyphs(page, box, open_left=_opening(" "), open_right=_opening("."))
+    assert "".join(d for d, _ in _run_reading(glyphs, 0.55, False, False)) == "๐๐๑๗"
+    # Past a letter nothing is looked for.
+    glyphs = _run_glyphs(page, box, open_left=_opening(" "), open_right=_opening("ก"))
+    assert "".join(d for d, _ in _run_reading(glyphs, 0.55, False, False)) == "๐๐๑"
 
 
 def _line(text: str) -> _Line:
