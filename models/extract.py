@@ -570,7 +570,7 @@ def _ocr_pages(
     lines_out: list[str] = []
     confidence: dict[int, float] = {}
     pngs = []
-    fixed_digits = fixed_anchor = fixed_marks = stray = 0
+    fixed_digits = fixed_anchor = fixed_marks = stray = fixed_signs = 0
     for number, image in enumerate(images):
         gray = image.convert("L")
         buffer = io.BytesIO()
@@ -593,6 +593,8 @@ def _ocr_pages(
             fixed_marks += n
             text, n = _strip_date_line(text)
             stray += n
+            text, n = _repair_ocr_signs(text)
+            fixed_signs += n
             if previous is not None and previous != line.key[:2]:
                 lines_out.append("")
             previous = line.key[:2]
@@ -606,6 +608,8 @@ def _ocr_pages(
         notes.append(f"corrected {fixed_digits} Thai digits by their glyph shapes")
     if fixed_marks:
         notes.append(f"repaired {fixed_marks} split or misordered Thai marks")
+    if fixed_signs:
+        notes.append(f"put back {fixed_signs} slashes or dots OCR dropped or marked (`๓ว๒`, `ก.ุค.`)")
     if stray:
         notes.append(f"dropped {stray} stray characters (speckle read as letters) around a date line")
     if fixed_anchor:
@@ -734,6 +738,24 @@ def _is_stray(token: str) -> bool:
         return False
     letters = re.sub("[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]", "", token)
     return len(letters) <= 2 or not re.search("[ก-ฮA-Za-z0-9]", letters)
+
+
+_SERIES_WITHOUT_SLASH = re.compile("(?<=[๐-๙])ว(?=[๐-๙])")
+_MARK_AFTER_DOT = re.compile("(?<=[.])[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]+(?=[ก-ฮ])")
+
+
+def _repair_ocr_signs(line: str) -> tuple[str, int]:
+    """The slash before the series mark ว that OCR dropped between two digits, and a Thai mark it
+    put after a dot (no mark follows a dot: `ก.ุค.`); (line, how many repairs).
+
+    >>> _repair_ocr_signs("๑๒๘๗๒ มท ๐๘๑๖.๓ว๒๓๔๕ ๒๘ มิ.ย. ๖๗")
+    ('๑๒๘๗๒ มท ๐๘๑๖.๓/ว๒๓๔๕ ๒๘ มิ.ย. ๖๗', 1)
+    >>> _repair_ocr_signs("๑ ก.ุค. ๖๗ ที่ นร ๑๒๐๐/ว๐๐๑๓")
+    ('๑ ก.ค. ๖๗ ที่ นร ๑๒๐๐/ว๐๐๑๓', 1)
+    """
+    line, slashes = _SERIES_WITHOUT_SLASH.subn("/ว", line)
+    line, marks = _MARK_AFTER_DOT.subn("", line)
+    return line, slashes + marks
 
 
 def _strip_date_line(line: str) -> tuple[str, int]:
