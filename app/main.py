@@ -1,6 +1,6 @@
-"""The dashboard (แดชบอร์ด): read-only pages for administrators and auditors.
+"""The dashboard (แดชบอร์ด): pages for administrators, auditors and clerks.
 
-Server-rendered Jinja2, no build step, GET routes only. Pages:
+Server-rendered Jinja2, no build step. Pages:
 
 - `/`                   circulars with their progress (forwarded / received / total, overdue, late)
 - `/circulars/{id}`     status per level and per agency, overdue first, `?province=54`, the graph
@@ -8,11 +8,17 @@ Server-rendered Jinja2, no build step, GET routes only. Pages:
 - `/letters/{number}`   one letter: source text, receipts, citations both ways, aliases, deadlines,
                         and the page images of its scan beside the fields read from them
 - `/scans/{id}.png`     one page image of a scanned letter file
+- `/search`             letters by number, subject words, agency and dates (app.search)
+- `/agencies/{id}/inbox|outbox|receive|dispatch`, `/review`   clerks' work (app.clerk)
+- `/agencies/{id}/registers/received|sent`   the registers and their exports (app.registers)
+- `/login`, `/logout`, `/audit/...`   sign-in and the auditors' pages (app.auth, app.audit_pages)
 - `/healthz`            JSON
 
-The database is opened read-only: SQLite connections run with `PRAGMA query_only` and plain
-(deferred) transactions, so the dashboard never takes the write lock the service layer's writers
-queue on; PostgreSQL sessions are `READ ONLY`. No engine exists until `create_app` is called.
+Pages read on a read-only engine: SQLite connections run with `PRAGMA query_only` and plain
+(deferred) transactions, so a page never takes the write lock the service layer's writers queue on;
+PostgreSQL sessions are `READ ONLY`. The only writes are the signed-in users' (sign-in, clerks'
+forms), made through the service layer on a writable engine, every POST checked for its CSRF token
+(app.auth). No engine exists until `create_app` is called.
 """
 
 from __future__ import annotations
@@ -186,6 +192,7 @@ def _templates() -> Jinja2Templates:
         letter_url=_keeping(letter_url),
         circular_url=_keeping(circular_url),
         home_url=_keeping(lambda: "/"),
+        keep_as_of=_keeping(lambda url: url),
         page_url=page_url,
         csrf_input=pass_context(lambda ctx: security.csrf_input(ctx["request"])),
         current_user=pass_context(lambda ctx: security.current_user(ctx["request"])),
