@@ -917,7 +917,7 @@ def _digit_runs(line: _Line) -> list[tuple[int, int, list[_Word], bool]]:
     return runs
 
 
-_INK = 192  # a pixel darker than this is ink: blurred thin strokes of a serif face stay joined
+_INK = 212  # a pixel darker than this is ink: blurred thin strokes of a serif face stay joined
 
 
 def _components(strip: Image) -> list[tuple[int, int, int, int, list[int]]]:
