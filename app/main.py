@@ -402,7 +402,14 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
         direction: DirQ = None,
     ) -> HTMLResponse:
         day = as_of or today()
-        circulars = queries.list_circulars(session, page=page, sort=sort or None, direction=direction or None)
+        circulars = queries.list_circulars(
+            session,
+            page=page,
+            sort=sort or None,
+            direction=direction or None,
+            # A signed-in clerk or administrator lists only the circulars their agencies took part in.
+            agencies=auth.visible_agencies(request),
+        )
         # A circular a plan covers is counted from its state as of the day; others from their rows.
         judged = pages.circular_totals(session, [c.id for c in circulars.items], day)
         shown = _sorted_by(queries.CIRCULAR_SORTS, sort, direction, ("created", "desc"))

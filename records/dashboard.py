@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, time
 from typing import Any, Generic, TypeVar
@@ -263,13 +263,29 @@ def list_circulars(
     size: int = PAGE_SIZE,
     sort: str | None = None,
     direction: str | None = None,
+    agencies: Collection[str] | None = None,
 ) -> Page[CircularSummary]:
     """Circulars, newest first (or by `sort`, one of `CIRCULAR_SORTS`, in `direction`), with handoff
-    counts (one grouped query for the whole page)."""
-    stmt = _circular_select().order_by(Circular.created_at.desc(), Circular.id)
+    counts (one grouped query for the whole page).
+
+    `agencies` (a reader's scope; None: all) keeps the circulars one of them issued a letter of,
+    sent or was sent: the rule a circular's page is opened by (`records.users.circular_in_scope`)."""
+    base = _circular_select()
+    if agencies is not None:
+        ids = sorted(agencies)
+        base = base.where(
+            Circular.id.in_(
+                sa.union(
+                    sa.select(Handoff.circular_id).where(Handoff.recipient_id.in_(ids)),
+                    sa.select(Dispatch.circular_id).where(Dispatch.sender_id.in_(ids)),
+                    sa.select(LetterRow.circular_id).where(LetterRow.issuer_id.in_(ids)),
+                )
+            )
+        )
+    stmt = base.order_by(Circular.created_at.desc(), Circular.id)
     if sort:
         ascending = sort_direction(CIRCULAR_SORTS, sort, direction)
-        stmt = _circular_select().order_by(
+        stmt = base.order_by(
             *_ordered(_circular_sort_columns()[sort], ascending),
             Circular.id.asc() if ascending else Circular.id.desc(),
         )

@@ -333,6 +333,19 @@ def test_circular_and_letter_pages_follow_the_route(client: TestClient, guarded:
         assert c.get("/agencies/opdc").status_code == 200
 
 
+def test_the_home_page_lists_only_circulars_in_scope(client: TestClient, guarded: Guarded) -> None:
+    listed = f'<small class="muted">{NATIONAL_ID}</small>'  # the list shows each circular's id
+    sign_in(client, "rayong")  # the national circular reached Rayong: listed, and it opens
+    assert listed in client.get("/").text
+    with TestClient(create_app(guarded.url)) as c:
+        sign_in(c, "opdc.clerk")  # OPDC never saw it: not even its title
+        home = c.get("/").text
+        assert listed not in home and NATIONAL_ROOT not in home
+    with TestClient(create_app(guarded.url)) as c:
+        sign_in(c, "auditor", OTHER_PASSWORD)
+        assert listed in c.get("/").text
+
+
 def test_visible_agencies_for_lists(guarded: Guarded) -> None:
     with Session(get_engine(guarded.url)) as session:
         admin = users.get_user(session, "rayong.admin")
