@@ -1133,10 +1133,10 @@ def _opening(beside: str) -> float:
 def _recover_digits(page: Image, line: _Line) -> int:
     """Re-read each run of Thai digits of a line glyph by glyph; returns how many digits changed.
 
-    The run's image is the union of its TSV boxes, cut into glyphs at blank columns (Tesseract also
-    adds or drops a digit, so the run is read again whole). A run with any glyph that matches no
-    digit template well enough keeps Tesseract's reading. Where the two readings disagree, the
-    line's words in the run drop to confidence 0.5 at most.
+    The run's glyphs are the connected components of its line around the union of its TSV boxes
+    (`_run_glyphs`; Tesseract also adds or drops a digit, so the run is read again whole). A run
+    whose glyphs do not read as one group of digits (`_run_reading`) keeps Tesseract's reading.
+    Where the two readings disagree, the line's words in the run drop to confidence 0.5 at most.
     """
     if len(re.sub(r"\s+", "", line.text)) != sum(len(w.text) for w in line.words):
         return 0  # text and boxes do not line up: leave the line as Tesseract read it
