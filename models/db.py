@@ -34,7 +34,7 @@ ENV_URL = "SARABAN_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READONLY_OPTION = "saraban_readonly"
 
-_ENGINES: dict[tuple[str, bool], Engine] = {}
+_ENGINES: dict[tuple[str, bool | str], Engine] = {}
 
 
 class RecordError(RuntimeError):
@@ -113,7 +113,7 @@ def database_url(url: str | None = None) -> str:
     return f"sqlite:///{Path.cwd() / '.saraban' / 'saraban.db'}"
 
 
-def _sqlite_hooks(engine: Engine, *, readonly: bool = False) -> None:
+def _sqlite_hooks(engine: Engine, *, readonly: bool = False, busy_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
     # The WAL journal is set once, by `init_db` (it persists in the file): setting it on every
     # connection wrote to files that are no record of ours before anyone had looked at them.
     @sa.event.listens_for(engine, "connect")
@@ -122,7 +122,7 @@ def _sqlite_hooks(engine: Engine, *, readonly: bool = False) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
         if readonly:
             cursor.execute("PRAGMA query_only = ON")
         cursor.close()
@@ -134,17 +134,22 @@ def _sqlite_hooks(engine: Engine, *, readonly: bool = False) -> None:
         connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
-def get_engine(url: str | None = None, *, readonly: bool = False) -> Engine:
+def get_engine(url: str | None = None, *, readonly: bool = False, wait: bool = True) -> Engine:
     """The engine for `url` (see `database_url`), created once per URL and mode and cached.
 
     `readonly=True` gives an engine that cannot write (see the module's doc); on SQLite the file
     must exist (`require_existing`), and an in-memory database shares the writable engine.
+    `wait=False` gives a writable engine whose transactions fail at once (OperationalError) instead
+    of queueing behind another writer: for derived data a reader stores on the side, which must
+    never make a read wait (SQLite: no busy timeout; PostgreSQL: a 100 ms lock timeout).
     """
     resolved = database_url(url)
     sa_url = sa.make_url(resolved)
     if readonly and sa_url.get_backend_name() == "sqlite" and sqlite_file(sa_url) is None:
         readonly = False  # a private in-memory database is only visible through the engine that made it
-    engine = _ENGINES.get((resolved, readonly))
+    wait = wait or readonly
+    key = (resolved, readonly) if wait else (resolved, "nowait")
+    engine = _ENGINES.get(key)
     if engine is not None:
         return engine
     if sa_url.get_backend_name() == "sqlite":
@@ -153,13 +158,22 @@ def get_engine(url: str | None = None, *, readonly: bool = False) -> Engine:
             require_existing(resolved)
         elif path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(sa_url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-        _sqlite_hooks(engine, readonly=readonly)
+        busy_ms = SQLITE_BUSY_TIMEOUT_MS if wait else 0
+        engine = sa.create_engine(sa_url, connect_args={"timeout": busy_ms / 1000})
+        _sqlite_hooks(engine, readonly=readonly, busy_ms=busy_ms)
     elif readonly:
         engine = sa.create_engine(sa_url, pool_pre_ping=True, execution_options={"postgresql_readonly": True})
+    elif wait:
+        engine = sa.create_engine(sa_url, pool_pre_ping=True)
     else:
         engine = sa.create_engine(sa_url, pool_pre_ping=True)
-    _ENGINES[(resolved, readonly)] = engine
+
+        @sa.event.listens_for(engine, "begin")
+        def _no_queueing(connection: sa.Connection) -> None:
+            # Per transaction: the URL's own options (a search_path, say) stay as they are.
+            connection.exec_driver_sql("SET LOCAL lock_timeout = '100ms'")
+
+    _ENGINES[key] = engine
     return engine
 
 

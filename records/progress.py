@@ -1105,7 +1105,7 @@ def _keep(session: Session, states: Sequence[tuple[CircularState, str]]) -> None
     if url.get_backend_name() == "sqlite" and sqlite_file(url) is None:
         return  # a private in-memory record: nothing to store it through
     try:
-        with session_scope(get_engine(url.render_as_string(hide_password=False))) as writer:
+        with session_scope(get_engine(url.render_as_string(hide_password=False), wait=False)) as writer:
             _write_views(writer, rows)
     except sa.exc.OperationalError as exc:
         log.info("circular states not stored (%s); they are computed again next time", exc.orig)
