@@ -9,19 +9,16 @@ tests/artifacts/ (gitignored): auth-*.png.
 from __future__ import annotations
 
 import sqlite3
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from app.main import create_app
 from models.db import get_engine, session_scope
 from records import users
-from tests.app.conftest import Record
-from tests.app.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _free_port
+from tests.app.conftest import Record, serving
+from tests.app.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 CLERK_PASSWORD = "rayong-2563-secret"
 AUDITOR_PASSWORD = "auditor-2563-secret"
@@ -41,18 +38,8 @@ def base_url(national_record: Record, tmp_path_factory: pytest.TempPathFactory) 
     with session_scope(get_engine(url)) as session:
         users.add_user(session, "rayong", CLERK_PASSWORD, "clerk", "province:21", actor="test-admin")
         users.add_user(session, "auditor", AUDITOR_PASSWORD, "auditor", None, actor="test-admin")
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(url), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="dashboard-auth", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(url), "dashboard-auth") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

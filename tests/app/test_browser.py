@@ -7,18 +7,14 @@ go to tests/artifacts/ (gitignored) for a human to look at.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, unquote
 
 import pytest
-import uvicorn
 
 from app.main import create_app
-from tests.app.conftest import NATIONAL_ID, Record
+from tests.app.conftest import NATIONAL_ID, Record, serving
 from tests.app.test_pages import AS_OF, truth
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -38,33 +34,10 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def base_url(chain_record: Record) -> Iterator[str]:
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(chain_record.url, prefect_ui_url="http://127.0.0.1:4200"),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=server.run, name="dashboard", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(chain_record.url, prefect_ui_url="http://127.0.0.1:4200"), "dashboard") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

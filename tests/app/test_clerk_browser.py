@@ -7,18 +7,15 @@ Screenshots of each step go to tests/artifacts/ (gitignored) for a human to look
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from app.main import create_app
 from models.db import get_engine, init_db
 from models.thai import now_bangkok, to_thai_digits
+from tests.app.conftest import serving
 from tests.app.test_clerk import AGENCY, BASE, LETTER, SECOND, UNNUMBERED, events
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -31,30 +28,14 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
     """(base URL, database URL) of a fresh record served by uvicorn."""
     monkeypatch.setenv("SARABAN_UPLOAD_DIR", str(tmp_path / "uploads"))
     url = f"sqlite:///{tmp_path / 'saraban.db'}"
     init_db(get_engine(url))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(url), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="clerk-dashboard", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", url
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(url), "clerk-dashboard") as base:
+        yield base, url
 
 
 @pytest.fixture

@@ -13,8 +13,9 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.app.conftest import Record
-from tests.app.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _free_port
+from app.main import create_app
+from tests.app.conftest import Record, serving
+from tests.app.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [
     pytest.mark.browser,
@@ -27,27 +28,8 @@ RECEIPT, LETTER = "1515", "มท 0218/ว 3182"
 
 @pytest.fixture(scope="module")
 def base_url(chain_record: Record) -> Iterator[str]:
-    import threading
-    import time
-
-    import uvicorn
-
-    from app.main import create_app
-
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(chain_record.url), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, name="dashboard-registers", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(chain_record.url), "dashboard-registers") as base:
+        yield base
 
 
 @pytest.fixture
