@@ -70,7 +70,7 @@ from records.reference import is_working_day as is_working_day
 from records.reference import plan, plan_files
 from records.reference import policy as policy
 from records.service import lookup_letters
-from routing.deadlines import Schedule, Status, propagate, whatif
+from routing.deadlines import Schedule, Status, propagate, statuses, whatif
 from routing.handoffs import FLAGGED, HandoffStatus, Provenance, due_after_receipt, judge, working_days_over
 from routing.plans import forward_topology, instantiate_plan, plan_matches
 
@@ -1504,8 +1504,6 @@ def circular_levels(
 
 
 def node_statuses(schedule: Schedule, as_of: date) -> dict[str, Status]:
-    from routing.deadlines import statuses
-
     return statuses(schedule, as_of)
 
 
