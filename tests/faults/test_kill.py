@@ -178,9 +178,11 @@ def test_kill_during_a_real_prefect_flow_run(tmp_path: Path) -> None:
 
     full = _state(_reference(tmp_path, "routed.db", DEMO, route=True))
     got = _state(engine)
-    # The writer commits the dispatches queued together in one transaction (flows.writer): the
-    # batches before the one holding the 10th dispatch are there with all their handoffs.
-    assert 0 < len(got["dispatch"]) < 10  # type: ignore[arg-type]
+    # The writer commits the dispatches queued together in one transaction (flows.writer), and
+    # the flow's own process writes the first few itself while the writer starts: each process
+    # counts its own events, so the pause holds the 10th of one of them. What is there is some of
+    # the dispatches, never all, each with all its handoffs.
+    assert 0 < len(got["dispatch"]) < len(full["dispatch"])  # type: ignore[arg-type]
     committed = {" / ".join(str(k) for k in key) for key in got["dispatch"]}  # type: ignore[attr-defined]
     assert got["handoff"] == {k: v for k, v in full["handoff"].items() if k[0] in committed}  # type: ignore[attr-defined,index]
     _verified(engine)
