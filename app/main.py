@@ -496,6 +496,7 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
         dpage: PageQ = 1,
         lpage: PageQ = 1,
         rpage: PageQ = 1,
+        fpage: PageQ = 1,
         as_of: AsOfQ = None,
     ) -> Response:
         agency = queries.get_agency(session, agency_id)
@@ -509,13 +510,12 @@ def create_app(database_url: str | None = None, *, prefect_ui_url: str | None = 
         day = as_of or today()
         # Circulars a plan covers: the agency's part from their state as of the day; the others
         # (no plan) from their handoff and dispatch rows, shown apart.
-        truth = pages.agency_truth(session, agency_id, day)
+        truth = pages.agency_truth(session, agency_id, day, page=hpage, forwarded_page=fpage)
         return render(
             request,
             "agency.html",
             agency=agency,
             truth=truth,
-            truth_received=queries.page_of(truth.received, hpage),
             as_of=day,
             counts=queries.agency_counts(session, agency_id, exclude=truth.circulars),
             handoffs=queries.agency_handoffs(session, agency_id, page=hpage, exclude=truth.circulars),

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from models.letters import LEVEL_ORDER
 from models.tables import AgencyRow, Circular, Dispatch, LetterRow
-from records.dashboard import HANDOFF_SORTS, sort_direction
+from records.dashboard import HANDOFF_SORTS, PAGE_SIZE, Page, page_of, sort_direction
 from records.progress import (
     CircularState,
     HandoffView,
@@ -303,9 +303,12 @@ class Forwarding:
 
 @dataclass(frozen=True)
 class AgencyTruth:
+    """An agency's page as of a day: its counts over every circular a plan covers, and one page
+    of each table (only the rows shown are made: the letters they carry are read from the record)."""
+
     as_of: date
-    received: list[HandoffRow]  # its own handoffs (what it was sent), worst first
-    forwarded: list[Forwarding]  # what it sent on (facts) or is expected to
+    received: Page[HandoffRow]  # its own handoffs (what it was sent), worst first
+    forwarded: Page[Forwarding]  # what it sent on (facts) or is expected to, by circular and level
     counts: LevelRow
     circulars: tuple[str, ...]  # the circulars judged here (those a plan covers)
 
@@ -315,66 +318,79 @@ def _open_planned(session: Session) -> list[Circular]:
     return [c for c in open_ if matching_plan(session, c) is not None]
 
 
-def _forwardings(
-    session: Session, state: CircularState, agency_id: str, rows: Sequence[HandoffRow] | None = None
-) -> list[Forwarding]:
-    """What `agency_id` sends on in one circular, per level; `rows`: its handoffs' rows when the
-    caller has them already."""
-    mine = [h for h in state.handoffs if h.sender_id == agency_id]
-    by_level: dict[str, list[HandoffView]] = defaultdict(list)
-    for h in mine:
-        by_level[h.level].append(h)
-    if rows is None:
-        rows = _rows(session, state, mine)
-    letters = {(r.level, r.recipient_id): r.letters for r in rows}
-    out = []
-    for level, hs in by_level.items():
-        facts = [h.sent_on for h in hs if h.sent_on is not None]
-        expected = [h.expected_sent for h in hs if h.expected_sent is not None]
-        statuses = Counter(h.status.value for h in hs)
-        out.append(
-            Forwarding(
-                circular_id=state.circular_id,
-                letters=letters[level, hs[0].recipient_id],
-                level=level,
-                sent_on=min(facts) if facts else None,
-                expected_sent=None if facts else (min(expected) if expected else None),
-                recipients=len(hs),
-                received=sum(h.received_on is not None for h in hs),
-                overdue=statuses["overdue"],
-                late=statuses["late"],
-                blocked=statuses["blocked"],
-            )
-        )
-    return out
+def _forwarding(
+    session: Session, state: CircularState, level: str, handoffs: Sequence[HandoffView]
+) -> Forwarding:
+    """What one agency sends on to `level` in one circular (`handoffs`: those it sends there)."""
+    facts = [h.sent_on for h in handoffs if h.sent_on is not None]
+    expected = [h.expected_sent for h in handoffs if h.expected_sent is not None]
+    statuses = Counter(h.status.value for h in handoffs)
+    (first,) = _rows(session, state, handoffs[:1])  # the letter it hands on: the same to each
+    return Forwarding(
+        circular_id=state.circular_id,
+        letters=first.letters,
+        level=level,
+        sent_on=min(facts) if facts else None,
+        expected_sent=None if facts else (min(expected) if expected else None),
+        recipients=len(handoffs),
+        received=sum(h.received_on is not None for h in handoffs),
+        overdue=statuses["overdue"],
+        late=statuses["late"],
+        blocked=statuses["blocked"],
+    )
 
 
-def agency_truth(session: Session, agency_id: str, as_of: date) -> AgencyTruth:
+def agency_truth(
+    session: Session,
+    agency_id: str,
+    as_of: date,
+    *,
+    page: int = 1,
+    forwarded_page: int = 1,
+    size: int = PAGE_SIZE,
+) -> AgencyTruth:
     """An agency's part in every open circular a plan covers, as of `as_of` (one
-    `circular_state` per such circular)."""
-    received: list[tuple[HandoffView, HandoffRow]] = []
-    forwarded: list[Forwarding] = []
-    judged = []
-    # Each state holds only the handoffs this agency sends or receives (read from its province's
-    # part of a stored state), and their rows are made in one go per circular.
-    for state in circular_states_of(session, _open_planned(session), as_of, agency=agency_id):
-        judged.append(state.circular_id)
-        rows_of = dict(zip(state.handoffs, _rows(session, state, state.handoffs), strict=True))
-        received += [(h, row) for h, row in rows_of.items() if h.recipient_id == agency_id]
-        sent = [row for h, row in rows_of.items() if h.sender_id == agency_id]
-        forwarded += _forwardings(session, state, agency_id, sent)
-    received.sort(key=lambda pair: _worst_first(pair[0]))
-    rows = [row for _, row in received]
+    `circular_state` per such circular): counts over all of them, and page `page` of what it
+    received (worst first) and `forwarded_page` of what it sends on, `size` rows each."""
+    states: dict[str, CircularState] = {}
+    received: list[tuple[str, HandoffView]] = []
+    sending: list[tuple[str, str, list[HandoffView]]] = []
     table: dict[str, Counter[str]] = defaultdict(Counter)
-    for h, _ in received:
-        c = table[h.level]
-        c["sent"] += h.sent
-        c["received"] += h.received_on is not None
-        c["forwarded"] += h.forwarded_on is not None
-        c[h.status.value] += 1
+    # Each state holds only the handoffs this agency sends or receives (read from the bands of a
+    # stored state they can lie in); rows are made for the shown pages only.
+    for state in circular_states_of(session, _open_planned(session), as_of, agency=agency_id):
+        states[state.circular_id] = state
+        by_level: dict[str, list[HandoffView]] = defaultdict(list)
+        for h in state.handoffs:
+            if h.recipient_id == agency_id:
+                received.append((state.circular_id, h))
+                c = table[h.level]
+                c["sent"] += h.sent
+                c["received"] += h.received_on is not None
+                c["forwarded"] += h.forwarded_on is not None
+                c[h.status.value] += 1
+            if h.sender_id == agency_id:
+                by_level[h.level].append(h)
+        sending += [(state.circular_id, level, hs) for level, hs in by_level.items()]
+    received.sort(key=lambda pair: _worst_first(pair[1]))
+    shown = page_of(received, page, size)
+    by_circular: dict[str, list[int]] = defaultdict(list)
+    for at, (circular_id, _) in enumerate(shown.items):
+        by_circular[circular_id].append(at)
+    rows: list[HandoffRow | None] = [None] * len(shown.items)
+    for circular_id, ats in by_circular.items():
+        made = _rows(session, states[circular_id], [shown.items[at][1] for at in ats])
+        for at, row in zip(ats, made, strict=True):
+            rows[at] = row
+    sent = page_of(sending, forwarded_page, size)
+    forwarded = [_forwarding(session, states[c], level, hs) for c, level, hs in sent.items]
     counts = [LevelRow(level=level, **{k: c[k] for k in LEVEL_KEYS}) for level, c in table.items()]
     return AgencyTruth(
-        as_of=as_of, received=rows, forwarded=forwarded, counts=_totals(counts), circulars=tuple(judged)
+        as_of=as_of,
+        received=Page([row for row in rows if row is not None], shown.total, shown.number, shown.size),
+        forwarded=Page(forwarded, sent.total, sent.number, sent.size),
+        counts=_totals(counts),
+        circulars=tuple(states),
     )
 
 

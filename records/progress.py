@@ -26,7 +26,7 @@ import os
 import struct
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cache
@@ -39,7 +39,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models.db import READONLY_OPTION, get_engine, session_scope, sqlite_file
-from models.letters import Level
+from models.letters import LEVEL_ORDER, Level
 from models.numbering import LetterNumberError
 from models.tables import (
     UNFLAGGED_SQL,
@@ -921,8 +921,9 @@ def _deadline(graph: nx.DiGraph) -> date | None:
 # latest fact is stored for next time. The table is derived data, like an index: no event.
 
 # Bumped whenever `_live_state`'s rules or the stored layout change, so no old state is reused.
-VIEW_VERSION = "3"
+VIEW_VERSION = "7"
 _VIEW_BATCH = 50  # live states kept per write: bounds the memory of a streaming read
+_BLOB_BATCH = 20  # stored states read per query (~170 KB each for a national circular)
 
 
 def _reference_version() -> str:
@@ -1008,42 +1009,108 @@ def _prov(p: Provenance | None) -> str | None:
     return None if p is None else p.value
 
 
-# `circular_view.handoffs`: a 4-byte length, the zlib'd JSON header (scope, facts as events, and
-# the chunks' keys and lengths), then one zlib'd JSON list of rows per chunk, keyed by the
-# province of the recipient ("" for central agencies) and by what its status can be (`_kind`).
-# An agency's own handoff and those it sends lie in its province's chunks, so an agency page reads
-# 1/77 of a national circular; an overdue list reads only the chunks due before its day, and the
-# late ones.
+# `circular_view.handoffs`: a 4-byte length and the zlib'd JSON header (scope, facts as events,
+# the sections' provinces and lengths), then one section per province ("" for the national band):
+# a 4-byte length and its zlib'd JSON index (each chunk's band, kind and length), then one zlib'd
+# JSON list of rows per chunk, keyed by where the handoff lies (`_band`) and by what its status can
+# be (`_kind`). An agency page reads only the bands its handoffs can lie in (`_bands_of`: a few
+# dozen rows of a national circular's 8,369, and two sections' indexes); an overdue list reads only
+# the chunks due before its day, and the late ones.
 _HEADER = struct.Struct(">I")
+_RANK = {level.value: rank for rank, level in enumerate(LEVEL_ORDER)}
+
+
+class _Place(NamedTuple):
+    province: str | None  # None: central, or not in the directory
+    rank: int  # its level's place in LEVEL_ORDER (0: the Cabinet)
+
+
+def _place(agency_id: str) -> _Place:
+    d = directory()
+    if agency_id not in d:
+        return _Place(None, 0)
+    return _Place(d.province_of(agency_id), _RANK[d[agency_id].level.value])
+
+
+def _band(sender: _Place, sender_id: str, recipient: _Place, recipient_id: str) -> tuple[str, str]:
+    """The band a handoff is stored in: the national band ("", "") when either side is central or
+    the two lie in different provinces (some eighty handoffs of a national circular, read by every
+    agency page); else (province, the higher of the two sides), or (province, "") when both sides
+    are of one level."""
+    province = recipient.province
+    if province is None or sender.province != province:
+        return ("", "")
+    if sender.rank == recipient.rank:
+        return (province, "")
+    return (province, sender_id if sender.rank < recipient.rank else recipient_id)
+
+
+class _Bands(NamedTuple):
+    """The bands an agency's handoffs can lie in: sections to open, and a band test within them."""
+
+    sections: frozenset[str]
+    wanted: Callable[[str, str], bool]
+
+
+def _bands_of(agency_id: str) -> _Bands | None:
+    """The bands that may hold a handoff `agency_id` sends or receives (None: any may). A central
+    agency's handoffs are all in the national band; an agency's in a province: in the national
+    band, or in its province's section, in the band of the higher side (itself or an agency above
+    its level) or the province's own band."""
+    d = directory()
+    if agency_id not in d:
+        return None
+    me = _place(agency_id)
+    if me.province is None:
+        return _Bands(frozenset({""}), lambda province, upper: True)
+
+    def wanted(province: str, upper: str) -> bool:
+        if not province:
+            return True  # the national band
+        return upper in ("", agency_id) or (upper in d and _RANK[d[upper].level.value] < me.rank)
+
+    return _Bands(frozenset({"", me.province}), wanted)
 
 
 def _pack(state: CircularState) -> tuple[str, bytes]:
     """A state's `tally` and `handoffs` columns (see `CircularView`)."""
     tally: Counter[tuple[Any, ...]] = Counter()
-    chunks: dict[tuple[str, str | int], list[list[Any]]] = defaultdict(list)
-    d = directory()
+    sections: dict[str, dict[tuple[str, str | int], list[list[Any]]]] = defaultdict(lambda: defaultdict(list))
+    places: dict[str, _Place] = {}
     for pos, h in enumerate(state.handoffs):
         settled = h.status.value if h.forwarded_on is not None else ""
         tally[h.level, int(h.sent), int(h.received_on is not None), int(h.forwarded_on is not None), settled,
               _ord(h.due)] += 1  # fmt: skip
-        province = (d.province_of(h.recipient_id) if h.recipient_id in d else None) or ""
-        chunks[province, _kind(h)].append([
+        for agency in (h.sender_id, h.recipient_id):
+            if agency not in places:
+                places[agency] = _place(agency)
+        province, upper = _band(places[h.sender_id], h.sender_id, places[h.recipient_id], h.recipient_id)
+        sections[province][upper, _kind(h)].append([
             pos, h.sender_id, h.recipient_id, h.recipient, h.level, h.letter, _ord(h.sent_on),
             h.sent_provenance.value, _ord(h.expected_sent), _ord(h.received_on), _prov(h.received_provenance),
             _ord(h.forwarded_on), _prov(h.forwarded_provenance), _ord(h.expected_forward), _ord(h.latest_forward),
             _ord(h.due), h.holder_id, list(h.evidence),
         ])  # fmt: skip
-    parts = [
-        (key, zlib.compress(_compact(rows).encode(), 6)) for key, rows in sorted(chunks.items(), key=repr)
-    ]
+    body: list[bytes] = []
+    index: list[list[Any]] = []
+    for province, chunks in sorted(sections.items()):
+        parts = [(key, _zipped(rows)) for key, rows in sorted(chunks.items(), key=repr)]
+        listing = _zipped([[*key, len(part)] for key, part in parts])
+        section = _HEADER.pack(len(listing)) + listing + b"".join(part for _, part in parts)
+        index.append([province, len(section)])
+        body.append(section)
     header = {
         "provinces": state.provinces,
         "events": [[n, _ord(r), _ord(f)] for n, (r, f) in state.events.items()],
-        "chunks": [[province, kind, len(part)] for (province, kind), part in parts],
+        "sections": index,
     }
-    head = zlib.compress(_compact(header).encode(), 6)
-    blob = _HEADER.pack(len(head)) + head + b"".join(part for _, part in parts)
+    head = _zipped(header)
+    blob = _HEADER.pack(len(head)) + head + b"".join(body)
     return json.dumps([[*k, n] for k, n in sorted(tally.items(), key=repr)]), blob
+
+
+def _zipped(value: Any) -> bytes:
+    return zlib.compress(_compact(value).encode(), 6)
 
 
 def _compact(value: Any) -> str:
@@ -1060,21 +1127,26 @@ def _kind(h: HandoffView) -> str | int:
 
 
 def _unpack(
-    blob: bytes, keys: Collection[str] | None = None, *, flagged_on: date | None = None
+    blob: bytes, bands: _Bands | None = None, *, flagged_on: date | None = None
 ) -> tuple[dict[str, Any], list[list[Any]]]:
-    """A stored state's header and rows in plan order; only the chunks of the provinces `keys`
-    when given, and only those that may be flagged (overdue, late, blocked) on `flagged_on`."""
+    """A stored state's header and rows in plan order; only the chunks of `bands` when given, and
+    only those that may be flagged (overdue, late, blocked) on `flagged_on`."""
     day = flagged_on.toordinal() if flagged_on is not None else None
     (size,) = _HEADER.unpack_from(blob)
     at = _HEADER.size + size
     header: dict[str, Any] = json.loads(zlib.decompress(blob[_HEADER.size : at]))
     rows: list[list[Any]] = []
-    for province, kind, length in header["chunks"]:
-        wanted = keys is None or province in keys
-        if day is not None:
-            wanted = wanted and (kind == "late" or (isinstance(kind, int) and kind < day))
-        if wanted:
-            rows += json.loads(zlib.decompress(blob[at : at + length]))
+    for province, length in header["sections"]:
+        if bands is None or province in bands.sections:
+            (listed,) = _HEADER.unpack_from(blob, at)
+            chunk = at + _HEADER.size + listed
+            for upper, kind, n in json.loads(zlib.decompress(blob[at + _HEADER.size : chunk])):
+                wanted = bands is None or bands.wanted(province, upper)
+                if day is not None:
+                    wanted = wanted and (kind == "late" or (isinstance(kind, int) and kind < day))
+                if wanted:
+                    rows += json.loads(zlib.decompress(blob[chunk : chunk + n]))
+                chunk += n
         at += length
     rows.sort(key=itemgetter(0))
     return header, rows
@@ -1177,19 +1249,39 @@ def _root(plan_id: str, provinces: tuple[str, ...] | None) -> str | None:
     return next((n for n in topology.order if not topology.senders[n]), None)
 
 
+class _StoredEvents(Mapping[str, tuple[date | None, date | None]]):
+    """A stored state's facts (`CircularState.events`), decoded on first use: most readers of a
+    stored state (an agency page, the overdue list) never propagate its schedule."""
+
+    def __init__(self, packed: list[list[Any]]) -> None:
+        self._packed: list[list[Any]] | None = packed
+        self._events: dict[str, tuple[date | None, date | None]] = {}
+
+    def _decoded(self) -> dict[str, tuple[date | None, date | None]]:
+        if self._packed is not None:
+            self._events = {n: (_day(r), _day(f)) for n, r, f in self._packed}
+            self._packed = None
+        return self._events
+
+    def __getitem__(self, node: str) -> tuple[date | None, date | None]:
+        return self._decoded()[node]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._decoded())
+
+    def __len__(self) -> int:
+        return len(self._decoded())
+
+
 def _stored_state(
     found: Circular, plan_id: str, row: Any, as_of: date, *, agency: str | None = None
 ) -> CircularState:
     """A state from its stored row; with `agency`, only the handoffs it sends or receives (read
-    from its province's chunk)."""
-    keys = None
-    if agency is not None:
-        province = directory().province_of(agency) if agency in directory() else None
-        keys = {province} if province else None  # a central agency sends to every province
-    header, rows = _unpack(row.handoffs, keys)
+    from the bands they can lie in, `_bands_of`)."""
+    header, rows = _unpack(row.handoffs, None if agency is None else _bands_of(agency))
     provinces = tuple(header["provinces"]) if header["provinces"] else None
     graph = _graph(plan_id, provinces)
-    events = {n: (_day(r), _day(f)) for n, r, f in header["events"]}
+    events = _StoredEvents(header["events"])
     root = _root(plan_id, provinces)
     if agency is not None:
         rows = [r for r in rows if agency in (r[1], r[2])]
@@ -1241,20 +1333,25 @@ class _Read(NamedTuple):
 
 
 def _read_each(session: Session, circulars: Sequence[Circular], as_of: date) -> Iterator[_Read]:
-    """Each circular's stored row when valid (one blob in memory at a time), else its live state;
-    live states are stored in batches as the caller goes."""
+    """Each circular's stored row when valid (read `_BLOB_BATCH` at a time, so a few blobs are in
+    memory at once), else its live state; live states are stored in batches as the caller goes."""
     if not circulars:
         return
     ids = [c.id for c in circulars]
     versions = record_versions(session, ids)
     rows = _view_rows(session, ids, blob=False)
-    table = CircularView.__table__  # type: ignore[attr-defined]
+    plans = {c.id: matching_plan(session, c) for c in circulars}
+    stored = [i for i in ids if plans[i] is not None and _valid(versions.get(i), rows.get(i), as_of)]
+    position = {circular_id: at for at, circular_id in enumerate(stored)}
+    blobs: dict[str, Any] = {}
     pending: list[tuple[CircularState, str]] = []
     for circular in circulars:
-        version, row = versions.get(circular.id), rows.get(circular.id)
-        plan_id = matching_plan(session, circular)
-        if plan_id is not None and _valid(version, row, as_of):
-            full = session.execute(sa.select(table).where(table.c.circular_id == circular.id)).one()
+        plan_id, version = plans[circular.id], versions.get(circular.id)
+        at = position.get(circular.id)
+        if at is not None and circular.id not in blobs:
+            blobs = _view_rows(session, stored[at : at + _BLOB_BATCH], blob=True)
+        full = blobs.pop(circular.id, None)
+        if full is not None and full.fingerprint == version:  # not replaced since it was checked
             yield _Read(circular, plan_id, full, None)
             continue
         state = _live_state(session, circular, as_of)
@@ -1288,7 +1385,8 @@ def circular_states_of(
     session: Session, circulars: Sequence[Circular], as_of: date, *, agency: str
 ) -> Iterator[CircularState]:
     """`circular_state` of each circular, each holding only the handoffs `agency` sends or
-    receives (an agency page): a stored state is read only in the agency's province's part."""
+    receives (an agency page): a stored state is read only in the bands the agency's handoffs
+    can lie in."""
     return _states(session, circulars, as_of, agency=agency)
 
 

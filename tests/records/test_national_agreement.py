@@ -174,6 +174,28 @@ def test_a_stored_state_is_the_live_state(national: tuple[Engine, str], day: dat
         assert rows[circular].fingerprint == kept[circular]
 
 
+def test_an_agency_reads_all_its_handoffs_from_the_stored_state(national: tuple[Engine, str]) -> None:
+    """An agency page reads only a few bands of a stored state (`progress._bands_of`): it must
+    still find every handoff the agency sends or receives, at every level of a national route."""
+    engine, circular = national
+    with session_scope(engine) as session:
+        progress.circular_state(session, circular, AS_OF)  # stores it
+    with session_scope(engine, readonly=True) as session:
+        found = progress.find_circular(session, circular)
+        live = progress._live_state(session, found, AS_OF)
+        senders = {h.sender_id for h in live.handoffs}
+        locals_ = sorted({h.recipient_id for h in live.handoffs} - senders)
+        agencies = sorted(senders) + locals_[::25] + ["local:nowhere"]
+        levels: Counter[str] = Counter()
+        for agency in agencies:
+            (state,) = progress.circular_states_of(session, [found], AS_OF, agency=agency)
+            assert isinstance(state.events, progress._StoredEvents)  # read from circular_view
+            mine = tuple(h for h in live.handoffs if agency in (h.sender_id, h.recipient_id))
+            assert state.handoffs == mine, agency
+            levels.update(h.level for h in mine if h.recipient_id == agency)
+    assert set(levels) >= {"province", "district", "local"}  # each level's agencies were checked
+
+
 def test_a_new_letter_makes_the_stored_state_stale(
     engine: Engine, seed_files: list[Path], tmp_path: Path
 ) -> None:
