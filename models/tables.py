@@ -575,19 +575,21 @@ class LetterTerm(LetterTermBase, table=True):
 class CircularViewBase(SQLModel):
     """A circular's state as `records.progress.circular_state` computed it, kept so that `status`,
     `overdue` and the dashboard do not recompute ~8,400 handoffs per national circular on every
-    read (migration 0008). Derived data, like `letter_term`: not part of `STATE_TABLES`, no event.
+    read (migrations 0008, 0011). Derived data, like `letter_term`: not part of `STATE_TABLES`, no
+    event.
 
     Valid while `fingerprint` (the record version: everything the state is computed from) is
     unchanged, and for any "as of" on or after `facts_through` (the circular's latest fact, or the
     plan's start): from then on only the statuses move with the day, and those are judged on read
     from the dates kept here. `tally` counts handoffs by (level, facts, settled status, due date),
-    which is all `status` needs; `handoffs` is the zlib'd JSON of every handoff's dates."""
+    which is all `status` needs; `header` is the state's scope, its sections and its facts, and the
+    handoffs' dates are in its sections (`CircularViewPart`)."""
 
     circular_id: str = Field(primary_key=True, min_length=1)
     fingerprint: str = Field(min_length=1, max_length=64)
     facts_through: dt.date | None = None
     tally: str = Field(sa_type=sa.Text)
-    handoffs: bytes = Field(sa_type=sa.LargeBinary, repr=False)
+    header: bytes = Field(sa_type=sa.LargeBinary, repr=False)
     computed_at: dt.datetime = Field(sa_type=AwareDateTime)
 
     _computed_at = field_validator("computed_at")(classmethod(lambda cls, v: _aware(v)))
@@ -595,6 +597,20 @@ class CircularViewBase(SQLModel):
 
 class CircularView(CircularViewBase, table=True):
     __tablename__ = "circular_view"
+
+
+class CircularViewPartBase(SQLModel):
+    """One section of a stored state (`CircularView`): the national band ("", handoffs to or from
+    a central agency) or one province's handoffs, as zlib'd JSON chunks (`records.progress._pack`).
+    An agency page reads two sections of each circular, not the whole state."""
+
+    circular_id: str = Field(primary_key=True, min_length=1)
+    section: str = Field(primary_key=True)
+    rows: bytes = Field(sa_type=sa.LargeBinary, repr=False)
+
+
+class CircularViewPart(CircularViewPartBase, table=True):
+    __tablename__ = "circular_view_part"
 
 
 # --- users ------------------------------------------------------------------------------------

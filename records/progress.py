@@ -26,7 +26,7 @@ import os
 import struct
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cache
@@ -46,6 +46,7 @@ from models.tables import (
     AgencyRow,
     Circular,
     CircularView,
+    CircularViewPart,
     CitationRow,
     Dispatch,
     Handoff,
@@ -921,7 +922,7 @@ def _deadline(graph: nx.DiGraph) -> date | None:
 # latest fact is stored for next time. The table is derived data, like an index: no event.
 
 # Bumped whenever `_live_state`'s rules or the stored layout change, so no old state is reused.
-VIEW_VERSION = "7"
+VIEW_VERSION = "8"
 _VIEW_BATCH = 50  # live states kept per write: bounds the memory of a streaming read
 _BLOB_BATCH = 20  # stored states read per query (~170 KB each for a national circular)
 
@@ -946,6 +947,9 @@ def _where_circular(column: Any, ids: Sequence[str] | None) -> sa.ColumnElement[
     return sa.true() if ids is None else column.in_(ids)
 
 
+_PROVINCES_REACHED = 5  # `record_versions`' query of the provinces routing runs reached
+
+
 def record_versions(session: Session, circular_ids: Sequence[str] | None = None) -> dict[str, str]:
     """Circular id -> its record version: a sha256 over everything `circular_state` reads for it
     (the circular's row, its letters, their receipts and citations, clerks' dispatches and their
@@ -961,6 +965,12 @@ def record_versions(session: Session, circular_ids: Sequence[str] | None = None)
     c, lt, rc = Circular.__table__.c, letter.c, Receipt.__table__.c  # type: ignore[attr-defined]
     ct, dp, ho = CitationRow.__table__.c, Dispatch.__table__.c, handoff.c  # type: ignore[attr-defined]
     clerk = dp.source == "clerk"
+    reached = (
+        sa.select(ho.circular_id, ho.recipient_id)
+        .where(ho.level == "province", _where_circular(ho.circular_id, ids))
+        .distinct()
+        .subquery()
+    )
     queries: list[sa.Select[Any]] = [
         sa.select(c.id, c.plan_id, c.root_letter_id, c.status).where(_where_circular(c.id, ids)),
         sa.select(lt.circular_id, lt.id, lt.number, lt.date, lt.issuer_id, lt.known_only_by_citation)
@@ -980,10 +990,10 @@ def record_versions(session: Session, circular_ids: Sequence[str] | None = None)
         .outerjoin(handoff, ho.dispatch_id == dp.id)
         .where(clerk, _where_circular(dp.circular_id, ids))
         .order_by(dp.id, ho.recipient_id),
-        sa.select(ho.circular_id, ho.recipient_id)
-        .where(ho.level == "province", _where_circular(ho.circular_id, ids))
-        .distinct()
-        .order_by(ho.circular_id, ho.recipient_id),
+        # One row per circular (77 province ids in one string), not one per province reached.
+        sa.select(reached.c.circular_id, sa.func.aggregate_strings(reached.c.recipient_id, ",")).group_by(
+            reached.c.circular_id
+        ),
     ]
     hashes: dict[str, Any] = {}
     for q, query in enumerate(queries):
@@ -993,7 +1003,10 @@ def record_versions(session: Session, circular_ids: Sequence[str] | None = None)
                 if q:  # rows of a circular the first query did not return: not one of ours
                     continue
                 h = hashes[row[0]] = hashlib.sha256(_reference_version().encode())
-            h.update(f"{q}{tuple(row)!r}".encode())  # a tuple's repr: a Row's is ~5x slower
+            values = tuple(row)  # a tuple's repr: a Row's is ~5x slower
+            if q == _PROVINCES_REACHED:  # the ids in order: a string aggregate's order is the database's
+                values = (row[0], ",".join(sorted(row[1].split(","))))
+            h.update(f"{q}{values!r}".encode())
     return {cid: h.hexdigest() for cid, h in hashes.items()}
 
 
@@ -1009,13 +1022,14 @@ def _prov(p: Provenance | None) -> str | None:
     return None if p is None else p.value
 
 
-# `circular_view.handoffs`: a 4-byte length and the zlib'd JSON header (scope, facts as events,
-# the sections' provinces and lengths), then one section per province ("" for the national band):
-# a 4-byte length and its zlib'd JSON index (each chunk's band, kind and length), then one zlib'd
-# JSON list of rows per chunk, keyed by where the handoff lies (`_band`) and by what its status can
-# be (`_kind`). An agency page reads only the bands its handoffs can lie in (`_bands_of`: a few
-# dozen rows of a national circular's 8,369, and two sections' indexes); an overdue list reads only
-# the chunks due before its day, and the late ones.
+# A stored state: `circular_view.header` is the zlib'd JSON header (scope and the sections'
+# names), then the zlib'd JSON facts (`CircularState.events`, decoded only when a schedule is
+# propagated); `circular_view_part` holds one row per section, the national band ("") and one per
+# province: a 4-byte length and its zlib'd JSON index (each chunk's band, kind and length), then
+# one zlib'd JSON list of rows per chunk, keyed by where the handoff lies (`_band`) and by what its
+# status can be (`_kind`). An agency page reads two sections of a circular, and in them only the
+# bands its handoffs can lie in (`_bands_of`: a few dozen rows of a national circular's 8,369); an
+# overdue list reads only the chunks due before its day, and the late ones.
 _HEADER = struct.Struct(">I")
 _RANK = {level.value: rank for rank, level in enumerate(LEVEL_ORDER)}
 
@@ -1072,8 +1086,14 @@ def _bands_of(agency_id: str) -> _Bands | None:
     return _Bands(frozenset({"", me.province}), wanted)
 
 
-def _pack(state: CircularState) -> tuple[str, bytes]:
-    """A state's `tally` and `handoffs` columns (see `CircularView`)."""
+class _Packed(NamedTuple):
+    tally: str  # `circular_view.tally`
+    header: bytes  # `circular_view.header`
+    sections: dict[str, bytes]  # `circular_view_part.rows` by section
+
+
+def _pack(state: CircularState) -> _Packed:
+    """A state as it is stored (see `CircularView`, `CircularViewPart`)."""
     tally: Counter[tuple[Any, ...]] = Counter()
     sections: dict[str, dict[tuple[str, str | int], list[list[Any]]]] = defaultdict(lambda: defaultdict(list))
     places: dict[str, _Place] = {}
@@ -1091,22 +1111,15 @@ def _pack(state: CircularState) -> tuple[str, bytes]:
             _ord(h.forwarded_on), _prov(h.forwarded_provenance), _ord(h.expected_forward), _ord(h.latest_forward),
             _ord(h.due), h.holder_id, list(h.evidence),
         ])  # fmt: skip
-    body: list[bytes] = []
-    index: list[list[Any]] = []
+    stored: dict[str, bytes] = {}
     for province, chunks in sorted(sections.items()):
         parts = [(key, _zipped(rows)) for key, rows in sorted(chunks.items(), key=repr)]
         listing = _zipped([[*key, len(part)] for key, part in parts])
-        section = _HEADER.pack(len(listing)) + listing + b"".join(part for _, part in parts)
-        index.append([province, len(section)])
-        body.append(section)
-    header = {
-        "provinces": state.provinces,
-        "events": [[n, _ord(r), _ord(f)] for n, (r, f) in state.events.items()],
-        "sections": index,
-    }
-    head = _zipped(header)
-    blob = _HEADER.pack(len(head)) + head + b"".join(body)
-    return json.dumps([[*k, n] for k, n in sorted(tally.items(), key=repr)]), blob
+        stored[province] = _HEADER.pack(len(listing)) + listing + b"".join(part for _, part in parts)
+    head = _zipped({"provinces": state.provinces, "sections": sorted(stored)})
+    facts = _zipped([[n, _ord(r), _ord(f)] for n, (r, f) in state.events.items()])
+    tallied = json.dumps([[*k, n] for k, n in sorted(tally.items(), key=repr)])
+    return _Packed(tallied, _HEADER.pack(len(head)) + head + facts, stored)
 
 
 def _zipped(value: Any) -> bytes:
@@ -1126,30 +1139,42 @@ def _kind(h: HandoffView) -> str | int:
     return "open" if h.due is None else h.due.toordinal()
 
 
+class _Stored(NamedTuple):
+    """A stored state as read: its `circular_view` row, and the sections read of it."""
+
+    circular_id: str
+    fingerprint: str
+    facts_through: date | None
+    tally: str
+    header: bytes
+    sections: dict[str, bytes]
+
+
 def _unpack(
-    blob: bytes, bands: _Bands | None = None, *, flagged_on: date | None = None
-) -> tuple[dict[str, Any], list[list[Any]]]:
-    """A stored state's header and rows in plan order; only the chunks of `bands` when given, and
-    only those that may be flagged (overdue, late, blocked) on `flagged_on`."""
+    stored: _Stored, bands: _Bands | None = None, *, flagged_on: date | None = None
+) -> tuple[dict[str, Any], bytes, list[list[Any]]]:
+    """A stored state's header, packed facts and rows in plan order; only the chunks of `bands`
+    when given, and only those that may be flagged (overdue, late, blocked) on `flagged_on`."""
     day = flagged_on.toordinal() if flagged_on is not None else None
-    (size,) = _HEADER.unpack_from(blob)
+    (size,) = _HEADER.unpack_from(stored.header)
     at = _HEADER.size + size
-    header: dict[str, Any] = json.loads(zlib.decompress(blob[_HEADER.size : at]))
+    header: dict[str, Any] = json.loads(zlib.decompress(stored.header[_HEADER.size : at]))
     rows: list[list[Any]] = []
-    for province, length in header["sections"]:
-        if bands is None or province in bands.sections:
-            (listed,) = _HEADER.unpack_from(blob, at)
-            chunk = at + _HEADER.size + listed
-            for upper, kind, n in json.loads(zlib.decompress(blob[at + _HEADER.size : chunk])):
-                wanted = bands is None or bands.wanted(province, upper)
-                if day is not None:
-                    wanted = wanted and (kind == "late" or (isinstance(kind, int) and kind < day))
-                if wanted:
-                    rows += json.loads(zlib.decompress(blob[chunk : chunk + n]))
-                chunk += n
-        at += length
+    for province in header["sections"]:
+        if bands is not None and province not in bands.sections:
+            continue
+        blob = stored.sections[province]
+        (listed,) = _HEADER.unpack_from(blob)
+        chunk = _HEADER.size + listed
+        for upper, kind, n in json.loads(zlib.decompress(blob[_HEADER.size : chunk])):
+            wanted = bands is None or bands.wanted(province, upper)
+            if day is not None:
+                wanted = wanted and (kind == "late" or (isinstance(kind, int) and kind < day))
+            if wanted:
+                rows += json.loads(zlib.decompress(blob[chunk : chunk + n]))
+            chunk += n
     rows.sort(key=itemgetter(0))
-    return header, rows
+    return header, stored.header[at:], rows
 
 
 def _keep(session: Session, states: Sequence[tuple[CircularState, str]]) -> None:
@@ -1158,35 +1183,44 @@ def _keep(session: Session, states: Sequence[tuple[CircularState, str]]) -> None
     A session that may write stores them in its own transaction; a read-only one (the CLI's
     `reading`, the dashboard) through the record's writable engine, in a transaction of their own,
     and goes on without them when the record cannot be written (a read-only file, a busy writer)."""
-    rows = []
+    rows: list[dict[str, Any]] = []
+    parts: list[dict[str, Any]] = []
     moment = now_bangkok()
     for state, version in states:
         if state.facts_through is not None and state.as_of < state.facts_through:
             continue
-        tally, blob = _pack(state)
+        packed = _pack(state)
         rows.append({"circular_id": state.circular_id, "fingerprint": version, "facts_through": state.facts_through,
-                     "tally": tally, "handoffs": blob, "computed_at": moment})  # fmt: skip
+                     "tally": packed.tally, "header": packed.header, "computed_at": moment})  # fmt: skip
+        parts += [
+            {"circular_id": state.circular_id, "section": section, "rows": blob}
+            for section, blob in packed.sections.items()
+        ]
     if not rows:
         return
     bind = session.get_bind()
     options = bind.get_execution_options() if isinstance(bind, (sa.Engine, sa.Connection)) else {}
     if not (options.get(READONLY_OPTION) or options.get("postgresql_readonly")):
-        _write_views(session, rows)
+        _write_views(session, rows, parts)
         return
     url = bind.url if isinstance(bind, sa.Engine) else bind.engine.url
     if url.get_backend_name() == "sqlite" and sqlite_file(url) is None:
         return  # a private in-memory record: nothing to store it through
     try:
         with session_scope(get_engine(url.render_as_string(hide_password=False), wait=False)) as writer:
-            _write_views(writer, rows)
+            _write_views(writer, rows, parts)
     except sa.exc.OperationalError as exc:
         log.info("circular states not stored (%s); they are computed again next time", exc.orig)
 
 
-def _write_views(session: Session, rows: list[dict[str, Any]]) -> None:
-    table = CircularView.__table__  # type: ignore[attr-defined]
-    session.execute(sa.delete(table).where(table.c.circular_id.in_([r["circular_id"] for r in rows])))
-    session.execute(sa.insert(table), rows)
+def _write_views(session: Session, rows: list[dict[str, Any]], parts: list[dict[str, Any]]) -> None:
+    view, part = CircularView.__table__, CircularViewPart.__table__  # type: ignore[attr-defined]
+    ids = [r["circular_id"] for r in rows]
+    session.execute(sa.delete(part).where(part.c.circular_id.in_(ids)))
+    session.execute(sa.delete(view).where(view.c.circular_id.in_(ids)))
+    session.execute(sa.insert(view), rows)
+    if parts:
+        session.execute(sa.insert(part), parts)
 
 
 def _valid(version: str | None, row: Any, as_of: date) -> bool:
@@ -1198,17 +1232,35 @@ def _valid(version: str | None, row: Any, as_of: date) -> bool:
     )
 
 
-def _view_rows(session: Session, ids: Sequence[str], *, blob: bool) -> dict[str, Any]:
-    table = CircularView.__table__  # type: ignore[attr-defined]
+def _view_rows(
+    session: Session, ids: Sequence[str], *, blob: bool, sections: Collection[str] | None = None
+) -> dict[str, Any]:
+    """The stored rows of circulars `ids`: without `blob`, their versions and tallies only; with
+    it, `_Stored` states holding the sections named (all when `sections` is None)."""
+    table, part = CircularView.__table__, CircularViewPart.__table__  # type: ignore[attr-defined]
     columns = [table.c.circular_id, table.c.fingerprint, table.c.facts_through, table.c.tally]
     if blob:
-        columns.append(table.c.handoffs)
+        columns.append(table.c.header)
     out: dict[str, Any] = {}
     for k in range(0, len(ids), _IN_CHUNK):
-        for row in session.execute(
-            sa.select(*columns).where(table.c.circular_id.in_(ids[k : k + _IN_CHUNK]))
-        ):
-            out[row.circular_id] = row
+        chunk = ids[k : k + _IN_CHUNK]
+        for row in session.execute(sa.select(*columns).where(table.c.circular_id.in_(chunk))):
+            if blob:
+                out[row.circular_id] = _Stored(
+                    row.circular_id, row.fingerprint, row.facts_through, row.tally, row.header, {}
+                )
+            else:
+                out[row.circular_id] = row
+        if not blob:
+            continue
+        query = sa.select(part.c.circular_id, part.c.section, part.c.rows).where(
+            part.c.circular_id.in_(chunk)
+        )
+        if sections is not None:
+            query = query.where(part.c.section.in_(sorted(sections)))
+        for circular_id, section, rows in session.execute(query):
+            if circular_id in out:
+                out[circular_id].sections[section] = rows
     return out
 
 
@@ -1253,13 +1305,14 @@ class _StoredEvents(Mapping[str, tuple[date | None, date | None]]):
     """A stored state's facts (`CircularState.events`), decoded on first use: most readers of a
     stored state (an agency page, the overdue list) never propagate its schedule."""
 
-    def __init__(self, packed: list[list[Any]]) -> None:
-        self._packed: list[list[Any]] | None = packed
+    def __init__(self, packed: bytes) -> None:
+        self._packed: bytes | None = packed
         self._events: dict[str, tuple[date | None, date | None]] = {}
 
     def _decoded(self) -> dict[str, tuple[date | None, date | None]]:
         if self._packed is not None:
-            self._events = {n: (_day(r), _day(f)) for n, r, f in self._packed}
+            facts = json.loads(zlib.decompress(self._packed))
+            self._events = {n: (_day(r), _day(f)) for n, r, f in facts}
             self._packed = None
         return self._events
 
@@ -1278,10 +1331,10 @@ def _stored_state(
 ) -> CircularState:
     """A state from its stored row; with `agency`, only the handoffs it sends or receives (read
     from the bands they can lie in, `_bands_of`)."""
-    header, rows = _unpack(row.handoffs, None if agency is None else _bands_of(agency))
+    header, facts, rows = _unpack(row, None if agency is None else _bands_of(agency))
     provinces = tuple(header["provinces"]) if header["provinces"] else None
     graph = _graph(plan_id, provinces)
-    events = _StoredEvents(header["events"])
+    events = _StoredEvents(facts)
     root = _root(plan_id, provinces)
     if agency is not None:
         rows = [r for r in rows if agency in (r[1], r[2])]
@@ -1332,9 +1385,12 @@ class _Read(NamedTuple):
     live: CircularState | None  # computed when nothing valid was stored
 
 
-def _read_each(session: Session, circulars: Sequence[Circular], as_of: date) -> Iterator[_Read]:
-    """Each circular's stored row when valid (read `_BLOB_BATCH` at a time, so a few blobs are in
-    memory at once), else its live state; live states are stored in batches as the caller goes."""
+def _read_each(
+    session: Session, circulars: Sequence[Circular], as_of: date, sections: Collection[str] | None = None
+) -> Iterator[_Read]:
+    """Each circular's stored state when valid (read `_BLOB_BATCH` at a time, so a few are in
+    memory at once; only its `sections` when given), else its live state; live states are stored
+    in batches as the caller goes."""
     if not circulars:
         return
     ids = [c.id for c in circulars]
@@ -1349,7 +1405,7 @@ def _read_each(session: Session, circulars: Sequence[Circular], as_of: date) -> 
         plan_id, version = plans[circular.id], versions.get(circular.id)
         at = position.get(circular.id)
         if at is not None and circular.id not in blobs:
-            blobs = _view_rows(session, stored[at : at + _BLOB_BATCH], blob=True)
+            blobs = _view_rows(session, stored[at : at + _BLOB_BATCH], blob=True, sections=sections)
         full = blobs.pop(circular.id, None)
         if full is not None and full.fingerprint == version:  # not replaced since it was checked
             yield _Read(circular, plan_id, full, None)
@@ -1369,7 +1425,8 @@ def _states(
 ) -> Iterator[CircularState]:
     """`circular_state` of each circular in turn; with `agency`, each holds only the handoffs that
     agency sends or receives."""
-    for read in _read_each(session, circulars, as_of):
+    bands = None if agency is None else _bands_of(agency)
+    for read in _read_each(session, circulars, as_of, None if bands is None else bands.sections):
         if read.live is not None:
             state = read.live
             if agency is not None:
@@ -1394,7 +1451,7 @@ def _stored_items(read: _Read, as_of: date) -> list[dict[str, Any]]:
     """`CircularState.overdue_items` from a stored row, without building the handoffs that are
     not listed (the same entries, in the same order: most working days over first, then plan order)."""
     assert read.plan_id is not None
-    header, rows = _unpack(read.stored.handoffs, flagged_on=as_of)
+    header, _, rows = _unpack(read.stored, flagged_on=as_of)
     provinces = tuple(header["provinces"]) if header["provinces"] else None
     names = _names(read.plan_id, provinces)
     root = _root(read.plan_id, provinces)
