@@ -270,7 +270,14 @@ def _commands(url: str) -> dict[str, list[str]]:
 
 
 def measure_commands(url: str, repeats: int) -> tuple[dict[str, float], dict[str, dict[str, float]], int]:
-    """The cold `status` (it stores every circular's state), then each command's median run."""
+    """The cold `status` (it computes and stores every circular's state, none stored before),
+    then each command's median run."""
+    from models.db import dispose_engines, get_engine, session_scope
+    from records import progress
+
+    with session_scope(get_engine(url)) as session:
+        progress.forget_states(session)
+    dispose_engines()
     cold = run_whole(_commands(url)["status"])
     medians = {}
     for name, args in _commands(url).items():

@@ -1223,6 +1223,14 @@ def _write_views(session: Session, rows: list[dict[str, Any]], parts: list[dict[
         session.execute(sa.insert(part), parts)
 
 
+def forget_states(session: Session) -> int:
+    """Drop every stored state (derived data: each is computed again on its next read); the
+    number of circulars whose state was stored."""
+    view, part = CircularView.__table__, CircularViewPart.__table__  # type: ignore[attr-defined]
+    session.execute(sa.delete(part))
+    return int(session.execute(sa.delete(view)).rowcount)  # type: ignore[attr-defined]
+
+
 def _valid(version: str | None, row: Any, as_of: date) -> bool:
     return (
         row is not None

@@ -221,3 +221,17 @@ def test_a_new_letter_makes_the_stored_state_stale(
     assert province["late"] == _levels(before[0]["levels"])["province"]["late"] + 1  # Phrae forwarded, late
     listed = json.loads(_cli(engine, "overdue", "--circular", circular, "--as-of", day, "--json"))
     assert listed == live.overdue_items()
+
+
+def test_forgotten_states_are_computed_again(national: tuple[Engine, str]) -> None:
+    engine, circular = national
+    with session_scope(engine) as session:
+        before = progress.circular_state(session, circular, AS_OF)  # computed and stored
+    with session_scope(engine) as session:
+        assert progress.forget_states(session) == 1
+    with session_scope(engine, readonly=True) as session:
+        assert progress._view_rows(session, [circular], blob=False) == {}
+        again = progress.circular_state(session, circular, AS_OF)  # computed, stored on its own
+        _same(again, before)
+    with session_scope(engine, readonly=True) as session:
+        assert circular in progress._view_rows(session, [circular], blob=False)
