@@ -328,6 +328,7 @@ def page_paths(circular: str) -> list[tuple[str, str]]:
         ("one circular, one province", f"/circulars/{circular}?province=54&{q}"),
         ("a province's agency page", f"/agencies/province:54?{q}"),
         ("a district's agency page", f"/agencies/district:5401?{q}"),
+        ("DLA's agency page", f"/agencies/dla?{q}"),
         ("a letter", f"/letters/มท 0812/ว 1002?{q}"),
     ]
 
