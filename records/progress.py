@@ -29,7 +29,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -71,6 +71,7 @@ from records.reference import is_working_day as is_working_day
 from records.reference import plan, plan_files
 from records.reference import policy as policy
 from records.service import lookup_letters
+from routing.calendar import WorkingCalendar
 from routing.deadlines import Schedule, Status, propagate, statuses, whatif
 from routing.handoffs import FLAGGED, HandoffStatus, Provenance, due_after_receipt, judge, working_days_over
 from routing.plans import forward_topology, instantiate_plan, plan_matches
@@ -1272,11 +1273,28 @@ def _view_rows(
     return out
 
 
-def _judged(row: list[Any], as_of: date, root: str | None) -> HandoffView:
+_PROVENANCES: dict[str | None, Provenance | None] = {None: None, "": None, **{p.value: p for p in Provenance}}
+
+
+@lru_cache(maxsize=1 << 16)
+def _stored_day(n: int) -> date:
+    """A stored day (an ordinal): a national circular's 8,369 handoffs share a few dozen days."""
+    return date.fromordinal(n)
+
+
+# Working days over, by (calendar, status, due, as of, forwarded): the handoffs of a level share
+# their due dates, so an agency page over a year of circulars counts each span once.
+_days_over = lru_cache(maxsize=1 << 16)(working_days_over)
+
+
+def _judged(row: list[Any], as_of: date, root: str | None, cal: WorkingCalendar) -> HandoffView:
     """One stored handoff as of `as_of` (on or after its circular's latest fact)."""
     (_, sender, recipient, name, level, letter, sent_on, sent_prov, expected_sent, received_on, received_prov,
      forwarded_on, forwarded_prov, expected_forward, latest_forward, due, holder, evidence) = row  # fmt: skip
-    got, out, due_day = _day(received_on), _day(forwarded_on), _day(due)
+    day = _stored_day
+    got = None if received_on is None else day(received_on)
+    out = None if forwarded_on is None else day(forwarded_on)
+    due_day = None if due is None else day(due)
     st = judge(as_of, received=got, forwarded=out, due=due_day)
     return HandoffView(
         sender_id=sender,
@@ -1284,18 +1302,18 @@ def _judged(row: list[Any], as_of: date, root: str | None) -> HandoffView:
         recipient=name,
         level=level,
         letter=letter,
-        sent_on=_day(sent_on),
-        sent_provenance=Provenance(sent_prov),
-        expected_sent=_day(expected_sent),
+        sent_on=None if sent_on is None else day(sent_on),
+        sent_provenance=_PROVENANCES[sent_prov],  # type: ignore[arg-type]
+        expected_sent=None if expected_sent is None else day(expected_sent),
         received_on=got,
-        received_provenance=Provenance(received_prov) if received_prov else None,
+        received_provenance=_PROVENANCES[received_prov],
         forwarded_on=out,
-        forwarded_provenance=Provenance(forwarded_prov) if forwarded_prov else None,
-        expected_forward=_day(expected_forward),
-        latest_forward=_day(latest_forward),
+        forwarded_provenance=_PROVENANCES[forwarded_prov],
+        expected_forward=None if expected_forward is None else day(expected_forward),
+        latest_forward=None if latest_forward is None else day(latest_forward),
         due=due_day,
         status=st,
-        days_over=working_days_over(calendar(), st, due_day, as_of, out),
+        days_over=_days_over(cal, st, due_day, as_of, out),
         holder_id=holder,
         escalate_to_id=(holder or root) if st is HandoffStatus.BLOCKED else sender,
         evidence=tuple(evidence),
@@ -1344,6 +1362,7 @@ def _stored_state(
     graph = _graph(plan_id, provinces)
     events = _StoredEvents(facts)
     root = _root(plan_id, provinces)
+    cal = calendar()
     if agency is not None:
         rows = [r for r in rows if agency in (r[1], r[2])]
     return CircularState(
@@ -1352,7 +1371,7 @@ def _stored_state(
         as_of=as_of,
         deadline=_deadline(graph),
         provinces=provinces,
-        handoffs=tuple(_judged(r, as_of, root) for r in rows),
+        handoffs=tuple(_judged(r, as_of, root, cal) for r in rows),
         names=_names(plan_id, provinces),
         graph=graph,
         events=events,
