@@ -173,6 +173,7 @@ def append_event_rows(session: Session, new: Sequence[NewEvent]) -> list[dict[st
         elif e.kind in STAMPED_KINDS and STAMPED_KINDS[e.kind] not in payload:
             payload = {**payload, **stamp_fields(session, e.kind, e.subject, dict(payload))}
         payloads.append(canonical_json(dict(payload)))
+        del payload  # a snapshot's rows, spelt as text now: a sweep's may be a million
     _lock_tail(session)
     last = session.execute(_TAIL).first()
     seq = 0 if last is None else last.seq

@@ -530,20 +530,24 @@ def sweep_overdue(
     unflagged = session.exec(queries["unflagged"]).all()
     newly_rows = [*past_due, *(r for r in unflagged if r.status == "overdue")]
     late_rows = [r for r in unflagged if r.status == "late"]
-    if newly_rows or late_rows:
-        for ids, values in (
-            ([r.id for r in past_due], {"status": "overdue", "overdue_flagged_at": at}),
-            ([r.id for r in unflagged], {"overdue_flagged_at": at}),
-        ):
+    updates = (
+        ([r.id for r in past_due], {"status": "overdue", "overdue_flagged_at": at}),
+        ([r.id for r in unflagged], {"overdue_flagged_at": at}),
+    )
+    newly, late = tuple(_items(session, newly_rows, today)), tuple(_items(session, late_rows, today))
+    # The rows go before the event's snapshot of what was flagged is read: a first sweep over a
+    # year flags a million handoffs.
+    del past_due, unflagged, newly_rows, late_rows
+    if newly or late:
+        for ids, values in updates:
             for start in range(0, len(ids), 5000):
                 session.execute(
                     sa.update(Handoff).where(col(Handoff.id).in_(ids[start : start + 5000])).values(**values)
                 )
-        ids = [r.id for r in newly_rows]
-        late_ids = [r.id for r in late_rows]
-        payload: dict[str, Any] = {"count": len(ids), "first": ids[:20]}
-        if late_ids:
-            payload.update(late=len(late_ids), first_late=late_ids[:20])
+        del updates, ids
+        payload: dict[str, Any] = {"count": len(newly), "first": [i.handoff_id for i in newly[:20]]}
+        if late:
+            payload.update(late=len(late), first_late=[i.handoff_id for i in late[:20]])
         append_event(
             session, "handoffs.flagged_overdue", today.isoformat(), payload, actor=actor or default_actor()
         )
@@ -554,9 +558,9 @@ def sweep_overdue(
         at=at,
         overdue_total=int(total),
         overdue=tuple(_items(session, worst, today)),
-        newly_overdue=tuple(_items(session, newly_rows, today)),
+        newly_overdue=newly,
         by_circular={str(k): int(v) for k, v in by_circular.items()},
-        newly_late=tuple(_items(session, late_rows, today)),
+        newly_late=late,
     )
 
 

@@ -9,7 +9,7 @@ Rows are keyed by natural keys (a letter is its number and date), never by surro
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -59,6 +59,19 @@ def dispatch_snapshot_of(
     """`dispatch_snapshot` from plain values: a writer that knows the rows it wrote (and the ones it
     left alone) builds the snapshot without reading them back. `dispatch` has DISPATCH_COLUMNS, each
     handoff `recipient_id`, `circular_id` and HANDOFF_COLUMNS."""
+    return _spelt_dispatch(dispatch, letter_number, letter_date, [spell_handoff(h) for h in handoffs])
+
+
+def spell_handoff(handoff: Mapping[Any, Any]) -> dict[str, Any]:
+    """A handoff as a snapshot carries it (`recipient_id`, `circular_id` and HANDOFF_COLUMNS)."""
+    return {"recipient": handoff["recipient_id"], "circular": handoff["circular_id"]} | {
+        k: jsonable(handoff[k]) for k in HANDOFF_COLUMNS
+    }
+
+
+def _spelt_dispatch(
+    dispatch: Mapping[str, Any], letter_number: str, letter_date: date, handoffs: list[dict[str, Any]]
+) -> dict[str, Any]:
     return {
         "circular": dispatch["circular_id"],
         "letter": letter_number,
@@ -68,14 +81,7 @@ def dispatch_snapshot_of(
         "sent_at": jsonable(dispatch["sent_at"]),
         "level": dispatch["level"],
         "source": dispatch["source"],
-        "handoffs": sorted(
-            (
-                {"recipient": h["recipient_id"], "circular": h["circular_id"]}
-                | {k: jsonable(h[k]) for k in HANDOFF_COLUMNS}
-                for h in handoffs
-            ),
-            key=lambda h: h["recipient"],
-        ),
+        "handoffs": sorted(handoffs, key=lambda h: h["recipient"]),
     }
 
 
@@ -106,19 +112,13 @@ def snapshot_rows(session: Session, kind: str, subject: str, payload: dict[str, 
         if probe is None or probe.overdue_flagged_at is None:
             return {"dispatches": []}
         # One sweep stamps every handoff it flags (overdue, or announced late) with the same moment.
-        # A first sweep over a year flags a million: plain rows, not ORM objects (a tenth the memory).
+        # A first sweep over a year flags a million: plain rows, not ORM objects.
         ho, dp = Handoff.__table__.c, Dispatch.__table__.c  # type: ignore[attr-defined]
         letter = LetterRow.__table__  # type: ignore[attr-defined]
-        flagged = session.execute(
-            sa.select(
-                ho.dispatch_id, ho.recipient_id, ho.circular_id, *(ho[k] for k in HANDOFF_COLUMNS)
-            ).where(ho.overdue_flagged_at == probe.overdue_flagged_at, ho.status.in_(("overdue", "late")))
-        )
-        by_dispatch: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for h in flagged.mappings():
-            by_dispatch[h["dispatch_id"]].append(dict(h))
-        # Thousands of dispatches in a busy sweep: read them with their letters in a few queries.
-        ids = sorted(by_dispatch)
+        flagged = (ho.overdue_flagged_at == probe.overdue_flagged_at, ho.status.in_(("overdue", "late")))
+        # Their dispatches with their letters first, in a few queries; then each handoff is spelt
+        # as it is read, so that the sweep holds one copy of each.
+        ids = sorted(session.execute(sa.select(ho.dispatch_id).where(*flagged).distinct()).scalars())
         senders: dict[int, dict[str, Any]] = {}
         for start in range(0, len(ids), 5000):
             pairs = session.execute(
@@ -127,11 +127,18 @@ def snapshot_rows(session: Session, kind: str, subject: str, payload: dict[str, 
                 .where(dp.id.in_(ids[start : start + 5000]))
             )
             senders.update((d["id"], dict(d)) for d in pairs.mappings())
-        snapshots = []
-        for i in ids:  # each dispatch's handoffs let go once spelt
+        spelt: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        columns = (ho.dispatch_id, ho.recipient_id, ho.circular_id, *(ho[k] for k in HANDOFF_COLUMNS))
+        flagged_rows = session.connection().execute(
+            sa.select(*columns).where(*flagged)
+        )  # streamed, not all fetched
+        for h in flagged_rows.mappings():
+            spelt[h["dispatch_id"]].append(spell_handoff(h))
+        dispatches = []
+        for i in ids:
             d = senders[i]
-            snapshots.append(dispatch_snapshot_of(d, d["number"], d["date"], by_dispatch.pop(i)))
-        return {"dispatches": snapshots}
+            dispatches.append(_spelt_dispatch(d, d["number"], d["date"], spelt.pop(i)))
+        return {"dispatches": dispatches}
     if kind == "agencies.synced":
         # `sync_agencies` logs the ids it added; for an event logged without them, the ids
         # present afterwards (a superset: replay adds those missing from the replayed record).
