@@ -929,7 +929,7 @@ def _deadline(graph: nx.DiGraph) -> date | None:
 # Bumped whenever `_live_state`'s rules or the stored layout change, so no old state is reused.
 VIEW_VERSION = "8"
 _VIEW_BATCH = 50  # live states kept per write: bounds the memory of a streaming read
-_BLOB_BATCH = 20  # stored states read per query (~170 KB each for a national circular)
+_BLOB_BATCH = 20  # stored states read per query (~330 KB each for a national circular read whole)
 
 
 def _reference_version() -> str:
@@ -1168,7 +1168,11 @@ def _unpack(
     for province in header["sections"]:
         if bands is not None and province not in bands.sections:
             continue
-        blob = stored.sections[province]
+        blob = stored.sections.get(province)
+        if blob is None:  # stored again between the two reads (a new record version): say so
+            raise ProgressError(
+                f"the stored state of {stored.circular_id} changed while it was read: read it again"
+            )
         (listed,) = _HEADER.unpack_from(blob)
         chunk = _HEADER.size + listed
         for upper, kind, n in json.loads(zlib.decompress(blob[_HEADER.size : chunk])):
